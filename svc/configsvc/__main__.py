@@ -1,0 +1,44 @@
+"""``python -m configsvc``: serve the API on HOST:PORT with WORKERS processes.
+
+Without DATABASE_URL a project-local PostgreSQL is started first. The workers are gunicorn's
+aiohttp workers sharing one listening socket; each opens its own pool and change listener.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from configsvc import pgcluster
+from configsvc import settings as settings_mod
+
+
+def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:
+    return [
+        sys.executable, "-m", "gunicorn", "configsvc.app:create_app_from_env()",
+        "--worker-class", "aiohttp.GunicornUVLoopWebWorker",
+        "--workers", str(settings.workers),
+        "--bind", f"{settings.host}:{settings.port}",
+        "--graceful-timeout", "10",
+        "--log-level", settings.log_level.lower(),
+        "--access-logfile", "-" if settings.log_level == "DEBUG" else "/dev/null",
+    ]  # fmt: skip
+
+
+def main() -> None:
+    settings = settings_mod.load()
+    try:
+        url = pgcluster.ensure_database_url(settings)
+    except pgcluster.ClusterError as exc:
+        sys.exit(str(exc))
+    os.environ["DATABASE_URL"] = url
+    print(
+        f"serving http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
+        file=sys.stderr,
+    )
+    argv = gunicorn_argv(settings)
+    os.execv(argv[0], argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import asyncpg
+
+from configsvc import database
+
+
+async def test_healthz_answers_while_the_process_runs(client) -> None:
+    resp = await client.get("/healthz")
+    assert resp.status == 200
+    assert (await resp.json())["status"] == "ok"
+
+
+async def test_readyz_is_ready_on_a_migrated_database(client) -> None:
+    resp = await client.get("/readyz")
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["status"] == "ready"
+
+
+async def test_readyz_is_503_with_a_reason_while_a_migration_is_pending(client) -> None:
+    async with client.app[database.POOL].acquire() as conn:
+        await conn.execute("DELETE FROM migrations WHERE version = 2")
+    resp = await client.get("/readyz")
+    assert resp.status == 503
+    body = await resp.json()
+    assert "0002_change_log.sql" in " ".join(body["reasons"])
+
+
+async def test_readyz_is_503_when_the_database_is_gone(client, admin_url, database_url) -> None:
+    dbname = database_url.rpartition("/")[2]
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS false")
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbname
+        )
+        resp = await client.get("/readyz")
+        assert resp.status == 503
+        assert "database unavailable" in " ".join((await resp.json())["reasons"])
+    finally:
+        await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS true")
+        await admin.close()

@@ -1,0 +1,113 @@
+"""Shared fixtures: a real PostgreSQL for the session, a fresh migrated database per test.
+
+The session starts a throwaway cluster in a temporary directory (or uses TEST_DATABASE_URL),
+migrates one template database, and gives every test its own copy of it
+(``CREATE DATABASE ... TEMPLATE``), so tests are independent and pass in any order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiohttp.test_utils import TestClient
+
+from configsvc import app as app_mod
+from configsvc import migrations, pgcluster
+from configsvc import settings as settings_mod
+
+TEMPLATE = "configsvc_test_template"
+_counter = itertools.count()
+
+
+def _with_db(url: str, dbname: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pgcluster.Cluster | None]:
+    """The throwaway cluster, or None when TEST_DATABASE_URL names a server to use."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield None
+        return
+    bindir = pgcluster.find_bindir()
+    if bindir is None:
+        pytest.exit("no PostgreSQL binaries (initdb, pg_ctl) and no TEST_DATABASE_URL", 2)
+    tmp = Path(tempfile.mkdtemp(prefix="configsvc-test-"))
+    tmp.chmod(0o755)  # the server may run as another user (we might be root)
+    cluster = pgcluster.Cluster(tmp / "data", pgcluster.free_port(), bindir)
+    cluster.start(fast=True)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def admin_url(pg_cluster: pgcluster.Cluster | None) -> str:
+    """URL of a maintenance database on the test server."""
+    if pg_cluster is None:
+        return os.environ["TEST_DATABASE_URL"]
+    return pg_cluster.url
+
+
+@pytest.fixture(scope="session")
+def template_url(admin_url: str) -> str:
+    async def build() -> None:
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
+            await admin.execute(f"CREATE DATABASE {TEMPLATE}")
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(_with_db(admin_url, TEMPLATE))
+        try:
+            await migrations.apply(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(build())
+    return _with_db(admin_url, TEMPLATE)
+
+
+@pytest.fixture
+async def database_url(admin_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone."""
+    name = f"configsvc_test_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        yield _with_db(admin_url, name)
+        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> settings_mod.Settings:
+    return settings_mod.Settings(
+        database_url=database_url, port=0, db_pool_min=1, db_pool_max=5, _env_file=None
+    )
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to the test's database, for looking behind the API."""
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: settings_mod.Settings) -> TestClient:  # type: ignore[no-untyped-def, type-arg]
+    """An HTTP client talking to a real server on a real socket, on the test's database."""
+    return await aiohttp_client(app_mod.create_app(settings))
