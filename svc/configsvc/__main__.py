@@ -20,6 +20,7 @@ def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:
         "--workers", str(settings.workers),
         "--bind", f"{settings.host}:{settings.port}",
         "--graceful-timeout", "10",
+        "--no-control-socket",
         "--log-level", settings.log_level.lower(),
         "--access-logfile", "-" if settings.log_level == "DEBUG" else "/dev/null",
     ]  # fmt: skip

@@ -39,6 +39,7 @@ def create_app_from_env() -> web.Application:
     """Entry point for gunicorn (``configsvc.app:create_app_from_env()``) in each worker."""
     settings = settings_mod.load()
     logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s"
+        level=settings.log_level,
+        format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
     )
     return create_app(settings)

@@ -125,10 +125,7 @@ async def status(conn: asyncpg.Connection) -> list[str]:
     if await conn.fetchval("SELECT to_regclass('migrations') IS NOT NULL"):
         rows = await conn.fetch("SELECT version, applied_at FROM migrations")
         applied_at = {r["version"]: r["applied_at"].isoformat() for r in rows}
-    return [
-        f"{m.path.name}  {'applied ' + applied_at[m.version] if m.version in applied_at else 'pending'}"
-        for m in discover()
-    ]
+    return [f"{m.path.name}  {applied_at.get(m.version, 'pending')}" for m in discover()]
 
 
 async def _main(command: str, url: str) -> None:

@@ -183,7 +183,9 @@ DB_NAME = "configsvc"
 
 def _compose_up() -> None:
     compose = settings_mod.SVC_DIR.parent / "compose.yaml"
-    subprocess.run(["docker", "compose", "-f", str(compose), "up", "-d", "--wait", "db"], check=True)
+    subprocess.run(
+        ["docker", "compose", "-f", str(compose), "up", "-d", "--wait", "db"], check=True
+    )
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
@@ -218,4 +220,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
