@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import aiohttp
 import asyncpg
 
 from configsvc import database
@@ -40,3 +41,11 @@ async def test_readyz_is_503_when_the_database_is_gone(client, admin_url, databa
     finally:
         await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS true")
         await admin.close()
+
+
+async def test_two_worker_processes_serve_one_port(service_factory) -> None:
+    service = service_factory(workers=2)
+    assert len(service.worker_pids()) == 2
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{service.url}/readyz") as resp:
+            assert resp.status == 200

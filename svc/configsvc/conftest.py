@@ -11,8 +11,13 @@ import asyncio
 import itertools
 import os
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+import time
+import urllib.request
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -111,3 +116,73 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 async def client(aiohttp_client, settings: settings_mod.Settings) -> TestClient:  # type: ignore[no-untyped-def, type-arg]
     """An HTTP client talking to a real server on a real socket, on the test's database."""
     return await aiohttp_client(app_mod.create_app(settings))
+
+
+class Service:
+    """A real ``python -m configsvc`` process tree (gunicorn master and its workers)."""
+
+    def __init__(self, database_url: str, workers: int, env: dict[str, str]) -> None:
+        self.port = pgcluster.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self._env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(self.port),
+            "WORKERS": str(workers),
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=self._env
+        )
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None and self.proc.poll() is None, "server exited"
+            try:
+                with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.url} not ready after {timeout}s")
+
+    def worker_pids(self) -> list[int]:
+        """Pids of the gunicorn workers (children of the master)."""
+        assert self.proc is not None
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def service_factory(database_url: str) -> Iterator[Callable[..., Service]]:
+    """Start real server processes on the test's database: ``service_factory(workers=2)``."""
+    started: list[Service] = []
+
+    def start(workers: int = 1, **env: str) -> Service:
+        service = Service(database_url, workers, {k.upper(): v for k, v in env.items()})
+        started.append(service)
+        service.start()
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
