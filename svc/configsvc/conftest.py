@@ -113,7 +113,7 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: settings_mod.Settings) -> TestClient:  # type: ignore[no-untyped-def, type-arg]
+async def client(settings: settings_mod.Settings, aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def, type-arg]
     """An HTTP client talking to a real server on a real socket, on the test's database."""
     return await aiohttp_client(app_mod.create_app(settings))
 
