@@ -64,7 +64,8 @@ async def test_create_application_returns_it_with_location_and_etag(client) -> N
     assert ULID.match(app["id"])
     assert (app["name"], app["comments"], app["version"]) == ("billing", "c", 1)
     assert app["revision"] >= 1
-    assert RFC3339_UTC.match(app["created_at"]) and RFC3339_UTC.match(app["updated_at"])
+    assert RFC3339_UTC.match(app["created_at"])
+    assert RFC3339_UTC.match(app["updated_at"])
     assert resp.headers["Location"] == f"/api/v1/applications/{app['id']}"
     assert resp.headers["ETag"] == '"1"'
 

@@ -145,7 +145,8 @@ class Service:
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.proc is not None and self.proc.poll() is None, "server exited"
+            assert self.proc is not None
+            assert self.proc.poll() is None, "server exited"
             try:
                 with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as resp:
                     if resp.status == 200:
