@@ -14,7 +14,10 @@ from configsvc import errors
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 JSON_TYPES = {"application/json"}
+LIMIT_DEFAULT = 50
+LIMIT_MAX = 500
 _ETAG = re.compile(r'^"(\d{1,9})"$')
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 def _no_constant(name: str) -> float:
@@ -79,13 +82,23 @@ async def body(request: web.Request, model: type[Model]) -> Model:
     return validate(model, await json_object(request))
 
 
-def limit(request: web.Request, default: int = 50, maximum: int = 500) -> int:
+def limit(request: web.Request, default: int = LIMIT_DEFAULT, maximum: int = LIMIT_MAX) -> int:
     raw = request.query.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # Not str.isdigit(): it accepts "²", which int() refuses; and int() refuses over 4300 digits.
+    if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= maximum:
         raise errors.Invalid.one("limit", f"must be an integer from 1 to {maximum}")
     return int(raw)
+
+
+def text(request: web.Request, name: str) -> str | None:
+    """A free-text query parameter; PostgreSQL text cannot hold U+0000, so it is a 422 here
+    rather than a driver error (which would read as the database being down)."""
+    raw = request.query.get(name)
+    if raw is not None and "\x00" in raw:
+        raise errors.Invalid.one(name, "must not contain the character U+0000")
+    return raw
 
 
 def etag(version: int) -> str:
