@@ -174,7 +174,7 @@ def _feed_operation() -> dict[str, Any]:
         "description": (
             "Upgrade to a WebSocket to subscribe to applications and receive their "
             "configuration changes as they commit. The messages and their order are described "
-            'in the README, section "Live change feed (WebSocket protocol)". '
+            'in the README, section "The live feed: `GET /api/v1/ws`". '
             "A plain GET without the upgrade headers is a 400."
         ),
         "responses": {
