@@ -26,7 +26,7 @@ _ID = re.compile(ID_PATTERN)
 def _path_id(request: web.Request, what: str) -> str:
     """The id in the path; a malformed one names nothing, so it is a 404 like an unknown one."""
     value = request.match_info["id"]
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise errors.NotFound(f"no {what} with id {value}")
     return value
 
@@ -43,7 +43,7 @@ def _decode_cursor(request: web.Request) -> str:
         value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         value = ""
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise errors.Invalid.one("cursor", "is not a cursor this API returned")
     return value
 
@@ -113,7 +113,7 @@ async def list_applications(request: web.Request) -> web.Response:
     """In id order; walking `next_cursor` visits every application that existed
     throughout the walk exactly once, even while others are added."""
     limit, after = bodies.limit(request), _decode_cursor(request)
-    name = bodies.text(request, "name")
+    name = bodies.name_filter(request)
     async with request.app[database.POOL].acquire() as conn:
         items = await applications.page(conn, after, limit + 1, name)
     return _page(items, limit)
@@ -134,7 +134,7 @@ async def list_configurations(request: web.Request) -> web.Response:
 async def create_configuration(request: web.Request) -> web.Response:
     """The name is unique within its application; an unknown `application_id` is a 422."""
     body = await bodies.body(request, models.ConfigurationIn)
-    if not _ID.match(body.application_id):
+    if not _ID.fullmatch(body.application_id):
         raise errors.Invalid.one("application_id", f"no application with id {body.application_id}")
     async with request.app[database.POOL].acquire() as conn:
         resource = await configurations.create(

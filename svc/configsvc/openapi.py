@@ -61,7 +61,7 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "name": {
         "name": "name", "in": "query", "required": False,
         "description": "Only the application with exactly this name.",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "maxLength": models.NAME_MAX},
     },
     "If-Match": {
         "name": "If-Match", "in": "header", "required": False,
