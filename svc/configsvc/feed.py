@@ -30,9 +30,6 @@ log = logging.getLogger(__name__)
 HUB: web.AppKey[hub.Hub] = web.AppKey("hub", hub.Hub)
 LISTENER: web.AppKey[listener.Listener] = web.AppKey("listener", listener.Listener)
 
-_ClientMessage = pydantic.TypeAdapter(
-    models.Subscribe | models.Unsubscribe,
-)
 _peer_ids = itertools.count(1)
 
 
