@@ -1,0 +1,318 @@
+"""``LiveConfig``: a read-only mapping, configuration name to its ``config``, kept current.
+
+It holds state and tells about changes; the connection that feeds it lives in ``watch``. A
+change the validator rejects is recorded, reported and not applied, so the mapping keeps the
+last good value while ``revision`` still moves on (the change was seen, and is not replayed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pydantic
+
+from configsvc import models
+from configsvc.client import cache, errors
+
+log = logging.getLogger(__name__)
+
+Config = dict[str, Any]
+Validator = Callable[[str, Config], bool | None]
+"""Called with (configuration name, new config); returning False or raising rejects it."""
+Callback = Callable[[str, Config | None, Config | None], object]
+"""Called with (configuration name, old config or None, new config or None)."""
+
+EventOp = Literal["created", "updated", "deleted", "snapshot", "application_deleted"]
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """A name's config changed: ``old`` or ``new`` is None when it appeared or went away."""
+
+    name: str
+    old: Config | None
+    new: Config | None
+    revision: int
+    op: EventOp
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """The validator refused ``config`` for ``name`` at ``revision``; the old value stayed."""
+
+    name: str
+    config: Config
+    revision: int
+    reason: str
+
+
+Event = ChangeEvent | Rejection
+
+
+class EventStream:
+    """Events from the moment it was made; bounded, so a consumer that stalls is told so.
+
+    Iterating raises ``EventsOverflow`` once the events it could not hold would be next; it
+    ends when the live view closes.
+    """
+
+    def __init__(self, live: LiveConfig, maxsize: int) -> None:
+        self._live = live
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
+        self.overflowed = False
+        live._streams.add(self)
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        while True:
+            if self._queue.empty():
+                if self.overflowed:
+                    raise errors.EventsOverflow("events were dropped; re-read the mapping")
+                if self._live.closed:
+                    raise StopAsyncIteration
+            item = await self._queue.get()
+            if item is not None:
+                return item
+
+    def close(self) -> None:
+        self._live._streams.discard(self)
+
+    def push(self, item: Event | None) -> None:
+        try:
+            self._queue.put_nowait(item)
+        except asyncio.QueueFull:
+            if item is not None:
+                # Never wait for a consumer; stop feeding it and let it know when it gets here.
+                self.overflowed = True
+                self.close()
+
+
+class LiveConfig(Mapping[str, Config]):
+    """The configurations of one application, by name; see ``ConfigClient.watch``."""
+
+    def __init__(self, application: str, *, validate: Validator | None = None) -> None:
+        self.application = application
+        self.application_id: str | None = None
+        self.application_name: str | None = None
+        self.revision = 0
+        self.stale = True
+        self.deleted = False
+        self.closed = False
+        self.rejections: collections.deque[Rejection] = collections.deque(maxlen=100)
+        self._validate = validate
+        self._by_id: dict[str, models.Configuration] = {}
+        self._by_name: dict[str, models.Configuration] = {}
+        self._callbacks: list[Callback] = []
+        self._streams: set[EventStream] = set()
+        self._generation = 0
+        self._signal = asyncio.Event()
+
+    # --- the mapping ---------------------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Config:
+        return self._by_name[name].config
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_name)
+
+    def __len__(self) -> int:
+        return len(self._by_name)
+
+    def configuration(self, name: str) -> models.Configuration | None:
+        """The whole resource (id, version, comments, ...) behind ``self[name]``."""
+        return self._by_name.get(name)
+
+    # --- waiting and listening -------------------------------------------------------------
+
+    async def changed(self) -> None:
+        """Wait for the next change to the mapping. Raises ``WatchClosed`` once it has ended."""
+        generation = self._generation
+        while self._generation == generation:
+            if self.closed:
+                raise errors.WatchClosed(f"watch of {self.application} has ended")
+            await self._signal.wait()
+
+    async def fresh(self) -> None:
+        """Wait until the view is in sync with the service (``stale`` is False)."""
+        while self.stale:
+            if self.closed:
+                raise errors.WatchClosed(f"watch of {self.application} has ended")
+            await self._signal.wait()
+
+    def on_change(self, callback: Callback) -> Callback:
+        """Call ``callback(name, old, new)`` on every change; usable as a decorator.
+
+        Callbacks run inside the feed, so they must be quick; an exception is logged and
+        ignored. For slow or async work, iterate over ``events()`` in a task instead.
+        """
+        self._callbacks.append(callback)
+        return callback
+
+    def events(self, maxsize: int = 1000) -> EventStream:
+        """``async for event in live.events():`` ChangeEvent and Rejection, as they happen."""
+        return EventStream(self, maxsize)
+
+    # --- fed by the watch ------------------------------------------------------------------
+
+    def set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self._wake()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            for stream in list(self._streams):
+                stream.push(None)
+            self._wake()
+
+    def mark_deleted(self) -> None:
+        """The application is gone: empty the mapping and end the view."""
+        self.deleted = True
+        self._replace({}, self.revision, op="application_deleted")
+        self.close()
+
+    def load(self, state: cache.CacheState) -> None:
+        """Start from a cached state (still stale)."""
+        self.application_id = state.application_id
+        self.application_name = state.application_name
+        self.revision = state.revision
+        self._replace({c.id: c for c in state.configurations}, state.revision)
+
+    def snapshot(self) -> cache.CacheState | None:
+        """The state to cache, once there is one."""
+        if self.application_id is None:
+            return None
+        return cache.CacheState(
+            application_id=self.application_id,
+            application_name=self.application_name,
+            revision=self.revision,
+            configurations=list(self._by_id.values()),
+        )
+
+    def apply_snapshot(self, message: models.Snapshot, application_name: str | None) -> None:
+        """Replace everything with the snapshot, reporting each name that changed."""
+        self.application_id = message.application_id
+        if application_name is not None:
+            self.application_name = application_name
+        wanted = {c.id: c for c in message.configurations}
+        for cid, new in list(wanted.items()):
+            old = self._by_id.get(cid)
+            if (old is None or old.config != new.config) and not self._accepts(new, message):
+                del wanted[cid]
+                if old is not None:
+                    wanted[cid] = old
+        self.revision = message.revision
+        self._replace(wanted, message.revision)
+
+    def apply_change(self, message: models.Change) -> bool:
+        """Apply one change; False (and nothing done) for one already applied."""
+        if message.revision <= self.revision:
+            log.debug("ignoring revision %d: at %d already", message.revision, self.revision)
+            return False
+        self.revision = message.revision
+        if message.op == "application_updated":
+            self.application_name = (message.application or {}).get("name", self.application_name)
+        elif message.op == "application_deleted":
+            self.mark_deleted()
+        elif message.op == "deleted":
+            self._delete(str((message.configuration or {}).get("id")), message.revision)
+        else:
+            self._upsert(message)
+        return True
+
+    # --- bookkeeping -----------------------------------------------------------------------
+
+    def _upsert(self, message: models.Change) -> None:
+        try:
+            new = models.Configuration.model_validate(message.configuration)
+        except pydantic.ValidationError as exc:
+            log.warning(
+                "ignoring malformed configuration at revision %d: %s", message.revision, exc
+            )
+            return
+        old = self._by_id.get(new.id)
+        if old is not None and old.name == new.name and old.config == new.config:
+            self._put(new)  # comments or version only: nothing to report
+            return
+        if not self._accepts(new, message):
+            return
+        if old is not None and old.name != new.name:
+            self._delete(old.id, message.revision)
+        previous = self._by_name.get(new.name)
+        self._put(new)
+        op: EventOp = "updated" if previous is not None else "created"
+        self._report([ChangeEvent(new.name, _config(previous), new.config, message.revision, op)])
+
+    def _delete(self, cid: str, revision: int) -> None:
+        old = self._by_id.pop(cid, None)
+        if old is None:
+            return
+        if self._by_name.get(old.name) is old:
+            del self._by_name[old.name]
+        self._report([ChangeEvent(old.name, old.config, None, revision, "deleted")])
+
+    def _put(self, configuration: models.Configuration) -> None:
+        self._by_id[configuration.id] = configuration
+        self._by_name[configuration.name] = configuration
+
+    def _replace(
+        self, by_id: dict[str, models.Configuration], revision: int, op: EventOp = "snapshot"
+    ) -> None:
+        before = {name: c.config for name, c in self._by_name.items()}
+        self._by_id = by_id
+        self._by_name = {c.name: c for c in by_id.values()}
+        after = {name: c.config for name, c in self._by_name.items()}
+        self._report(
+            [
+                ChangeEvent(name, before.get(name), after.get(name), revision, op)
+                for name in sorted(before.keys() | after.keys())
+                if before.get(name) != after.get(name)
+            ]
+        )
+
+    def _accepts(self, new: models.Configuration, message: models.Snapshot | models.Change) -> bool:
+        if self._validate is None:
+            return True
+        try:
+            ok = self._validate(new.name, new.config) is not False
+            reason = "the validator returned False"
+        except Exception as exc:
+            ok, reason = False, f"{exc.__class__.__name__}: {exc}"
+        if ok:
+            return True
+        rejection = Rejection(new.name, new.config, message.revision, reason)
+        log.warning("rejected %s at revision %d: %s", new.name, message.revision, reason)
+        self.rejections.append(rejection)
+        for stream in list(self._streams):
+            stream.push(rejection)
+        return False
+
+    def _report(self, events: list[ChangeEvent]) -> None:
+        if not events:
+            return
+        for event in events:
+            for callback in list(self._callbacks):
+                try:
+                    callback(event.name, event.old, event.new)
+                except Exception:
+                    log.exception("on_change callback %r failed", callback)
+            for stream in list(self._streams):
+                stream.push(event)
+        self._generation += 1
+        self._wake()
+
+    def _wake(self) -> None:
+        self._signal.set()
+        self._signal = asyncio.Event()
+
+
+def _config(configuration: models.Configuration | None) -> Config | None:
+    return configuration.config if configuration is not None else None
