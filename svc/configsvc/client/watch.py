@@ -40,6 +40,10 @@ class _Gone(Exception):
     """The service says the application does not exist."""
 
 
+class _Refused(Exception):
+    """The service could not take the subscription now (e.g. its database is away)."""
+
+
 class Watch:
     """``async with client.watch(app) as live:`` starts the feed and yields a ``LiveConfig``.
 
@@ -127,13 +131,10 @@ class Watch:
     async def _run(self) -> None:
         try:
             await self._loop()
-        except asyncio.CancelledError:
-            raise
-        except errors.ClientError:
-            raise
-        except Exception:
-            # Never silently stale: end the view so that waiters hear about it.
-            log.exception("watch of %s failed", self.live.application)
+        except Exception as exc:
+            # Never silently stale: say so, and end the view so that its waiters hear of it.
+            trace = not isinstance(exc, errors.ClientError)
+            log.error("watch of %s ended: %r", self.live.application, exc, exc_info=trace)
             raise
         finally:
             self.live.close()
@@ -149,7 +150,7 @@ class Watch:
                     raise errors.NotFound(404, None, str(exc)) from None
                 log.warning("application %s is gone: %s", self.live.application, exc)
                 self.live.mark_deleted()
-            except _LOST as exc:
+            except (*_LOST, _Refused) as exc:
                 log.info("feed of %s lost: %r", self.live.application, exc)
             if self.live.deleted:
                 return
@@ -157,9 +158,10 @@ class Watch:
             if self.live.application_id is not None:
                 self._ready.set()  # serve the cached state while we keep trying
             # A connection that synced was healthy: start the backoff over.
-            attempt = 0 if self._synced_now else attempt + 1
+            attempt = 0 if self._synced_now else attempt
             self.attempts += 1
             await asyncio.sleep(self._backoff.delay(attempt))
+            attempt += 1
 
     async def _connection(self) -> None:
         """One socket: subscribe, then apply messages until it closes."""
@@ -199,6 +201,8 @@ class Watch:
         if isinstance(message, models.FeedError):
             if message.code == "not_found":
                 raise _Gone(message.detail)
+            if not self._synced_now:
+                raise _Refused(f"{message.code}: {message.detail}")
             log.warning("feed error %s: %s", message.code, message.detail)
         elif isinstance(message, models.Snapshot):
             name = None if self._by_id else self.live.application

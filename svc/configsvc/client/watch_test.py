@@ -1,0 +1,177 @@
+"""The live view against real server processes (gunicorn master and workers, real PostgreSQL).
+
+No timing assertions: every wait is on an event, bounded by a generous timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from configsvc import conftest
+from configsvc.client import api, backoff, errors, live
+
+Factory = Callable[..., conftest.Service]
+QUICK = backoff.Backoff(base=0.05, cap=1.0)
+PATIENCE = 60
+
+
+async def until_revision(stream: live.EventStream, revision: int) -> list[live.Event]:
+    """Collect events until one at or past ``revision`` arrives."""
+    got: list[live.Event] = []
+    async with asyncio.timeout(PATIENCE):
+        async for event in stream:
+            got.append(event)
+            if event.revision >= revision:
+                return got
+    raise AssertionError("the stream ended early")
+
+
+async def latest(db: asyncpg.Connection, application_id: str) -> list[int]:
+    rows = await db.fetch(
+        "SELECT revision FROM changes WHERE application_id = $1 ORDER BY revision", application_id
+    )
+    return [row["revision"] for row in rows]
+
+
+async def current(rest: api.ConfigClient, application_id: str) -> dict[str, Any]:
+    return {c.name: c.config async for c in rest.iter_configurations(application_id)}
+
+
+async def test_killing_the_workers_mid_stream_loses_and_repeats_nothing(
+    service_factory: Factory, db: asyncpg.Connection
+) -> None:
+    service = service_factory(workers=2)
+    # No retries for the writes: a retried PUT could log a change that changes nothing.
+    async with api.ConfigClient(service.url, retries=0) as rest:
+        app = await rest.create_application("billing")
+        ids = [(await rest.create_configuration(app.id, f"c{n}", {"n": 0})).id for n in range(3)]
+        watcher = rest.watch("billing", backoff=QUICK)
+        async with watcher as view:
+            start = view.revision
+            stream = view.events(maxsize=10_000)
+            for n in range(1, 121):  # every write, even a failed one, writes a new value
+                with contextlib.suppress(errors.ClientError):
+                    await rest.replace_configuration(ids[n % 3], f"c{n % 3}", {"n": n})
+                if n % 40 == 20:  # three times, each in the middle of the stream
+                    for pid in service.worker_pids():
+                        os.kill(pid, signal.SIGKILL)
+            logged = [r for r in await latest(db, app.id) if r > start]
+            events = await until_revision(stream, logged[-1])
+            assert [e.revision for e in events] == logged
+            assert all(isinstance(e, live.ChangeEvent) and e.op == "updated" for e in events)
+            assert dict(view) == await current(rest, app.id)
+            assert watcher.attempts >= 3  # it did lose its worker each round
+            assert not view.stale
+
+
+async def test_a_cached_state_serves_while_the_service_is_down(
+    service_factory: Factory, tmp_path: Path
+) -> None:
+    cache_file = str(tmp_path / "billing.json")
+    service = service_factory(workers=1)
+    async with api.ConfigClient(service.url, retries=1) as rest:
+        app = await rest.create_application("billing")
+        limits = await rest.create_configuration(app.id, "limits", {"rate": 1})
+        async with rest.watch("billing", cache_path=cache_file) as view:
+            assert dict(view) == {"limits": {"rate": 1}}
+        await rest.replace_configuration(limits.id, "limits", {"rate": 2})
+    service.stop()
+
+    rest = api.ConfigClient(service.url, retries=0, timeout=2)
+    async with rest, rest.watch("billing", cache_path=cache_file, backoff=QUICK) as view:
+        assert view.stale
+        assert dict(view) == {"limits": {"rate": 1}}
+        await asyncio.to_thread(service.start)
+        async with asyncio.timeout(PATIENCE):
+            await view.fresh()
+        assert dict(view) == {"limits": {"rate": 2}}
+    async with api.ConfigClient(service.url) as rest, rest.watch(app.id) as view:
+        assert not view.stale
+
+
+async def test_without_a_cache_an_unreachable_service_fails_the_start(
+    service_factory: Factory, tmp_path: Path
+) -> None:
+    service = service_factory(workers=1)
+    service.stop()
+    async with api.ConfigClient(service.url, timeout=1) as rest:
+        with pytest.raises(errors.Unavailable):
+            async with rest.watch("billing", start_timeout=0.5, backoff=QUICK):
+                pass
+        # A cache of another application is no help either.
+        (tmp_path / "other.json").write_text("{}")
+        with pytest.raises(errors.Unavailable):
+            async with rest.watch(
+                "billing", cache_path=str(tmp_path / "other.json"), start_timeout=0.5
+            ):
+                pass
+
+
+async def test_the_validator_keeps_the_last_good_value(service_factory: Factory) -> None:
+    def validate(name: str, config: dict[str, Any]) -> bool:
+        return config.get("rate", 0) >= 0
+
+    service = service_factory(workers=1)
+    async with api.ConfigClient(service.url) as rest:
+        app = await rest.create_application("billing")
+        limits = await rest.create_configuration(app.id, "limits", {"rate": 1})
+        async with rest.watch(app.id, validate=validate) as view:
+            stream = view.events()
+            bad = await rest.replace_configuration(limits.id, "limits", {"rate": -1})
+            (rejection,) = await until_revision(stream, bad.revision)
+            assert isinstance(rejection, live.Rejection)
+            assert (rejection.name, rejection.config) == ("limits", {"rate": -1})
+            assert list(view.rejections) == [rejection]
+            assert view["limits"] == {"rate": 1}
+            assert view.revision == bad.revision
+            good = await rest.replace_configuration(limits.id, "limits", {"rate": 3})
+            (change,) = await until_revision(stream, good.revision)
+            expected = live.ChangeEvent(
+                "limits", {"rate": 1}, {"rate": 3}, good.revision, op="updated"
+            )
+            assert change == expected
+
+
+async def test_the_view_follows_a_whole_service_restart(service_factory: Factory) -> None:
+    service = service_factory(workers=2)
+    async with api.ConfigClient(service.url, retries=5) as rest:
+        app = await rest.create_application("billing")
+        async with rest.watch("billing", backoff=QUICK) as view:
+            stream = view.events()
+            await asyncio.to_thread(service.stop)  # its workers close our socket with 1001
+            await asyncio.to_thread(service.start)
+            made = await rest.create_configuration(app.id, "limits", {"rate": 1})
+            (event,) = await until_revision(stream, made.revision)
+            assert (event.name, event.revision) == ("limits", made.revision)
+            assert dict(view) == {"limits": {"rate": 1}}
+
+
+async def test_an_unknown_or_deleted_application_ends_the_view(service_factory: Factory) -> None:
+    service = service_factory(workers=1)
+    async with api.ConfigClient(service.url) as rest:
+        with pytest.raises(errors.NotFound):
+            async with rest.watch("nothing"):
+                pass
+        app = await rest.create_application("billing")
+        await rest.create_configuration(app.id, "limits", {"rate": 1})
+        async with rest.watch("billing") as view:
+            stream = view.events()
+            renamed = await rest.replace_application(app.id, "invoicing")
+            await rest.delete_application(app.id)
+            events = [e async for e in stream]  # ends when the view does
+            assert [(e.name, e.new) for e in events] == [("limits", None)]
+            assert view.deleted
+            assert view.application_name == "invoicing"
+            assert view.revision > renamed.revision
+            assert dict(view) == {}
+            with pytest.raises(errors.WatchClosed):
+                await view.changed()
