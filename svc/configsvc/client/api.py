@@ -286,7 +286,7 @@ class ConfigClient:
                 reply = await self._send(method, path, json, params, headers)
             except _TRANSIENT as exc:
                 if last:
-                    raise errors.Unavailable(f"{method} {path}: {exc!r}") from exc
+                    raise errors.Unavailable(f"{method} {path}: {_describe(exc)}") from exc
                 log.info("%s %s failed (%r), retrying", method, path, exc)
             else:
                 if reply.status < 400:
@@ -321,6 +321,10 @@ def _decode(resp: aiohttp.ClientResponse, text: str) -> Any:
         return json_mod.loads(text)
     except ValueError:
         return None
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or exc.__class__.__name__  # a timeout has no message of its own
 
 
 def _tagged(model: type[T], reply: _Reply) -> Tagged[T]:

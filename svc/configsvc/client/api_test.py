@@ -125,6 +125,8 @@ class Gateway:
 
     async def handle(self, request: web.Request) -> web.Response:
         self.hits += 1
+        if request.path == "/garbled":
+            return web.Response(status=self.status, text="{", content_type="application/json")
         return web.Response(status=self.status, text="no healthy upstream")
 
 
@@ -160,6 +162,9 @@ async def test_idempotent_calls_are_retried_and_post_is_not(gateway) -> None:  #
         with pytest.raises(errors.ServerError):
             await rest.delete_configuration("01JDQ2Z8B6M4R1V3XK7N9P0TQS")
         assert gw.hits == 9
+        with pytest.raises(errors.ServerError) as garbled:
+            await rest._call("POST", "/garbled")
+        assert garbled.value.problem is None
 
 
 async def test_an_unreachable_service_is_unavailable_after_the_retries() -> None:

@@ -46,9 +46,10 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-async def run(argv: list[str], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run one command; the exit status is 0, 1 for a failed call, 2 for bad input."""
     args = parser().parse_args(argv)
+    out, err = out or sys.stdout, err or sys.stderr
     try:
         async with api.ConfigClient(args.url, timeout=args.timeout) as client:
             if args.command == "watch":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient
 
-from configsvc.client import api, cli
+from configsvc import pgcluster
+from configsvc.client import api, cli, live
 
 
 @pytest.fixture
@@ -59,3 +61,48 @@ async def test_failures_say_why_with_a_nonzero_status(url: str) -> None:
     status, _, err = await run("--url", url, "put", "billing", " ", "--json", "{}")
     assert status == 1
     assert "name:" in err
+
+
+async def test_watch_prints_one_json_line_per_change(url: str, tmp_path: Path) -> None:
+    async with api.ConfigClient(url) as rest:
+        app = await rest.create_application("billing")
+        limits = await rest.create_configuration(app.id, "limits", {"rate": 0})
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["--url", url, "watch", "billing", "--count", "2", "--cache", str(tmp_path / "c")]
+        watching = asyncio.create_task(cli.run(argv, out=out, err=err))
+        # Write until it has seen two changes: the first writes may land before it subscribed.
+        n = 0
+        async with asyncio.timeout(60):
+            while not watching.done():
+                n += 1
+                await rest.replace_configuration(limits.id, "limits", {"rate": n})
+                await asyncio.wait({watching}, timeout=0.2)
+    assert watching.result() == 0, err.getvalue()
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 2
+    assert [line["name"] for line in lines] == ["limits", "limits"]
+    assert lines[0]["new"] == lines[1]["old"]
+    assert lines[0]["revision"] < lines[1]["revision"]
+    assert lines[1]["op"] == "updated"
+
+
+def test_event_lines_for_rejections() -> None:
+    line = cli._event_line(live.Rejection("limits", {"rate": -1}, 7, "too low"))
+    assert line == {"revision": 7, "name": "limits", "rejected": "too low"}
+
+
+def test_main_exits_with_the_status(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    url = f"http://127.0.0.1:{pgcluster.free_port()}"
+    monkeypatch.setattr("sys.argv", ["configsvc.client", "--url", url, "get", "a", "b"])
+    with pytest.raises(SystemExit) as caught:
+        cli.main()
+    assert caught.value.code == 1
+    assert "error:" in capsys.readouterr().err
+
+
+async def test_put_reads_the_config_from_stdin(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with api.ConfigClient(url) as rest:
+        await rest.create_application("billing")
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"from": "stdin"}'))
+    status, out, _ = await run("--url", url, "put", "billing", "limits", "--file", "-")
+    assert (status, json.loads(out)["config"]) == (0, {"from": "stdin"})

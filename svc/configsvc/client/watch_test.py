@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from configsvc import conftest
-from configsvc.client import api, backoff, errors, live
+from configsvc.client import api, backoff, errors, live, watch
 
 Factory = Callable[..., conftest.Service]
 QUICK = backoff.Backoff(base=0.05, cap=1.0)
@@ -175,3 +175,35 @@ async def test_an_unknown_or_deleted_application_ends_the_view(service_factory: 
             assert dict(view) == {}
             with pytest.raises(errors.WatchClosed):
                 await view.changed()
+
+
+async def test_an_application_deleted_while_away_ends_the_view(
+    service_factory: Factory, db: asyncpg.Connection
+) -> None:
+    service = service_factory(workers=1)
+    async with api.ConfigClient(service.url) as rest:
+        app = await rest.create_application("billing")
+        await rest.create_configuration(app.id, "limits", {"rate": 1})
+        async with rest.watch("billing", backoff=QUICK) as view:
+            stream = view.events()
+            await asyncio.to_thread(service.stop)
+            # Behind the service's back: while it is down, no change can be logged anyway.
+            await db.execute("DELETE FROM applications WHERE id = $1", app.id)
+            await asyncio.to_thread(service.start)
+            async with asyncio.timeout(PATIENCE):
+                events = [e async for e in stream]  # ends when the view does
+            assert [(e.name, e.new) for e in events] == [("limits", None)]
+            assert view.deleted
+            assert dict(view) == {}
+
+
+def test_bad_frames_are_ignored_and_refusals_retried() -> None:
+    watcher = api.ConfigClient("http://127.0.0.1:1").watch("billing")
+    watcher._handle('{"type": "surprise"}')
+    watcher._handle("not json")
+    with pytest.raises(watch._Refused):
+        watcher._handle('{"type": "error", "code": "unavailable", "detail": "db away"}')
+    watcher._handle('{"type": "synced", "application_id": "x", "revision": 3}')
+    watcher._handle('{"type": "error", "code": "bad_request", "detail": "not ours"}')
+    assert watcher.live.revision == 3
+    assert not watcher.live.stale
