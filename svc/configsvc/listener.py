@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 1000
 CLOSE_SERVICE_RESTART = 1012
+# How operators (and tests) find the listener backends in pg_stat_activity.
+APPLICATION_NAME = "configsvc-listener"
 
 
 class Listener:
@@ -51,7 +53,9 @@ class Listener:
             self._backoff = min(self._backoff * 2, 5.0)
 
     async def _session(self) -> None:
-        conn: asyncpg.Connection = await asyncpg.connect(self.url, timeout=5)
+        conn: asyncpg.Connection = await asyncpg.connect(
+            self.url, timeout=5, server_settings={"application_name": APPLICATION_NAME}
+        )
         try:
             conn.add_termination_listener(self._on_lost)
             await conn.add_listener(changes.CHANNEL, self._on_notify)
