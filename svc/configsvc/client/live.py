@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -282,8 +283,12 @@ class LiveConfig(Mapping[str, Config]):
         if self._validate is None:
             return True
         try:
-            ok = self._validate(new.name, new.config) is not False
-            reason = "the validator returned False"
+            verdict = self._validate(new.name, new.config)
+            ok, reason = verdict is not False, "the validator returned False"
+            if inspect.isawaitable(verdict):
+                # An async validator's coroutine is truthy: accepting it would accept anything.
+                _discard(verdict)
+                ok, reason = False, "the validator must be a plain function, not async"
         except Exception as exc:
             ok, reason = False, f"{exc.__class__.__name__}: {exc}"
         if ok:
@@ -312,6 +317,12 @@ class LiveConfig(Mapping[str, Config]):
     def _wake(self) -> None:
         self._signal.set()
         self._signal = asyncio.Event()
+
+
+def _discard(awaitable: object) -> None:
+    close = getattr(awaitable, "close", None)
+    if close is not None:
+        close()  # no "never awaited" warning
 
 
 def _config(configuration: models.Configuration | None) -> Config | None:

@@ -34,6 +34,14 @@ Validator = live_mod.Validator
 _ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _MESSAGE: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(models.ServerMessage)
 _LOST = (aiohttp.ClientError, TimeoutError, OSError)
+_CLOSED = frozenset(
+    {
+        aiohttp.WSMsgType.CLOSE,
+        aiohttp.WSMsgType.CLOSING,
+        aiohttp.WSMsgType.CLOSED,
+        aiohttp.WSMsgType.ERROR,
+    }
+)
 
 
 class _Gone(Exception):
@@ -171,13 +179,22 @@ class Watch:
             )
         async with ws:
             await ws.send_json(self._subscription())
-            async for frame in ws:
+            while not self.live.deleted:
+                # Until the subscription is answered, a silent server is as good as a dead one;
+                # after that, the heartbeat finds dead peers.
+                wait = None if self._synced_now else self._client.timeout
+                frame = await ws.receive(timeout=wait)
+                if frame.type in _CLOSED:
+                    self._log_close(ws)
+                    return
                 if frame.type is aiohttp.WSMsgType.TEXT:
                     self._handle(frame.data)
-                    if self.live.deleted:
-                        return
-        reason = _close_reason(ws)
-        log.info("feed of %s closed: %s %s", self.live.application, ws.close_code, reason)
+
+    def _log_close(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        # 1001: the worker is going away; 4008: we fell behind. Either way: resume with since.
+        error = ws.exception()
+        detail = repr(error) if error is not None else ""
+        log.info("feed of %s closed: %s %s", self.live.application, ws.close_code, detail)
 
     def _subscription(self) -> dict[str, Any]:
         live = self.live
@@ -230,8 +247,3 @@ class Watch:
 def looks_like_id(application: str) -> bool:
     """Whether ``application`` is taken as an id (a ULID) rather than a name."""
     return bool(_ULID.match(application))
-
-
-def _close_reason(ws: aiohttp.ClientWebSocketResponse) -> str:
-    exc = ws.exception()
-    return repr(exc) if exc is not None else ""

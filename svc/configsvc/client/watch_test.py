@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 from collections.abc import Callable
@@ -15,9 +16,10 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiohttp import web
 
-from configsvc import conftest
-from configsvc.client import api, backoff, errors, live, watch
+from configsvc import conftest, models
+from configsvc.client import api, backoff, errors, live, live_test, watch
 
 Factory = Callable[..., conftest.Service]
 QUICK = backoff.Backoff(base=0.05, cap=1.0)
@@ -207,3 +209,55 @@ def test_bad_frames_are_ignored_and_refusals_retried() -> None:
     watcher._handle('{"type": "error", "code": "bad_request", "detail": "not ours"}')
     assert watcher.live.revision == 3
     assert not watcher.live.stale
+
+
+async def test_a_server_that_never_answers_the_subscription_is_left(
+    aiohttp_server,  # type: ignore[no-untyped-def]
+) -> None:
+    subscriptions: list[str] = []
+    second = asyncio.Event()
+
+    async def silent(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        subscriptions.append(await ws.receive_str())
+        if len(subscriptions) == 2:
+            second.set()
+        async for _ in ws:
+            pass
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/api/v1/ws", silent)
+    server = await aiohttp_server(app)
+    rest = api.ConfigClient(str(server.make_url("")), timeout=0.2)
+    watcher = rest.watch("billing", backoff=QUICK, start_timeout=None)
+    async with rest:
+        starting = asyncio.create_task(watcher.__aenter__())
+        async with asyncio.timeout(PATIENCE):
+            await second.wait()
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+    assert json.loads(subscriptions[1]) == {"type": "subscribe", "application_name": "billing"}
+    assert watcher.live.closed
+
+
+async def test_an_async_validator_is_refused_rather_than_trusted() -> None:
+    async def validate(name: str, config: dict[str, Any]) -> bool:
+        return True
+
+    view = live.LiveConfig("billing", validate=validate)  # type: ignore[arg-type]
+    view.apply_snapshot(
+        models.Snapshot.model_validate(
+            {
+                "type": "snapshot",
+                "application_id": "x",
+                "revision": 1,
+                "configurations": [live_test.conf(1, "a", {})],
+            }
+        ),
+        None,
+    )
+    assert dict(view) == {}
+    assert "not async" in view.rejections[0].reason
