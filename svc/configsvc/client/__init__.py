@@ -25,7 +25,8 @@ from configsvc.client.errors import (
     ValidationFailed,
     WatchClosed,
 )
-from configsvc.client.live import ChangeEvent, LiveConfig, Rejection
+from configsvc.client.events import ChangeEvent, Rejection
+from configsvc.client.live import LiveConfig
 from configsvc.client.watch import Watch
 
 __all__ = [

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from configsvc import models
-from configsvc.client import api, errors, live, watch
+from configsvc.client import api, errors, events, watch
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -86,8 +86,8 @@ async def _watch(client: api.ConfigClient, args: argparse.Namespace, out: TextIO
     return 0
 
 
-def _event_line(event: live.Event) -> dict[str, Any]:
-    if isinstance(event, live.Rejection):
+def _event_line(event: events.Event) -> dict[str, Any]:
+    if isinstance(event, events.Rejection):
         return {"revision": event.revision, "name": event.name, "rejected": event.reason}
     return {
         "revision": event.revision,

@@ -11,7 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from configsvc import pgcluster
-from configsvc.client import api, cli, live
+from configsvc.client import api, cli, events
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ async def test_watch_prints_one_json_line_per_change(url: str, tmp_path: Path) -
 
 
 def test_event_lines_for_rejections() -> None:
-    line = cli._event_line(live.Rejection("limits", {"rate": -1}, 7, "too low"))
+    line = cli._event_line(events.Rejection("limits", {"rate": -1}, 7, "too low"))
     assert line == {"revision": 7, "name": "limits", "rejected": "too low"}
 
 

@@ -12,13 +12,13 @@ import collections
 import inspect
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import pydantic
 
 from configsvc import models
 from configsvc.client import cache, errors
+from configsvc.client.events import ChangeEvent, EventOp, EventStream, Rejection
 
 log = logging.getLogger(__name__)
 
@@ -27,72 +27,6 @@ Validator = Callable[[str, Config], bool | None]
 """Called with (configuration name, new config); returning False or raising rejects it."""
 Callback = Callable[[str, Config | None, Config | None], object]
 """Called with (configuration name, old config or None, new config or None)."""
-
-EventOp = Literal["created", "updated", "deleted", "snapshot", "application_deleted"]
-
-
-@dataclass(frozen=True)
-class ChangeEvent:
-    """A name's config changed: ``old`` or ``new`` is None when it appeared or went away."""
-
-    name: str
-    old: Config | None
-    new: Config | None
-    revision: int
-    op: EventOp
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """The validator refused ``config`` for ``name`` at ``revision``; the old value stayed."""
-
-    name: str
-    config: Config
-    revision: int
-    reason: str
-
-
-Event = ChangeEvent | Rejection
-
-
-class EventStream:
-    """Events from the moment it was made; bounded, so a consumer that stalls is told so.
-
-    Iterating raises ``EventsOverflow`` once the events it could not hold would be next; it
-    ends when the live view closes.
-    """
-
-    def __init__(self, live: LiveConfig, maxsize: int) -> None:
-        self._live = live
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
-        self.overflowed = False
-        live._streams.add(self)
-
-    def __aiter__(self) -> EventStream:
-        return self
-
-    async def __anext__(self) -> Event:
-        while True:
-            if self._queue.empty():
-                if self.overflowed:
-                    raise errors.EventsOverflow("events were dropped; re-read the mapping")
-                if self._live.closed:
-                    raise StopAsyncIteration
-            item = await self._queue.get()
-            if item is not None:
-                return item
-
-    def close(self) -> None:
-        self._live._streams.discard(self)
-
-    def push(self, item: Event | None) -> None:
-        try:
-            self._queue.put_nowait(item)
-        except asyncio.QueueFull:
-            if item is not None:
-                # Never wait for a consumer; stop feeding it and let it know when it gets here.
-                self.overflowed = True
-                self.close()
 
 
 class LiveConfig(Mapping[str, Config]):
@@ -158,7 +92,10 @@ class LiveConfig(Mapping[str, Config]):
 
     def events(self, maxsize: int = 1000) -> EventStream:
         """``async for event in live.events():`` ChangeEvent and Rejection, as they happen."""
-        return EventStream(self, maxsize)
+        stream = EventStream(self._streams, maxsize)
+        if self.closed:
+            stream.end()
+        return stream
 
     # --- fed by the watch ------------------------------------------------------------------
 
@@ -171,7 +108,7 @@ class LiveConfig(Mapping[str, Config]):
         if not self.closed:
             self.closed = True
             for stream in list(self._streams):
-                stream.push(None)
+                stream.end()
             self._wake()
 
     def mark_deleted(self) -> None:
@@ -250,7 +187,8 @@ class LiveConfig(Mapping[str, Config]):
         previous = self._by_name.get(new.name)
         self._put(new)
         op: EventOp = "updated" if previous is not None else "created"
-        self._report([ChangeEvent(new.name, _config(previous), new.config, message.revision, op)])
+        event = ChangeEvent(new.name, _config(previous), new.config, message.revision, op)
+        self._report([event])
 
     def _delete(self, cid: str, revision: int) -> None:
         old = self._by_id.pop(cid, None)
@@ -300,10 +238,10 @@ class LiveConfig(Mapping[str, Config]):
             stream.push(rejection)
         return False
 
-    def _report(self, events: list[ChangeEvent]) -> None:
-        if not events:
+    def _report(self, changes: list[ChangeEvent]) -> None:
+        if not changes:
             return
-        for event in events:
+        for event in changes:
             for callback in list(self._callbacks):
                 try:
                     callback(event.name, event.old, event.new)

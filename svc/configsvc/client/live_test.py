@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from configsvc import models
-from configsvc.client import errors, live
+from configsvc.client import errors, events, live
 
 APP = "01JDQ2Z8B6M4R1V3XK7N9P0TQS"
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
@@ -98,10 +98,10 @@ def test_changes_apply_in_order_and_duplicates_are_ignored() -> None:
 def test_a_rename_reports_the_old_name_gone_and_the_new_one_there() -> None:
     view = live.LiveConfig("billing")
     view.apply_snapshot(snapshot(1, conf(1, "a", {"x": 1})), "billing")
-    events = view.events()
+    stream = view.events()
     view.apply_change(change(2, "updated", conf(1, "b", {"x": 1}, version=2)))
     assert dict(view) == {"b": {"x": 1}}
-    assert [(e.name, e.op) for e in events._queue._queue] == [  # type: ignore[attr-defined]
+    assert [(e.name, e.op) for e in stream._queue._queue] == [  # type: ignore[attr-defined]
         ("a", "deleted"),
         ("b", "created"),
     ]
@@ -143,7 +143,7 @@ def test_the_validator_rejects_and_the_last_good_value_stays() -> None:
     view = live.LiveConfig("billing", validate=validate)
     view.apply_snapshot(snapshot(1, conf(1, "a", {"rate": 1}), conf(2, "b", {"rate": -1})), None)
     assert dict(view) == {"a": {"rate": 1}}
-    events = view.events()
+    stream = view.events()
     view.apply_change(change(2, "updated", conf(1, "a", {"rate": -5}, version=2)))
     view.apply_change(change(3, "updated", conf(1, "a", {"rate": 13}, version=3)))
     assert view["a"] == {"rate": 1}
@@ -151,8 +151,8 @@ def test_the_validator_rejects_and_the_last_good_value_stays() -> None:
     assert [(r.name, r.revision) for r in view.rejections] == [("b", 1), ("a", 2), ("a", 3)]
     assert "ValueError: rate must not be negative" in view.rejections[1].reason
     assert "returned False" in view.rejections[2].reason
-    queued = list(events._queue._queue)  # type: ignore[attr-defined]
-    assert all(isinstance(e, live.Rejection) for e in queued)
+    queued = list(stream._queue._queue)  # type: ignore[attr-defined]
+    assert all(isinstance(e, events.Rejection) for e in queued)
     # A snapshot that brings a rejected value again keeps the old one too.
     view.apply_snapshot(snapshot(4, conf(1, "a", {"rate": 13}), conf(2, "b", {"rate": 2})), None)
     assert dict(view) == {"a": {"rate": 1}, "b": {"rate": 2}}
@@ -217,6 +217,7 @@ async def test_events_arrive_in_order_and_end_when_the_view_closes() -> None:
     view.close()
     got = [(e.name, e.revision) async for e in stream]
     assert got == [("a", 1), ("a", 2)]
+    assert [e async for e in view.events()] == []  # a closed view has nothing more to say
 
 
 async def test_a_stalled_event_consumer_is_told_it_overflowed() -> None:

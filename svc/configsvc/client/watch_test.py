@@ -19,16 +19,16 @@ import pytest
 from aiohttp import web
 
 from configsvc import conftest, models
-from configsvc.client import api, backoff, errors, live, live_test, watch
+from configsvc.client import api, backoff, errors, events, live, live_test, watch
 
 Factory = Callable[..., conftest.Service]
 QUICK = backoff.Backoff(base=0.05, cap=1.0)
 PATIENCE = 60
 
 
-async def until_revision(stream: live.EventStream, revision: int) -> list[live.Event]:
+async def until_revision(stream: events.EventStream, revision: int) -> list[events.Event]:
     """Collect events until one at or past ``revision`` arrives."""
-    got: list[live.Event] = []
+    got: list[events.Event] = []
     async with asyncio.timeout(PATIENCE):
         async for event in stream:
             got.append(event)
@@ -67,9 +67,9 @@ async def test_killing_the_workers_mid_stream_loses_and_repeats_nothing(
                     for pid in service.worker_pids():
                         os.kill(pid, signal.SIGKILL)
             logged = [r for r in await latest(db, app.id) if r > start]
-            events = await until_revision(stream, logged[-1])
-            assert [e.revision for e in events] == logged
-            assert all(isinstance(e, live.ChangeEvent) and e.op == "updated" for e in events)
+            got = await until_revision(stream, logged[-1])
+            assert [e.revision for e in got] == logged
+            assert all(isinstance(e, events.ChangeEvent) and e.op == "updated" for e in got)
             assert dict(view) == await current(rest, app.id)
             assert watcher.attempts >= 3  # it did lose its worker each round
             assert not view.stale
@@ -130,14 +130,14 @@ async def test_the_validator_keeps_the_last_good_value(service_factory: Factory)
             stream = view.events()
             bad = await rest.replace_configuration(limits.id, "limits", {"rate": -1})
             (rejection,) = await until_revision(stream, bad.revision)
-            assert isinstance(rejection, live.Rejection)
+            assert isinstance(rejection, events.Rejection)
             assert (rejection.name, rejection.config) == ("limits", {"rate": -1})
             assert list(view.rejections) == [rejection]
             assert view["limits"] == {"rate": 1}
             assert view.revision == bad.revision
             good = await rest.replace_configuration(limits.id, "limits", {"rate": 3})
             (change,) = await until_revision(stream, good.revision)
-            expected = live.ChangeEvent(
+            expected = events.ChangeEvent(
                 "limits", {"rate": 1}, {"rate": 3}, good.revision, op="updated"
             )
             assert change == expected
@@ -169,8 +169,8 @@ async def test_an_unknown_or_deleted_application_ends_the_view(service_factory: 
             stream = view.events()
             renamed = await rest.replace_application(app.id, "invoicing")
             await rest.delete_application(app.id)
-            events = [e async for e in stream]  # ends when the view does
-            assert [(e.name, e.new) for e in events] == [("limits", None)]
+            got = [e async for e in stream]  # ends when the view does
+            assert [(e.name, e.new) for e in got] == [("limits", None)]
             assert view.deleted
             assert view.application_name == "invoicing"
             assert view.revision > renamed.revision
@@ -193,8 +193,8 @@ async def test_an_application_deleted_while_away_ends_the_view(
             await db.execute("DELETE FROM applications WHERE id = $1", app.id)
             await asyncio.to_thread(service.start)
             async with asyncio.timeout(PATIENCE):
-                events = [e async for e in stream]  # ends when the view does
-            assert [(e.name, e.new) for e in events] == [("limits", None)]
+                got = [e async for e in stream]  # ends when the view does
+            assert [(e.name, e.new) for e in got] == [("limits", None)]
             assert view.deleted
             assert dict(view) == {}
 
