@@ -261,3 +261,58 @@ async def test_an_async_validator_is_refused_rather_than_trusted() -> None:
     )
     assert dict(view) == {}
     assert "not async" in view.rejections[0].reason
+
+
+async def test_a_reset_after_pruning_replaces_the_view(
+    service_factory: Factory, db: asyncpg.Connection
+) -> None:
+    service = service_factory(workers=1)
+    async with api.ConfigClient(service.url) as rest:
+        app = await rest.create_application("billing")
+        kept = await rest.create_configuration(app.id, "kept", {"v": 1})
+        gone = await rest.create_configuration(app.id, "gone", {"v": 1})
+        async with rest.watch("billing", backoff=QUICK) as view:
+            stream = view.events()
+            await asyncio.to_thread(service.stop)
+            # As if changes were made and then pruned from the log while we were away:
+            # the service can only answer our `since` with a fresh snapshot.
+            async with db.transaction():
+                await db.execute(
+                    "UPDATE configurations SET config = '{\"v\": 2}' WHERE id = $1", kept.id
+                )
+                await db.execute("DELETE FROM configurations WHERE id = $1", gone.id)
+                await db.execute(
+                    "UPDATE revision_counter"
+                    " SET revision = revision + 2, pruned_through = revision + 2"
+                )
+            await asyncio.to_thread(service.start)
+            async with asyncio.timeout(PATIENCE):
+                got = [await anext(stream), await anext(stream)]  # one per name, one snapshot
+            assert sorted((e.name, e.old, e.new, e.op) for e in got) == [
+                ("gone", {"v": 1}, None, "snapshot"),
+                ("kept", {"v": 1}, {"v": 2}, "snapshot"),
+            ]
+            assert dict(view) == await current(rest, app.id)
+            assert view.revision == gone.revision + 2
+
+
+async def test_renames_and_deletes_reach_the_view(service_factory: Factory) -> None:
+    service = service_factory(workers=2)
+    async with api.ConfigClient(service.url) as rest:
+        app = await rest.create_application("billing")
+        a = await rest.create_configuration(app.id, "a", {"v": 1})
+        b = await rest.create_configuration(app.id, "b", {"v": 1})
+        async with rest.watch("billing") as view:
+            stream = view.events()
+            renamed = await rest.replace_configuration(a.id, "a2", {"v": 1})
+            await rest.delete_configuration(b.id)
+            last = await rest.create_configuration(app.id, "c", {"v": 3})
+            got = await until_revision(stream, last.revision)
+            assert [(e.name, e.op) for e in got] == [
+                ("a", "deleted"),
+                ("a2", "created"),
+                ("b", "deleted"),
+                ("c", "created"),
+            ]
+            assert got[1].revision == renamed.revision
+            assert dict(view) == {"a2": {"v": 1}, "c": {"v": 3}} == await current(rest, app.id)
