@@ -19,13 +19,14 @@ from aiohttp import web
 from configsvc import applications, bodies, configurations, database, errors, models
 
 PREFIX = "/api/v1"
-_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+_ID = re.compile(ID_PATTERN)
 
 
 def _path_id(request: web.Request, what: str) -> str:
     """The id in the path; a malformed one names nothing, so it is a 404 like an unknown one."""
     value = request.match_info["id"]
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise errors.NotFound(f"no {what} with id {value}")
     return value
 
@@ -42,7 +43,7 @@ def _decode_cursor(request: web.Request) -> str:
         value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         value = ""
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise errors.Invalid.one("cursor", "is not a cursor this API returned")
     return value
 
@@ -72,6 +73,7 @@ def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
 
 
 async def create_application(request: web.Request) -> web.Response:
+    """The name is unique among applications; a taken name is a 409 naming it."""
     body = await bodies.body(request, models.ApplicationIn)
     async with request.app[database.POOL].acquire() as conn:
         app = await applications.create(conn, body.name, body.comments)
@@ -79,6 +81,7 @@ async def create_application(request: web.Request) -> web.Response:
 
 
 async def get_application(request: web.Request) -> web.Response:
+    """The application with the ids of its configurations, in id order."""
     app_id = _path_id(request, "application")
     async with request.app[database.POOL].acquire() as conn:
         app = await applications.get(conn, app_id)
@@ -88,6 +91,7 @@ async def get_application(request: web.Request) -> web.Response:
 
 
 async def replace_application(request: web.Request) -> web.Response:
+    """Full replacement: an omitted `comments` becomes empty. `version` grows by one."""
     app_id = _path_id(request, "application")
     body = await bodies.body(request, models.ApplicationIn)
     async with request.app[database.POOL].acquire() as conn:
@@ -98,6 +102,7 @@ async def replace_application(request: web.Request) -> web.Response:
 
 
 async def delete_application(request: web.Request) -> web.Response:
+    """Its configurations are deleted with it, in the same transaction."""
     app_id = _path_id(request, "application")
     async with request.app[database.POOL].acquire() as conn:
         await applications.delete(conn, app_id, bodies.if_match(request))
@@ -105,13 +110,17 @@ async def delete_application(request: web.Request) -> web.Response:
 
 
 async def list_applications(request: web.Request) -> web.Response:
+    """In id order; walking `next_cursor` visits every application that existed
+    throughout the walk exactly once, even while others are added."""
     limit, after = bodies.limit(request), _decode_cursor(request)
+    name = bodies.name_filter(request)
     async with request.app[database.POOL].acquire() as conn:
-        items = await applications.page(conn, after, limit + 1, request.query.get("name"))
+        items = await applications.page(conn, after, limit + 1, name)
     return _page(items, limit)
 
 
 async def list_configurations(request: web.Request) -> web.Response:
+    """In id order, paged like the application list."""
     app_id = _path_id(request, "application")
     limit, after = bodies.limit(request), _decode_cursor(request)
     async with request.app[database.POOL].acquire() as conn:
@@ -123,8 +132,9 @@ async def list_configurations(request: web.Request) -> web.Response:
 
 
 async def create_configuration(request: web.Request) -> web.Response:
+    """The name is unique within its application; an unknown `application_id` is a 422."""
     body = await bodies.body(request, models.ConfigurationIn)
-    if not _ID.match(body.application_id):
+    if not _ID.fullmatch(body.application_id):
         raise errors.Invalid.one("application_id", f"no application with id {body.application_id}")
     async with request.app[database.POOL].acquire() as conn:
         resource = await configurations.create(
@@ -134,6 +144,7 @@ async def create_configuration(request: web.Request) -> web.Response:
 
 
 async def get_configuration(request: web.Request) -> web.Response:
+    """The configuration, with its `ETag`."""
     config_id = _path_id(request, "configuration")
     async with request.app[database.POOL].acquire() as conn:
         resource = await configurations.get(conn, config_id)
@@ -143,6 +154,8 @@ async def get_configuration(request: web.Request) -> web.Response:
 
 
 async def replace_configuration(request: web.Request) -> web.Response:
+    """Full replacement; `application_id`, if given, must be the current one:
+    a configuration cannot move to another application."""
     config_id = _path_id(request, "configuration")
     body = await bodies.body(request, models.ConfigurationReplace)
     async with request.app[database.POOL].acquire() as conn:
@@ -153,6 +166,7 @@ async def replace_configuration(request: web.Request) -> web.Response:
 
 
 async def delete_configuration(request: web.Request) -> web.Response:
+    """Deletes the configuration; 404 once it is gone."""
     config_id = _path_id(request, "configuration")
     async with request.app[database.POOL].acquire() as conn:
         await configurations.delete(conn, config_id, bodies.if_match(request))

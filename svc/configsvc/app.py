@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from configsvc import api, database, feed, problems
+from configsvc import api, database, feed, openapi, problems
 from configsvc import settings as settings_mod
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     app.router.add_get("/readyz", readyz)
     api.add_routes(app)
     feed.setup(app)
+    openapi.add_routes(app)
     return app
 
 

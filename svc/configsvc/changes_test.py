@@ -89,3 +89,19 @@ async def test_the_pruner_runs_in_the_background(aiohttp_client, settings, db) -
         while (await changes.counter(db))[1] == 0:
             await asyncio.sleep(0.05)
     assert await changes.after(db, 0) == []
+
+
+async def test_the_notification_is_a_small_wake_up_not_the_configuration(client, database_url):
+    import asyncpg
+
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    conn = await asyncpg.connect(database_url)
+    await conn.add_listener(changes.CHANNEL, lambda *args: heard.put_nowait(args[-1]))
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c", "config": {"secret": "x" * 10_000}}
+    cfg = await (await client.post("/api/v1/configurations", json=body)).json()
+    payloads = [json.loads(await asyncio.wait_for(heard.get(), 5)) for _ in range(2)]
+    assert payloads[1] == {"revision": cfg["revision"], "op": "created",
+                           "application_id": app["id"], "configuration_id": cfg["id"]}  # fmt: skip
+    assert payloads[0]["op"] == "application_created"
+    await conn.close()

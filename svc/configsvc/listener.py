@@ -46,7 +46,7 @@ class Listener:
         while True:
             try:
                 await self._session()
-            except database.UNAVAILABLE as exc:
+            except (*database.UNAVAILABLE, asyncpg.PostgresError) as exc:
                 log.warning("change listener lost the database: %r; retrying", exc)
             self.connected = False
             await asyncio.sleep(self._backoff * random.uniform(0.5, 1.0))  # noqa: S311

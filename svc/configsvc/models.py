@@ -21,8 +21,13 @@ def _not_blank(value: str) -> str:
     return value
 
 
+# The pattern tells clients (and generated tests) what _not_blank enforces: it searches for one
+# character Python's str.isspace() rejects, which is what its `\S` means.
 Name = Annotated[
-    str, StringConstraints(min_length=1, max_length=NAME_MAX), AfterValidator(_not_blank)
+    str,
+    StringConstraints(min_length=1, max_length=NAME_MAX),
+    AfterValidator(_not_blank),
+    Field(json_schema_extra={"pattern": r"\S"}),
 ]
 Comments = Annotated[str, StringConstraints(max_length=COMMENTS_MAX)]
 Ulid = Annotated[
@@ -40,12 +45,28 @@ class _Input(BaseModel):
 class ApplicationIn(_Input):
     """Body of POST and PUT /applications."""
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "billing", "comments": "Invoices and payments"}]}
+    )
+
     name: Name
     comments: Comments = ""
 
 
 class ConfigurationIn(_Input):
     """Body of POST /configurations."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "application_id": "01JDQ2Z8B6M4R1V3XK7N9P0TQS",
+                    "name": "production",
+                    "config": {"db_pool": 10, "features": {"dark_mode": True}},
+                }
+            ]
+        }
+    )
 
     application_id: str
     name: Name
@@ -55,6 +76,12 @@ class ConfigurationIn(_Input):
 
 class ConfigurationReplace(_Input):
     """Body of PUT /configurations/{id}; ``application_id``, if given, must be the current one."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "production", "comments": "", "config": {"db_pool": 20}}]
+        }
+    )
 
     application_id: str | None = None
     name: Name
