@@ -59,6 +59,10 @@ class ConfigClient:
     ``retries`` times, with jittered exponential backoff, on connection errors, timeouts and
     502/503/504; POST is never retried. Use as ``async with ConfigClient(url) as client:``, or
     call ``close()``. A ``session`` passed in is used and left open.
+
+    A retried DELETE, or PUT with ``if_match``, whose first attempt did reach the database but
+    whose answer was lost, ends in ``NotFound`` or ``PreconditionFailed``: read the resource
+    again to tell.
     """
 
     def __init__(
@@ -252,7 +256,11 @@ class ConfigClient:
     ) -> watch_mod.Watch:
         """A live view of an application's configurations: ``async with client.watch(app)``.
 
-        ``application`` is its id (26-character ULID) or its name. See ``watch.Watch``.
+        ``application`` is its id (26-character ULID) or its name. ``cache_path``: the
+        last-known-good file to keep and to start from when the service is unreachable.
+        ``validate(name, config)``: return False or raise to reject a new config. ``backoff``:
+        reconnect delays (default 0.5 s doubling to 30 s, full jitter). ``start_timeout``: how
+        long entering waits for the first snapshot when there is no cache. See ``watch.Watch``.
         """
         return watch_mod.Watch(
             self,

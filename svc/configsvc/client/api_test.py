@@ -183,3 +183,22 @@ async def test_a_session_passed_in_is_left_open(client: TestClient) -> None:  # 
         assert not session.closed
     assert rest.ws_url().startswith("ws://")
     assert rest.ws_url().endswith("/api/v1/ws")
+
+
+async def test_every_route_the_client_calls_is_in_the_served_document(
+    rest: api.ConfigClient,
+) -> None:
+    document = await rest.openapi()
+    routes = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    assert {
+        ("POST", "/api/v1/applications"),
+        ("GET", "/api/v1/applications"),
+        ("GET", "/api/v1/applications/{id}"),
+        ("PUT", "/api/v1/applications/{id}"),
+        ("DELETE", "/api/v1/applications/{id}"),
+        ("GET", "/api/v1/applications/{id}/configurations"),
+        ("POST", "/api/v1/configurations"),
+        ("GET", "/api/v1/configurations/{id}"),
+        ("PUT", "/api/v1/configurations/{id}"),
+        ("DELETE", "/api/v1/configurations/{id}"),
+    } <= routes
