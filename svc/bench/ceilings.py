@@ -23,7 +23,7 @@ from aiohttp import web
 from configsvc import database
 
 POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool", asyncpg.Pool)
-SOCKETS: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("sockets", set)
+SOCKETS = web.AppKey[set[web.WebSocketResponse]]("sockets")
 
 HELLO = {"hello": "world"}
 ROW_SQL = (
@@ -57,10 +57,11 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
 
 async def publish(request: web.Request) -> web.Response:
     text = await request.text()
-    for ws in list(request.app[SOCKETS]):
+    sockets: set[web.WebSocketResponse] = request.app[SOCKETS]
+    for ws in list(sockets):
         # Returns without suspending unless that socket's buffer is full.
         await ws.send_str(text)
-    return web.json_response({"sent": len(request.app[SOCKETS])})
+    return web.json_response({"sent": len(sockets)})
 
 
 def pool_ctx(url: str):  # type: ignore[no-untyped-def]
@@ -77,7 +78,8 @@ def pool_ctx(url: str):  # type: ignore[no-untyped-def]
 async def sockets_ctx(app: web.Application) -> AsyncIterator[None]:
     app[SOCKETS] = set()
     yield
-    for ws in list(app[SOCKETS]):
+    sockets: set[web.WebSocketResponse] = app[SOCKETS]
+    for ws in list(sockets):
         await ws.close(code=1001)
 
 

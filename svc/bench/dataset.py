@@ -55,7 +55,8 @@ class Dataset:
     def read(cls, directory: Path) -> Dataset:
         apps = (directory / "apps.txt").read_text().split()
         configs = [
-            Config(*line.split("\t")) for line in (directory / "configs.tsv").read_text().splitlines()
+            Config(*line.split("\t"))
+            for line in (directory / "configs.tsv").read_text().splitlines()
         ]
         return cls(apps, configs)
 
@@ -69,7 +70,7 @@ def generate(applications: int, per_application: int) -> tuple[list[tuple[object
         app_id = str(ulid.ULID())
         app_rows.append((app_id, f"app-{a:05d}", "seeded by make bench", 1, 1, now, now))
         for c in range(per_application):
-            config = json.dumps(scenarios.config_body(random.randrange(1 << 30)))
+            config = json.dumps(scenarios.config_body(random.randrange(1 << 30)))  # noqa: S311
             config_rows.append(
                 (str(ulid.ULID()), app_id, f"config-{c:02d}", "", config, 1, 1, now, now)
             )

@@ -14,7 +14,8 @@ def test_with_database_swaps_only_the_database() -> None:
 
 def test_generate_makes_rows_in_column_order() -> None:
     apps, configs = dataset.generate(3, 2)
-    assert len(apps) == 3 and len(configs) == 6
+    assert len(apps) == 3
+    assert len(configs) == 6
     assert all(len(row) == len(dataset.APP_COLUMNS) for row in apps)
     assert all(len(row) == len(dataset.CONFIG_COLUMNS) for row in configs)
     assert {row[1] for row in configs} == {row[0] for row in apps}

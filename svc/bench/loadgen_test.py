@@ -36,8 +36,8 @@ def test_requests_carry_a_complete_body(data_dir: Path) -> None:
 async def test_read_response_returns_status_and_consumes_the_body() -> None:
     reader = asyncio.StreamReader()
     reader.feed_data(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 204 No\r\n\r\n")
-    assert await loadgen.read_response(reader) == 201
-    assert await loadgen.read_response(reader) == 204
+    assert await loadgen.read_response(reader) == (201, b"{}")
+    assert await loadgen.read_response(reader) == (204, b"")
 
 
 def test_parse_finds_the_result_line() -> None:

@@ -11,7 +11,8 @@ from bench import load, scenarios, wrk
 def test_script_fills_paths_and_bodies() -> None:
     lua = wrk.script(scenarios.PUT)
     assert '"/api/v1/configurations/" .. c.id .. ""' in lua
-    assert "c.name" in lua and "tostring(seq)" in lua
+    assert "c.name" in lua
+    assert "tostring(seq)" in lua
     assert "nil, nil)" in wrk.script(scenarios.HELLO)
 
 
