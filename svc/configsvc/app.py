@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from configsvc import database
+from configsvc import api, database, problems
 from configsvc import settings as settings_mod
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,14 @@ async def readyz(request: web.Request) -> web.Response:
 
 def create_app(settings: settings_mod.Settings) -> web.Application:
     """Build the app; every resource it needs is opened and closed by its cleanup contexts."""
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(
+        client_max_size=settings.max_body_bytes, middlewares=[problems.middleware]
+    )
     app[settings_mod.SETTINGS] = settings
     app.cleanup_ctx.append(database.pool_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    api.add_routes(app)
     return app
 
 

@@ -46,6 +46,5 @@ async def test_readyz_is_503_when_the_database_is_gone(client, admin_url, databa
 async def test_two_worker_processes_serve_one_port(service_factory) -> None:
     service = service_factory(workers=2)
     assert len(service.worker_pids()) == 2
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{service.url}/readyz") as resp:
-            assert resp.status == 200
+    async with aiohttp.ClientSession() as session, session.get(f"{service.url}/readyz") as resp:
+        assert resp.status == 200

@@ -113,7 +113,7 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings: settings_mod.Settings) -> TestClient:  # type: ignore[no-untyped-def, type-arg]
+async def client(settings: settings_mod.Settings, aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def, type-arg]
     """An HTTP client talking to a real server on a real socket, on the test's database."""
     return await aiohttp_client(app_mod.create_app(settings))
 
@@ -145,7 +145,8 @@ class Service:
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            assert self.proc is not None and self.proc.poll() is None, "server exited"
+            assert self.proc is not None
+            assert self.proc.poll() is None, "server exited"
             try:
                 with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as resp:
                     if resp.status == 200:

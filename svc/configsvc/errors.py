@@ -27,10 +27,17 @@ class PreconditionFailed(ServiceError):
     """If-Match named a version that is no longer current."""
 
 
-class Invalid(ServiceError):
-    """A value is well-formed but refers to something that does not exist, and the like."""
+class BadRequest(ServiceError):
+    """The body is not JSON, or not a JSON object."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+
+class Invalid(ServiceError):
+    """One or more fields or query parameters are wrong: ``[(field, message), ...]``."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
+        self.problems = problems
+
+    @classmethod
+    def one(cls, field: str, message: str) -> Invalid:
+        return cls([(field, message)])

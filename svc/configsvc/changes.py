@@ -1,0 +1,117 @@
+"""The change log: global, commit-ordered revisions and what changed at each.
+
+A write calls :func:`next_revision` first thing in its transaction and :func:`record` last.
+The counter's row lock, held to commit, is what orders commits by revision (see
+migrations/0002_change_log.sql); :func:`record` NOTIFYs the listeners, who then read the log.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+CHANNEL = "configsvc_changes"
+
+NEXT_REVISION = "UPDATE revision_counter SET revision = revision + 1 RETURNING revision"
+
+RECORD = """
+WITH logged AS (
+    INSERT INTO changes (revision, application_id, configuration_id, op, resource)
+    VALUES ($1, $2, $3, $4, $5)
+    RETURNING revision
+)
+SELECT pg_notify($6, $7) FROM logged
+"""
+
+# The resource is read as text: the feed sends it on as it is, without decoding it here.
+AFTER = """
+SELECT revision, application_id, op, resource::text AS resource
+FROM changes
+WHERE revision > $1
+ORDER BY revision
+LIMIT $2
+"""
+
+AFTER_FOR_APPLICATION = """
+SELECT revision, application_id, op, resource::text AS resource
+FROM changes
+WHERE application_id = $1 AND revision > $2 AND revision <= $3
+ORDER BY revision
+LIMIT $4
+"""
+
+COUNTER = "SELECT revision, pruned_through FROM revision_counter"
+
+PRUNE = """
+WITH gone AS (
+    DELETE FROM changes WHERE committed_at < now() - make_interval(secs => $1)
+    RETURNING revision
+)
+UPDATE revision_counter
+SET pruned_through = greatest(pruned_through, (SELECT max(revision) FROM gone))
+WHERE EXISTS (SELECT FROM gone)
+RETURNING pruned_through
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One committed change; ``resource`` is the JSON text of the resource after it."""
+
+    revision: int
+    application_id: str
+    op: str
+    resource: str
+
+
+async def next_revision(conn: asyncpg.Connection) -> int:
+    revision: int = await conn.fetchval(NEXT_REVISION)
+    return revision
+
+
+async def record(
+    conn: asyncpg.Connection,
+    revision: int,
+    op: str,
+    resource: dict[str, Any],
+    *,
+    application_id: str,
+    configuration_id: str | None = None,
+) -> None:
+    """Log the change and wake every listener; both take effect only when the caller commits."""
+    wakeup = json.dumps(
+        {"revision": revision, "application_id": application_id, "op": op},
+        separators=(",", ":"),
+    )
+    await conn.execute(
+        RECORD, revision, application_id, configuration_id, op, resource, CHANNEL, wakeup
+    )
+
+
+async def after(conn: asyncpg.Connection, revision: int, limit: int = 1000) -> list[Entry]:
+    """Committed changes with a revision above ``revision``, oldest first."""
+    rows = await conn.fetch(AFTER, revision, limit)
+    return [Entry(*row) for row in rows]
+
+
+async def after_for_application(
+    conn: asyncpg.Connection, application_id: str, since: int, until: int, limit: int = 1000
+) -> list[Entry]:
+    """One application's changes in (since, until], oldest first."""
+    rows = await conn.fetch(AFTER_FOR_APPLICATION, application_id, since, until, limit)
+    return [Entry(*row) for row in rows]
+
+
+async def counter(conn: asyncpg.Connection) -> tuple[int, int]:
+    """(latest committed revision, highest revision pruned from the log)."""
+    row = await conn.fetchrow(COUNTER)
+    return row["revision"], row["pruned_through"]
+
+
+async def prune(conn: asyncpg.Connection, older_than_s: float) -> int | None:
+    """Delete log entries older than ``older_than_s``; returns the new pruned-through mark."""
+    pruned: int | None = await conn.fetchval(PRUNE, older_than_s)
+    return pruned
