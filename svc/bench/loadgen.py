@@ -74,6 +74,11 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 class Tally:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
+    remaining: float = float("inf")  # requests still to send, for runs of a fixed count
+
+    def take(self) -> bool:
+        self.remaining -= 1
+        return self.remaining >= 0
 
 
 async def connection(
@@ -81,7 +86,7 @@ async def connection(
 ) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < deadline and tally.take():
             payload = requests.next()
             started = time.perf_counter()
             writer.write(payload)
@@ -101,11 +106,12 @@ async def connection(
 
 async def run(
     base_url: str, scenario: scenarios.Scenario, data: dataset.Dataset, duration_s: float,
-    connections: int = load.CONNECTIONS,
+    connections: int = load.CONNECTIONS, total: int | None = None,
 ) -> load.LoadResult:  # fmt: skip
+    """Closed-loop load for ``duration_s``, or until ``total`` requests have been sent."""
     parts = urllib.parse.urlsplit(base_url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    tally = Tally()
+    tally = Tally() if total is None else Tally(remaining=total)
     started = time.perf_counter()
     deadline = started + duration_s
     await asyncio.gather(

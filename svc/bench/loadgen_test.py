@@ -46,3 +46,12 @@ def test_parse_finds_the_result_line() -> None:
     )
     assert result.rps == 5
     assert load.LoadResult.from_json(result.as_json()) == result
+
+
+async def test_loadgen_can_stop_after_a_fixed_count(
+    ceiling: Callable[[str], str], data_dir: Path
+) -> None:
+    url = ceiling("hello")
+    data = dataset.Dataset.read(data_dir)
+    result = await loadgen.run(url, scenarios.HELLO, data, 30, 4, total=50)
+    assert result.requests == 50
