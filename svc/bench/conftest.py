@@ -23,12 +23,17 @@ def data_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def ceiling() -> Iterator[object]:
-    """``ceiling("hello")`` starts ``python -m bench.ceilings`` and returns its base URL."""
+    """``ceiling("hello")``: the base URL of a ``python -m bench.ceilings`` process of that
+    kind, started on first use and shared by the session (they hold no state worth resetting).
+    """
     procs: list[subprocess.Popen[bytes]] = []
+    urls: dict[str, str] = {}
 
     def start(kind: str) -> str:
+        if kind in urls:
+            return urls[kind]
         port = pgcluster.free_port()
         procs.append(
             subprocess.Popen(
@@ -37,7 +42,8 @@ def ceiling() -> Iterator[object]:
             )
         )
         pgcluster.wait_for_port(port, timeout=15)
-        return f"http://127.0.0.1:{port}"
+        urls[kind] = f"http://127.0.0.1:{port}"
+        return urls[kind]
 
     yield start
     for proc in procs:
