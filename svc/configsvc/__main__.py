@@ -6,10 +6,13 @@ aiohttp workers sharing one listening socket; each opens its own pool and change
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 
-from configsvc import pgcluster
+import asyncpg
+
+from configsvc import database, errors, migrations, pgcluster
 from configsvc import settings as settings_mod
 
 
@@ -26,12 +29,25 @@ def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:
     ]  # fmt: skip
 
 
+async def _migrate(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await migrations.apply(conn)
+    finally:
+        await conn.close()
+
+
 def main() -> None:
     settings = settings_mod.load()
     try:
         url = pgcluster.ensure_database_url(settings)
-    except pgcluster.ClusterError as exc:
+        # Migrate once here so that a bad migration stops start-up with one clear line; the
+        # workers then find nothing pending.
+        asyncio.run(_migrate(url))
+    except (pgcluster.ClusterError, errors.MigrationError) as exc:
         sys.exit(str(exc))
+    except database.UNAVAILABLE as exc:
+        sys.exit(f"cannot use the database: {exc.__class__.__name__}: {exc}")
     os.environ["DATABASE_URL"] = url
     print(
         f"serving http://{settings.host}:{settings.port} with {settings.workers} worker(s)",

@@ -25,7 +25,7 @@ _ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 def _path_id(request: web.Request, what: str) -> str:
     """The id in the path; a malformed one names nothing, so it is a 404 like an unknown one."""
     value = request.match_info["id"]
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise errors.NotFound(f"no {what} with id {value}")
     return value
 
@@ -42,7 +42,7 @@ def _decode_cursor(request: web.Request) -> str:
         value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         value = ""
-    if not _ID.match(value):
+    if not _ID.fullmatch(value):
         raise errors.Invalid.one("cursor", "is not a cursor this API returned")
     return value
 
@@ -107,7 +107,7 @@ async def delete_application(request: web.Request) -> web.Response:
 async def list_applications(request: web.Request) -> web.Response:
     limit, after = bodies.limit(request), _decode_cursor(request)
     async with request.app[database.POOL].acquire() as conn:
-        items = await applications.page(conn, after, limit + 1, request.query.get("name"))
+        items = await applications.page(conn, after, limit + 1, bodies.name_filter(request))
     return _page(items, limit)
 
 
@@ -124,7 +124,7 @@ async def list_configurations(request: web.Request) -> web.Response:
 
 async def create_configuration(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.ConfigurationIn)
-    if not _ID.match(body.application_id):
+    if not _ID.fullmatch(body.application_id):
         raise errors.Invalid.one("application_id", f"no application with id {body.application_id}")
     async with request.app[database.POOL].acquire() as conn:
         resource = await configurations.create(

@@ -142,7 +142,11 @@ async def test_list_default_limit_is_50(client, make_app) -> None:
     assert body["next_cursor"] is not None
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=x", "limit=-1", "cursor=zz"])
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=501", "limit=x", "limit=-1", "limit=%D9%A1", "cursor=zz", "cursor=%00",
+     "name=%00", f"name={'n' * 257}"],
+)  # fmt: skip
 async def test_bad_list_parameters_are_422_naming_them(client, query) -> None:
     body = await problem(await client.get(f"/api/v1/applications?{query}"), 422)
     assert fields(body) == {query.split("=")[0]}

@@ -6,7 +6,7 @@ import logging
 
 from aiohttp import web
 
-from configsvc import api, database, problems
+from configsvc import api, database, feed, problems
 from configsvc import settings as settings_mod
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,8 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Ready: the database answers, the schema is current, the change listener is connected."""
     reasons = await database.problems(request.app[database.POOL])
+    if not request.app[feed.LISTENER].connected:
+        reasons.append("change listener is not connected to the database")
     if reasons:
         return web.json_response({"status": "unavailable", "reasons": reasons}, status=503)
     return web.json_response({"status": "ready"})
@@ -35,6 +37,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     api.add_routes(app)
+    feed.setup(app)
     return app
 
 

@@ -9,12 +9,13 @@ from typing import Any, TypeVar
 import pydantic
 from aiohttp import web
 
-from configsvc import errors
+from configsvc import errors, models
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
 
 JSON_TYPES = {"application/json"}
-_ETAG = re.compile(r'^"(\d{1,9})"$')
+_ETAG = re.compile(r'^"([0-9]{1,9})"$')
+_DIGITS = re.compile(r"^[0-9]{1,4}$")
 
 
 def _no_constant(name: str) -> float:
@@ -83,9 +84,17 @@ def limit(request: web.Request, default: int = 50, maximum: int = 500) -> int:
     raw = request.query.get("limit")
     if raw is None:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    if not _DIGITS.fullmatch(raw) or not 1 <= int(raw) <= maximum:
         raise errors.Invalid.one("limit", f"must be an integer from 1 to {maximum}")
     return int(raw)
+
+
+def name_filter(request: web.Request) -> str | None:
+    """The exact-name filter of a list; a name no resource can have is a 422, not a miss."""
+    name = request.query.get("name")
+    if name is not None and (len(name) > models.NAME_MAX or "\x00" in name):
+        raise errors.Invalid.one("name", f"must be at most {models.NAME_MAX} characters, no U+0000")
+    return name
 
 
 def etag(version: int) -> str:
@@ -101,7 +110,7 @@ def if_match(request: web.Request) -> int | None:
     if header is None or header.strip() == "*":
         return None
     for tag in header.split(","):
-        match = _ETAG.match(tag.strip())
+        match = _ETAG.fullmatch(tag.strip())
         if match:
             return int(match.group(1))
     return -1

@@ -83,9 +83,10 @@ async def record(
 ) -> None:
     """Log the change and wake every listener; both take effect only when the caller commits."""
     wakeup = json.dumps(
-        {"revision": revision, "application_id": application_id, "op": op},
+        {"revision": revision, "op": op, "application_id": application_id,
+         "configuration_id": configuration_id},
         separators=(",", ":"),
-    )
+    )  # fmt: skip
     await conn.execute(
         RECORD, revision, application_id, configuration_id, op, resource, CHANNEL, wakeup
     )

@@ -25,7 +25,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from configsvc import app as app_mod
-from configsvc import migrations, pgcluster
+from configsvc import feed, migrations, pgcluster
 from configsvc import settings as settings_mod
 
 TEMPLATE = "configsvc_test_template"
@@ -114,8 +114,16 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture
 async def client(settings: settings_mod.Settings, aiohttp_client) -> TestClient:  # type: ignore[no-untyped-def, type-arg]
-    """An HTTP client talking to a real server on a real socket, on the test's database."""
-    return await aiohttp_client(app_mod.create_app(settings))
+    """An HTTP client talking to a real server on a real socket, on the test's database.
+
+    Returned once the server is ready (its change listener connected), as a load balancer
+    would wait for /readyz.
+    """
+    test_client = await aiohttp_client(app_mod.create_app(settings))
+    async with asyncio.timeout(10):
+        while not test_client.app[feed.LISTENER].connected:
+            await asyncio.sleep(0.01)
+    return test_client
 
 
 class Service:

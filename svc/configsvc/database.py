@@ -15,13 +15,18 @@ from configsvc import settings as settings_mod
 POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool", asyncpg.Pool)
 
 
-# What the driver raises when the database is unreachable, restarting, or dropped a connection.
+# What the driver raises when the database is unreachable, restarting, overloaded, or dropped
+# the connection: worth a 503 and a retry. Other PostgreSQL errors are bugs, not outages.
 UNAVAILABLE = (
     OSError,
     TimeoutError,
-    asyncpg.PostgresError,
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,
+    asyncpg.exceptions.InsufficientResourcesError,
+    asyncpg.exceptions.ObjectNotInPrerequisiteStateError,
+    asyncpg.exceptions.InvalidCatalogNameError,
 )
 
 
@@ -68,7 +73,7 @@ async def problems(pool: asyncpg.Pool) -> list[str]:
     try:
         async with asyncio.timeout(2), pool.acquire() as conn:
             todo = await migrations.pending(conn)
-    except UNAVAILABLE as exc:
+    except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
         return [f"database unavailable: {exc.__class__.__name__}: {exc}"]
     except errors.MigrationError as exc:
         return [str(exc)]

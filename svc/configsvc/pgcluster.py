@@ -9,6 +9,7 @@ outside loopback can reach it.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import pwd
 import shutil
@@ -153,14 +154,29 @@ class Cluster:
 
 
 def local_cluster(settings: settings_mod.Settings) -> Cluster:
-    """The project-local cluster ``make run`` uses, under ``svc/.pgdata``."""
+    """The project-local cluster ``make run`` uses (LOCAL_PG_DIR, by default svc/.pgdata)."""
     bindir = find_bindir()
     if bindir is None:
         raise ClusterError(
             "no PostgreSQL found: install it (Debian: apt-get install postgresql), "
             "or run `docker compose up -d db`, or set DATABASE_URL"
         )
-    return Cluster(settings_mod.SVC_DIR / ".pgdata", settings.local_pg_port, bindir)
+    datadir = settings.local_pg_dir.resolve()
+    user = _run_as()
+    if user is not None and not _reachable(datadir.parent, user):
+        # As root in a checkout under a private home (/root is 0700), the server's user cannot
+        # reach svc/: keep the data where it can, one directory per checkout.
+        tag = hashlib.sha256(str(datadir).encode()).hexdigest()[:10]
+        fallback = Path("/var/tmp") / f"configsvc-pgdata-{tag}"  # noqa: S108 (root-owned, 0700)
+        print(f"{user} cannot reach {datadir}; using {fallback} instead", file=sys.stderr)
+        datadir = fallback
+    return Cluster(datadir, settings.local_pg_port, bindir)
+
+
+def _reachable(directory: Path, user: str) -> bool:
+    """Whether ``user`` can get into ``directory`` (search permission on the whole path)."""
+    probe = subprocess.run(["test", "-x", str(directory)], user=user, check=False)
+    return probe.returncode == 0
 
 
 def ensure_database_url(settings: settings_mod.Settings) -> str:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     ws_send_queue: int = pydantic.Field(default=1000, ge=1)
     listener_probe_s: float = pydantic.Field(default=5.0, gt=0)
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
+    local_pg_dir: Path = SVC_DIR / ".pgdata"
 
     @pydantic.field_validator("log_level", mode="before")
     @classmethod

@@ -1,0 +1,225 @@
+"""The live feed: ``GET /api/v1/ws``, one socket per client process, many subscriptions each.
+
+Protocol (JSON text frames), client to server::
+
+    {"type": "subscribe", "application_id": ID, "since": R}   # or "application_name": NAME
+    {"type": "unsubscribe", "application_id": ID}
+
+server to client: ``snapshot``, ``change``, ``synced`` and ``error`` (see README).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pydantic
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from configsvc import applications, changes, configurations, database, errors, hub, listener, models
+from configsvc import settings as settings_mod
+
+log = logging.getLogger(__name__)
+
+HUB: web.AppKey[hub.Hub] = web.AppKey("hub", hub.Hub)
+LISTENER: web.AppKey[listener.Listener] = web.AppKey("listener", listener.Listener)
+
+_ClientMessage = pydantic.TypeAdapter(
+    models.Subscribe | models.Unsubscribe,
+)
+_peer_ids = itertools.count(1)
+
+
+def _frame(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def _error(code: str, detail: str, application_id: str | None = None) -> str:
+    message = {"type": "error", "code": code, "detail": detail}
+    if application_id is not None:
+        message["application_id"] = application_id
+    return _frame(message)
+
+
+def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise errors.BadRequest(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("type") not in {"subscribe", "unsubscribe"}:
+        raise errors.BadRequest('expected an object with "type": "subscribe" or "unsubscribe"')
+    model = models.Subscribe if data["type"] == "subscribe" else models.Unsubscribe
+    try:
+        message = model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise errors.BadRequest(problems) from exc
+    if isinstance(message, models.Subscribe) and (
+        (message.application_id is None) == (message.application_name is None)
+    ):
+        raise errors.BadRequest("give exactly one of application_id and application_name")
+    return message
+
+
+async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
+    if message.application_name is not None:
+        return str((await applications.get_by_name(conn, message.application_name))["id"])
+    assert message.application_id is not None
+    await applications.get(conn, message.application_id)
+    return message.application_id
+
+
+async def _sync(conn: asyncpg.Connection, peer: hub.Peer, app_id: str, since: int | None) -> int:
+    """Send the snapshot or the missed changes, consistent as of one revision; return it.
+
+    One REPEATABLE READ transaction: the counter and the rows are read from the same snapshot,
+    so the snapshot holds exactly the changes up to the revision it names.
+    """
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        latest, pruned_through = await changes.counter(conn)
+        await applications.get(conn, app_id)  # deleted meanwhile: NotFound
+        if since is not None and pruned_through <= since <= latest:
+            after = since
+            while batch := await changes.after_for_application(conn, app_id, after, latest):
+                for entry in batch:
+                    if entry.op not in hub.SILENT_OPS:
+                        await peer.queue.put(hub.change_frame(entry))
+                after = batch[-1].revision
+            synced = {"type": "synced", "application_id": app_id, "revision": latest}
+            await peer.queue.put(_frame(synced))
+            return latest
+        snapshot: dict[str, Any] = {
+            "type": "snapshot",
+            "application_id": app_id,
+            "revision": latest,
+            "configurations": await configurations.all_of(conn, app_id),
+        }
+        if since is not None:  # older than the log, or from another database's history
+            snapshot["reset"] = True
+        await peer.queue.put(_frame(snapshot))
+        return latest
+
+
+async def _subscribe(request: web.Request, peer: hub.Peer, message: models.Subscribe) -> None:
+    fanout = request.app[HUB]
+    async with request.app[database.POOL].acquire() as conn:
+        app_id = await _resolve(conn, message)
+        sub = fanout.subscribe(peer, app_id)
+        try:
+            sub.synced(await _sync(conn, peer, app_id, message.since))
+        except BaseException:
+            sub.end()
+            raise
+
+
+async def _handle(request: web.Request, peer: hub.Peer, text: str) -> None:
+    """One client message; whatever is wrong with it is answered with an error frame."""
+    wanted: str | None = None
+    try:
+        message = _parse(text)
+        if isinstance(message, models.Unsubscribe):
+            wanted = message.application_id
+            sub = peer.subscriptions.get(message.application_id)
+            if sub is None:
+                raise errors.NotFound(f"not subscribed to {message.application_id}")
+            sub.end()
+        else:
+            wanted = message.application_id or message.application_name
+            await _subscribe(request, peer, message)
+    except errors.BadRequest as exc:
+        peer.send(_error("bad_request", str(exc), wanted))
+    except errors.NotFound as exc:
+        peer.send(_error("not_found", str(exc), wanted))
+    except database.UNAVAILABLE as exc:
+        log.warning("subscribe failed: %r", exc)
+        peer.send(_error("unavailable", "the database is unavailable; retry", wanted))
+
+
+async def _write(ws: web.WebSocketResponse, peer: hub.Peer) -> None:
+    """The only task that sends on this socket: frames in queue order, then the close."""
+    while (frame := await peer.queue.get()) is not None:
+        await ws.send_str(frame)
+    await ws.close(code=peer.close_code or WSCloseCode.OK, message=peer.close_reason.encode())
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    settings = request.app[settings_mod.SETTINGS]
+    ws = web.WebSocketResponse(heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    fanout = request.app[HUB]
+    peer = hub.Peer(settings.ws_send_queue, f"ws-{next(_peer_ids)} {request.remote}")
+    fanout.peers.add(peer)
+    writer = asyncio.create_task(_write(ws, peer), name=f"{peer.name} writer")
+    try:
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                await _handle(request, peer, msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                peer.send(_error("bad_request", "send JSON text frames"))
+            if writer.done():
+                break
+    finally:
+        fanout.peers.discard(peer)
+        for sub in list(peer.subscriptions.values()):
+            sub.end()
+        if not writer.done():
+            peer.close(WSCloseCode.OK, "")
+            with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
+                await asyncio.wait_for(writer, 5)
+        writer.cancel()
+    return ws
+
+
+async def _prune(pool: asyncpg.Pool, settings: settings_mod.Settings) -> None:
+    """Every PRUNE_INTERVAL_S, drop log entries older than the retention (any worker may)."""
+    while True:
+        await asyncio.sleep(settings.prune_interval_s)
+        try:
+            async with pool.acquire() as conn:
+                await changes.prune(conn, settings.change_retention_days * 86400)
+        except database.UNAVAILABLE as exc:
+            log.warning("pruning the change log failed: %r", exc)
+
+
+def _report_death(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s died", task.get_name(), exc_info=task.exception())
+
+
+async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The hub, the listener and the pruner of this worker; stopped and awaited at cleanup."""
+    settings = app[settings_mod.SETTINGS]
+    assert settings.database_url is not None
+    fanout = hub.Hub()
+    follower = listener.Listener(settings.database_url, fanout, settings.listener_probe_s)
+    app[HUB], app[LISTENER] = fanout, follower
+    # Follow from the revision current at start-up, before any subscriber can take a snapshot.
+    async with app[database.POOL].acquire() as conn:
+        follower.last, _ = await changes.counter(conn)
+    tasks = [
+        asyncio.create_task(follower.run(), name="change listener"),
+        asyncio.create_task(_prune(app[database.POOL], settings), name="change log pruner"),
+    ]
+    for task in tasks:
+        task.add_done_callback(_report_death)
+    yield
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def going_away(app: web.Application) -> None:
+    """On shutdown, tell every client to reconnect elsewhere (1001) before the loop stops."""
+    app[HUB].close_all(WSCloseCode.GOING_AWAY, "server shutting down")
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(feed_ctx)
+    app.on_shutdown.append(going_away)
+    app.router.add_get("/api/v1/ws", websocket)

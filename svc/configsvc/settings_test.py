@@ -1,0 +1,50 @@
+"""Settings come from the environment; a bad one stops start-up with one line naming it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from configsvc import settings as settings_mod
+
+
+def test_defaults(monkeypatch) -> None:
+    for name in ("HOST", "PORT", "WORKERS", "LOG_LEVEL", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    s = settings_mod.Settings(_env_file=None)
+    assert (s.host, s.port, s.workers, s.log_level, s.database_url) == (
+        "127.0.0.1", 8080, 1, "INFO", None)  # fmt: skip
+
+
+def test_environment_wins_and_log_level_is_case_insensitive(monkeypatch) -> None:
+    monkeypatch.setenv("PORT", "9000")
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    s = settings_mod.Settings(_env_file=None)
+    assert (s.port, s.log_level) == (9000, "DEBUG")
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PORT", "eighty"), ("PORT", "70000"), ("WORKERS", "0"), ("LOG_LEVEL", "LOUD"),
+     ("DB_POOL_MIN", "50")],
+)  # fmt: skip
+def test_a_bad_value_stops_with_one_line_naming_the_variable(monkeypatch, name, value) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exc:
+        settings_mod.load()
+    message = str(exc.value.code)
+    assert name in message
+    assert "\n" not in message
+
+
+def test_the_server_command_prints_that_line_and_no_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, capture_output=True,
+        text=True, timeout=30, env={**os.environ, "PORT": "not-a-port"},
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith("invalid setting PORT:")
