@@ -17,8 +17,20 @@ from typing import Any
 
 import asyncpg
 
-from bench import cpus, dataset, load, loadgen, notify_floor, scenarios, servers, stats, subscribers
+from bench import (
+    cpus,
+    dataset,
+    load,
+    loadgen,
+    notify_floor,
+    report,
+    scenarios,
+    servers,
+    stats,
+    subscribers,
+)
 from bench.plan import Plan
+from configsvc import listener
 
 Say = Callable[[str], None]
 Figures = dict[str, stats.Spread | None]
@@ -146,7 +158,7 @@ def fanout(
                 f"  {n} subscribers connected in {client.ready['connect_s']:.1f} s,"
                 f" {growth:.1f} KiB each"
             )
-            if n == 10000:
+            if n == max(plan.fanout_sizes):
                 figures["rss_kib_per_idle_subscriber"] = stats.spread([growth])
         ceiling = stack.enter_context(servers.ceiling("broadcast", pinning))
         ceiling_client = stack.enter_context(
@@ -202,15 +214,16 @@ def writes_with_subscribers(
         received = client.ask(cmd="stats")
     say(
         f"  PUT with {len(apps)} subscribers: {[round(r.rps) for r in runs]} req/s, "
-        f"{received['changes']} changes delivered, {sum(r.errors for r in runs)} errors"
+        f"{received['changes']} changes delivered, {sum(r.errors for r in runs)} errors, "
+        f"{received['closed']} sockets closed {received['close_codes']}"
     )
     return {"writes_per_s_with_1000_subs": stats.spread([r.rps for r in runs])}
 
 
-# The listener is the worker's one connection that ran LISTEN; pooled ones never do.
+# The workers' listener connections name themselves; pooled ones do not.
 LISTENERS = """
 SELECT pid, extract(epoch FROM backend_start)::float8 AS started
-FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN%'
+FROM pg_stat_activity WHERE datname = $1 AND application_name = $2
 """
 
 
@@ -242,7 +255,10 @@ async def catchup(
     client = await asyncio.to_thread(subscribers.Remote, argv, pinning)
     admin, bench = await asyncpg.connect(server_url), await asyncpg.connect(url)
     try:
-        old = {r["pid"] for r in await admin.fetch(LISTENERS, dataset.DB_NAME)}
+        old = {
+            r["pid"]
+            for r in await admin.fetch(LISTENERS, dataset.DB_NAME, listener.APPLICATION_NAME)
+        }
         await admin.execute(f"ALTER DATABASE {dataset.DB_NAME} ALLOW_CONNECTIONS false")
         try:
             await admin.execute(
@@ -257,7 +273,7 @@ async def catchup(
         reply = await asyncio.to_thread(client.ask, cmd="wait", revision=last, timeout_s=120)
         new = [
             r["started"]
-            for r in await admin.fetch(LISTENERS, dataset.DB_NAME)
+            for r in await admin.fetch(LISTENERS, dataset.DB_NAME, listener.APPLICATION_NAME)
             if r["pid"] not in old
         ]
     finally:
@@ -286,6 +302,12 @@ def run(
     notes: dict[str, str] = {}
     if plan.catchup_changes != 10000:
         notes["catchup_10k_s"] = f"quick run: measured with {plan.catchup_changes} changes"
+    if max(plan.fanout_sizes) != 10000:
+        largest = max(plan.fanout_sizes)
+        notes["rss_kib_per_idle_subscriber"] = f"quick run: measured at {largest} subscribers"
+        for key in report.KEYS:
+            if "_10000_" in key:
+                notes[key] = "quick run: 10,000 subscribers only in the full run"
     # All connections open from the start, so the catch-up can lock out new ones.
     with servers.service(url, 1, pinning, db_pool_min="10", db_pool_max="10") as service:
         feed = feed_available(service.url)

@@ -90,7 +90,8 @@ def service(database_url: str, workers: int, pinning: cpus.Pinning, **env: str) 
         "DATABASE_URL": database_url,
         "HOST": "127.0.0.1",
         "WORKERS": str(workers),
-        "LOG_LEVEL": "WARNING",
+        # The catch-up phase cuts the listener off on purpose; its warnings are expected noise.
+        "LOG_LEVEL": "ERROR",
         **{k.upper(): v for k, v in env.items()},
     }
     return Server([sys.executable, "-m", "configsvc"], settings, pinning).start("/readyz")
