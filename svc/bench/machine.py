@@ -44,7 +44,8 @@ def git_commit() -> str | None:
 def describe() -> dict[str, object]:
     return {
         "cpu": cpu_model(),
-        "cpus": len(os.sched_getaffinity(0)),
+        # Not this process's affinity: the bench pins itself to the load CPU.
+        "cpus": os.cpu_count(),
         "memory_gib": memory_gib(),
         "kernel": platform.release(),
         "python": platform.python_version(),
