@@ -1,0 +1,92 @@
+"""The REST requests the bench sends, described once for both load generators.
+
+A request body is a template: literal JSON text with named holes (``NAME``, ``SEQ``, ...). The
+asyncio generator fills them in Python, the wrk driver turns the same parts into Lua, so both
+send byte-for-byte the same kind of request.
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from dataclasses import dataclass
+
+# About 1 KB of configuration, like the seeded ones: a realistic mix of value types.
+FILLER: dict[str, object] = {
+    "database": {"host": "db.internal.example", "port": 5432, "pool": 20, "ssl": True},
+    "features": {f"flag_{i:02d}": i % 3 == 0 for i in range(24)},
+    "limits": {"rps": 1500, "burst": 3000, "timeout_ms": 2500, "retries": 3},
+    "endpoints": [f"https://svc-{i}.internal.example/api/v2" for i in range(10)],
+    "banner": "x" * 180,
+}
+
+HOLES = ("NAME", "SEQ", "APP", "UNIQUE")
+
+
+@dataclass(frozen=True)
+class Template:
+    """A body as alternating literal text and hole names: ``("lit", "NAME", "lit", ...)``."""
+
+    parts: tuple[str, ...]
+
+    def fill(self, **values: str) -> str:
+        return "".join(values[p] if i % 2 else p for i, p in enumerate(self.parts))
+
+
+def _template(body: dict[str, object]) -> Template:
+    text = json.dumps(body, separators=(",", ":"))
+    # Numeric holes were written as strings; unquote them so the JSON stays a number.
+    text = text.replace('"@SEQ@"', "@SEQ@")
+    parts: list[str] = []
+    rest = text
+    while "@" in rest:
+        before, _, after = rest.partition("@")
+        hole, _, rest = after.partition("@")
+        if hole not in HOLES:
+            raise ValueError(f"unknown hole {hole!r}")
+        parts += [before, hole]
+    parts.append(rest)
+    return Template(tuple(parts))
+
+
+def config_body(seq: int) -> dict[str, object]:
+    """A configuration of about 1 KB, different for every ``seq``."""
+    return {"seq": seq, **FILLER}
+
+
+PUT_CONFIG = _template(
+    {"name": "@NAME@", "comments": "bench", "config": {"seq": "@SEQ@", **FILLER}}
+)
+POST_CONFIG = _template(
+    {"application_id": "@APP@", "name": "@UNIQUE@", "comments": "bench",
+     "config": {"seq": "@SEQ@", **FILLER}}
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One kind of request. ``path`` may hold ``{config}`` or ``{app}``: a random seeded id."""
+
+    name: str
+    method: str
+    path: str
+    body: Template | None = None
+
+    @property
+    def needs(self) -> set[str]:
+        fields = {f for _, f, _, _ in string.Formatter().parse(self.path) if f}
+        if self.body is not None:
+            fields |= {p for i, p in enumerate(self.body.parts) if i % 2}
+        return fields
+
+
+HELLO = Scenario("ceiling_hello", "GET", "/hello")
+FETCHROW = Scenario("ceiling_fetchrow", "GET", "/configurations/{config}")
+GET_CONFIG = Scenario("rest_get_config", "GET", "/api/v1/configurations/{config}")
+GET_APP = Scenario("rest_get_app", "GET", "/api/v1/applications/{app}")
+LIST = Scenario("rest_list", "GET", "/api/v1/applications?limit=50")
+PUT = Scenario("rest_put_config", "PUT", "/api/v1/configurations/{config}", PUT_CONFIG)
+POST = Scenario("rest_post_config", "POST", "/api/v1/configurations", POST_CONFIG)
+
+SERVICE = (GET_CONFIG, GET_APP, LIST, PUT, POST)
+CEILINGS = (HELLO, FETCHROW)
