@@ -11,7 +11,6 @@ server to client: ``snapshot``, ``change``, ``synced`` and ``error`` (see README
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
 import logging
@@ -22,7 +21,17 @@ import asyncpg
 import pydantic
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from configsvc import applications, changes, configurations, database, errors, hub, listener, models
+from configsvc import (
+    applications,
+    changes,
+    configurations,
+    database,
+    errors,
+    hub,
+    listener,
+    models,
+    peer,
+)
 from configsvc import settings as settings_mod
 
 log = logging.getLogger(__name__)
@@ -72,7 +81,7 @@ async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
     return message.application_id
 
 
-async def _sync(conn: asyncpg.Connection, peer: hub.Peer, app_id: str, since: int | None) -> int:
+async def _sync(conn: asyncpg.Connection, to: peer.Peer, app_id: str, since: int | None) -> int:
     """Send the snapshot or the missed changes, consistent as of one revision; return it.
 
     One REPEATABLE READ transaction: the counter and the rows are read from the same snapshot,
@@ -86,10 +95,10 @@ async def _sync(conn: asyncpg.Connection, peer: hub.Peer, app_id: str, since: in
             while batch := await changes.after_for_application(conn, app_id, after, latest):
                 for entry in batch:
                     if entry.op not in hub.SILENT_OPS:
-                        await peer.queue.put(hub.change_frame(entry))
+                        await to.send_paced(hub.change_frame(entry))
                 after = batch[-1].revision
             synced = {"type": "synced", "application_id": app_id, "revision": latest}
-            await peer.queue.put(_frame(synced))
+            await to.send_paced(_frame(synced))
             return latest
         snapshot: dict[str, Any] = {
             "type": "snapshot",
@@ -99,77 +108,67 @@ async def _sync(conn: asyncpg.Connection, peer: hub.Peer, app_id: str, since: in
         }
         if since is not None:  # older than the log, or from another database's history
             snapshot["reset"] = True
-        await peer.queue.put(_frame(snapshot))
+        await to.send_paced(_frame(snapshot))
         return latest
 
 
-async def _subscribe(request: web.Request, peer: hub.Peer, message: models.Subscribe) -> None:
+async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscribe) -> None:
     fanout = request.app[HUB]
     async with request.app[database.POOL].acquire() as conn:
         app_id = await _resolve(conn, message)
-        sub = fanout.subscribe(peer, app_id)
+        sub = fanout.subscribe(to, app_id)
         try:
-            sub.synced(await _sync(conn, peer, app_id, message.since))
+            sub.synced(await _sync(conn, to, app_id, message.since))
         except BaseException:
             sub.end()
             raise
 
 
-async def _handle(request: web.Request, peer: hub.Peer, text: str) -> None:
+async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
     """One client message; whatever is wrong with it is answered with an error frame."""
     wanted: str | None = None
     try:
         message = _parse(text)
         if isinstance(message, models.Unsubscribe):
             wanted = message.application_id
-            sub = peer.subscriptions.get(message.application_id)
+            sub = to.subscriptions.get(message.application_id)
             if sub is None:
                 raise errors.NotFound(f"not subscribed to {message.application_id}")
             sub.end()
         else:
             wanted = message.application_id or message.application_name
-            await _subscribe(request, peer, message)
+            await _subscribe(request, to, message)
     except errors.BadRequest as exc:
-        peer.send(_error("bad_request", str(exc), wanted))
+        to.send(_error("bad_request", str(exc), wanted))
     except errors.NotFound as exc:
-        peer.send(_error("not_found", str(exc), wanted))
+        to.send(_error("not_found", str(exc), wanted))
     except database.UNAVAILABLE as exc:
         log.warning("subscribe failed: %r", exc)
-        peer.send(_error("unavailable", "the database is unavailable; retry", wanted))
-
-
-async def _write(ws: web.WebSocketResponse, peer: hub.Peer) -> None:
-    """The only task that sends on this socket: frames in queue order, then the close."""
-    while (frame := await peer.queue.get()) is not None:
-        await ws.send_str(frame)
-    await ws.close(code=peer.close_code or WSCloseCode.OK, message=peer.close_reason.encode())
+        to.send(_error("unavailable", "the database is unavailable; retry", wanted))
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[settings_mod.SETTINGS]
-    ws = web.WebSocketResponse(heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024)
+    # No per-message compression: frames are built once and written to every socket as they
+    # are, and deflating them once per subscriber would cost more than the bytes saved.
+    ws = web.WebSocketResponse(
+        heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False
+    )
     await ws.prepare(request)
+    assert request.transport is not None
     fanout = request.app[HUB]
-    peer = hub.Peer(settings.ws_send_queue, f"ws-{next(_peer_ids)} {request.remote}")
-    fanout.peers.add(peer)
-    writer = asyncio.create_task(_write(ws, peer), name=f"{peer.name} writer")
+    me = peer.Peer(ws, request.transport, settings.ws_send_queue,
+                   f"ws-{next(_peer_ids)} {request.remote}")  # fmt: skip
+    fanout.peers.add(me)
     try:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
-                await _handle(request, peer, msg.data)
+                await _handle(request, me, msg.data)
             elif msg.type is WSMsgType.BINARY:
-                peer.send(_error("bad_request", "send JSON text frames"))
-            if writer.done():
-                break
+                me.send(_error("bad_request", "send JSON text frames"))
     finally:
-        fanout.peers.discard(peer)
-        for sub in list(peer.subscriptions.values()):
-            sub.end()
-        if not writer.done():
-            peer.close(WSCloseCode.OK, "")
-            with contextlib.suppress(asyncio.TimeoutError, ConnectionError):
-                await asyncio.wait_for(writer, 5)
-        writer.cancel()
+        fanout.peers.discard(me)
+        await me.finish()
     return ws
 
 

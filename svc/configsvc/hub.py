@@ -1,23 +1,20 @@
 """Fan-out of committed changes to this worker's WebSocket subscribers.
 
 The listener hands every change to :meth:`Hub.dispatch` in revision order. The frame is
-encoded once per change; each subscriber gets it with ``put_nowait`` on its socket's bounded
-queue, so a slow socket never slows the listener, the writers or anyone else: when its queue
-is full it is closed with 4008 and resumes later with ``since``.
+encoded once per change and handed to each subscriber's peer without waiting (see peer.py),
+so a slow socket never slows the listener or anyone else: it is closed with 4008 and
+resumes later with ``since``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import defaultdict
 
-from configsvc import changes
+from configsvc import changes, peer
 
 log = logging.getLogger(__name__)
-
-CLOSE_TOO_SLOW = 4008
 
 
 def change_frame(entry: changes.Entry) -> str:
@@ -33,38 +30,6 @@ def change_frame(entry: changes.Entry) -> str:
 SILENT_OPS = frozenset({"application_created"})
 
 
-class Peer:
-    """One WebSocket: its bounded send queue and its subscriptions by application id."""
-
-    def __init__(self, queue_size: int, name: str) -> None:
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(queue_size)
-        self.subscriptions: dict[str, Subscription] = {}
-        self.name = name
-        self.close_code: int | None = None
-        self.close_reason = ""
-
-    def send(self, frame: str) -> None:
-        """Queue a frame without waiting; a full queue means this peer has fallen behind."""
-        if self.close_code is not None:
-            return
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
-            self.close(CLOSE_TOO_SLOW, "too slow: send queue full; resubscribe with since")
-
-    def close(self, code: int, reason: str) -> None:
-        """Ask the writer to close the socket after what it is sending now; drop the rest."""
-        if self.close_code is not None:
-            return
-        log.info("closing %s: %s %s", self.name, code, reason)
-        self.close_code, self.close_reason = code, reason
-        for sub in list(self.subscriptions.values()):
-            sub.end()
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(None)
-
-
 class Subscription:
     """One peer's interest in one application.
 
@@ -72,21 +37,20 @@ class Subscription:
     are held back; afterwards only revisions above ``last`` go out, so nothing is sent twice.
     """
 
-    def __init__(self, hub: Hub, peer: Peer, application_id: str, buffer_limit: int) -> None:
-        self.hub, self.peer, self.application_id = hub, peer, application_id
+    def __init__(self, hub: Hub, to: peer.Peer, application_id: str) -> None:
+        self.hub, self.peer, self.application_id = hub, to, application_id
         self.syncing = True
         self.last = 0
-        self._held: list[tuple[int, str, str]] = []
-        self._limit = buffer_limit
+        self._held: list[tuple[int, str, str, bytes]] = []
 
-    def offer(self, revision: int, op: str, frame: str) -> None:
+    def offer(self, revision: int, op: str, text: str, frame: bytes) -> None:
         if self.syncing:
-            self._held.append((revision, op, frame))
-            if len(self._held) > self._limit:
-                self.peer.close(CLOSE_TOO_SLOW, "too slow: changes piled up while syncing")
+            self._held.append((revision, op, text, frame))
+            if len(self._held) > self.peer.limit:
+                self.peer.close(peer.CLOSE_TOO_SLOW, "too slow: changes piled up while syncing")
         elif revision > self.last:
             self.last = revision
-            self.peer.send(frame)
+            self.peer.send(text, frame)
             if op == "application_deleted":
                 self.end()
 
@@ -94,8 +58,8 @@ class Subscription:
         """Go live from ``revision``: release what was held back and is newer."""
         self.last, self.syncing = revision, False
         held, self._held = self._held, []
-        for rev, op, frame in held:
-            self.offer(rev, op, frame)
+        for held_change in held:
+            self.offer(*held_change)
 
     def end(self) -> None:
         self.hub.remove(self)
@@ -108,15 +72,15 @@ class Hub:
 
     def __init__(self) -> None:
         self._by_app: defaultdict[str, set[Subscription]] = defaultdict(set)
-        self.peers: set[Peer] = set()
+        self.peers: set[peer.Peer] = set()
 
-    def subscribe(self, peer: Peer, application_id: str) -> Subscription:
+    def subscribe(self, to: peer.Peer, application_id: str) -> Subscription:
         """Register (syncing) before reading the snapshot, so no change falls in between."""
-        old = peer.subscriptions.get(application_id)
+        old = to.subscriptions.get(application_id)
         if old is not None:
             old.end()
-        sub = Subscription(self, peer, application_id, peer.queue.maxsize)
-        peer.subscriptions[application_id] = sub
+        sub = Subscription(self, to, application_id)
+        to.subscriptions[application_id] = sub
         self._by_app[application_id].add(sub)
         return sub
 
@@ -131,13 +95,14 @@ class Hub:
         subs = self._by_app.get(entry.application_id)
         if not subs or entry.op in SILENT_OPS:
             return
-        frame = change_frame(entry)
+        text = change_frame(entry)
+        frame = peer.text_frame(text)
         for sub in list(subs):
-            sub.offer(entry.revision, entry.op, frame)
+            sub.offer(entry.revision, entry.op, text, frame)
 
     def close_all(self, code: int, reason: str) -> None:
-        for peer in list(self.peers):
-            peer.close(code, reason)
+        for each in list(self.peers):
+            each.close(code, reason)
 
     @property
     def subscription_count(self) -> int:
