@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,7 @@ import pydantic
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from configsvc import (
+    api,
     applications,
     changes,
     configurations,
@@ -74,9 +76,16 @@ def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
 
 
 async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
+    # Values no application can have are answered without asking the database (which would
+    # refuse a U+0000 with an error of its own).
     if message.application_name is not None:
-        return str((await applications.get_by_name(conn, message.application_name))["id"])
+        name = message.application_name
+        if len(name) > models.NAME_MAX or "\x00" in name:
+            raise errors.NotFound(f"no application named {name[:300]!r}")
+        return str((await applications.get_by_name(conn, name))["id"])
     assert message.application_id is not None
+    if not re.fullmatch(api.ID_PATTERN, message.application_id):
+        raise errors.NotFound(f"no application with id {message.application_id[:300]!r}")
     await applications.get(conn, message.application_id)
     return message.application_id
 
@@ -145,6 +154,10 @@ async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
     except database.UNAVAILABLE as exc:
         log.warning("subscribe failed: %r", exc)
         to.send(_error("unavailable", "the database is unavailable; retry", wanted))
+    except Exception:
+        # A bug must not cost the client its other subscriptions: answer, log, carry on.
+        log.exception("feed message failed: %.200s", text)
+        to.send(_error("internal", "the server failed; it has been logged", wanted))
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:

@@ -215,6 +215,19 @@ async def test_malformed_messages_get_bad_request_and_the_socket_stays_open(ws, 
     assert (await recv(ws))["type"] == "snapshot"
 
 
+@pytest.mark.parametrize(
+    "message",
+    [{"application_id": "a\u0000b"}, {"application_name": "a\u0000b"},
+     {"application_name": "n" * 5000}, {"application_id": "0" * 26, "since": 2**70}],
+)  # fmt: skip
+async def test_values_no_application_can_have_are_not_found(ws, api, message) -> None:
+    await ws.send_json({"type": "subscribe", **message})
+    assert (await recv(ws))["code"] == "not_found"
+    app = await api.app()
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    assert (await recv(ws))["type"] == "snapshot", "the socket still works"
+
+
 async def test_binary_frames_get_bad_request(ws) -> None:
     await ws.send_bytes(b"\x00\x01")
     assert (await recv(ws))["code"] == "bad_request"

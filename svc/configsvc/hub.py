@@ -37,14 +37,16 @@ class Subscription:
     are held back; afterwards only revisions above ``last`` go out, so nothing is sent twice.
     """
 
+    __slots__ = ("_held", "application_id", "hub", "last", "peer")
+
     def __init__(self, hub: Hub, to: peer.Peer, application_id: str) -> None:
         self.hub, self.peer, self.application_id = hub, to, application_id
-        self.syncing = True
         self.last = 0
-        self._held: list[tuple[int, str, str, bytes]] = []
+        # Changes held back while syncing; None once live.
+        self._held: list[tuple[int, str, str, bytes]] | None = []
 
     def offer(self, revision: int, op: str, text: str, frame: bytes) -> None:
-        if self.syncing:
+        if self._held is not None:
             self._held.append((revision, op, text, frame))
             if len(self._held) > self.peer.limit:
                 self.peer.close(peer.CLOSE_TOO_SLOW, "too slow: changes piled up while syncing")
@@ -56,8 +58,8 @@ class Subscription:
 
     def synced(self, revision: int) -> None:
         """Go live from ``revision``: release what was held back and is newer."""
-        self.last, self.syncing = revision, False
-        held, self._held = self._held, []
+        self.last = revision
+        held, self._held = self._held or [], None
         for held_change in held:
             self.offer(*held_change)
 

@@ -43,12 +43,17 @@ def text_frame(text: str) -> bytes:
 class Peer:
     """One WebSocket: its subscriptions by application id, and its backlog when it lags."""
 
+    # Thousands of these sit idle in a worker: slots and a backlog made only when needed keep
+    # each one small.
+    __slots__ = ("_backlog", "_task", "close_code", "limit", "name", "subscriptions",
+                 "transport", "ws")  # fmt: skip
+
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, limit: int,
                  name: str) -> None:  # fmt: skip
         self.ws, self.transport, self.limit, self.name = ws, transport, limit, name
         self.subscriptions: dict[str, Subscription] = {}
         self.close_code: int | None = None
-        self._backlog: deque[str] = deque()
+        self._backlog: deque[str] | None = None
         self._task: asyncio.Task[None] | None = None  # the drain, or the close, under way
 
     def send(self, text: str, frame: bytes | None = None) -> None:
@@ -62,6 +67,8 @@ class Peer:
         ):
             self.transport.write(frame if frame is not None else text_frame(text))
             return
+        if self._backlog is None:
+            self._backlog = deque()
         if len(self._backlog) >= self.limit:
             self.close(CLOSE_TOO_SLOW, "too slow: send queue full; resubscribe with since")
             return
@@ -72,7 +79,7 @@ class Peer:
     async def send_paced(self, text: str) -> None:
         """Send, then wait while the backlog is half full: for catch-ups, which may be long."""
         self.send(text)
-        if len(self._backlog) >= self.limit // 2 and self._task is not None:
+        if self._backlog and len(self._backlog) >= self.limit // 2 and self._task is not None:
             await asyncio.shield(self._task)
 
     async def _drain(self) -> None:
@@ -80,9 +87,9 @@ class Peer:
             while self._backlog:
                 await self.ws.send_str(self._backlog.popleft())
         except ConnectionError:
-            self._backlog.clear()  # the client is gone; its handler cleans up
+            pass  # the client is gone; its handler cleans up
         finally:
-            self._task = None
+            self._task, self._backlog = None, None
 
     def close(self, code: int, reason: str) -> None:
         """End every subscription, drop the backlog, and close the socket with ``code``."""
@@ -92,7 +99,7 @@ class Peer:
         self.close_code = code
         for sub in list(self.subscriptions.values()):
             sub.end()
-        self._backlog.clear()
+        self._backlog = None
         draining, self._task = self._task, None
         if draining is not None:
             draining.cancel()
