@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import aiohttp
-import asyncpg
 
 from configsvc import database
 
@@ -27,20 +26,11 @@ async def test_readyz_is_503_with_a_reason_while_a_migration_is_pending(client) 
     assert "0002_change_log.sql" in " ".join(body["reasons"])
 
 
-async def test_readyz_is_503_when_the_database_is_gone(client, admin_url, database_url) -> None:
-    dbname = database_url.rpartition("/")[2]
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS false")
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbname
-        )
+async def test_readyz_is_503_when_the_database_is_gone(client, database_outage) -> None:
+    async with database_outage():
         resp = await client.get("/readyz")
         assert resp.status == 503
         assert "database unavailable" in " ".join((await resp.json())["reasons"])
-    finally:
-        await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS true")
-        await admin.close()
 
 
 async def test_two_worker_processes_serve_one_port(service_factory) -> None:

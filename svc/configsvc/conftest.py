@@ -8,6 +8,7 @@ migrates one template database, and gives every test its own copy of it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import shutil
@@ -19,6 +20,7 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -195,3 +197,26 @@ def service_factory(database_url: str) -> Iterator[Callable[..., Service]]:
     yield start
     for service in started:
         service.stop()
+
+
+@pytest.fixture
+def database_outage(admin_url: str, database_url: str) -> Callable[[], Any]:
+    """``async with database_outage():`` the test's database refuses new connections and drops
+    the ones it has, as if its server had gone away; it comes back on leaving the block."""
+
+    @contextlib.asynccontextmanager
+    async def outage() -> AsyncIterator[None]:
+        dbname = database_url.rpartition("/")[2]
+        admin = await asyncpg.connect(admin_url)
+        try:
+            await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS false")
+            await admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                dbname,
+            )
+            yield
+        finally:
+            await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS true")
+            await admin.close()
+
+    return outage

@@ -427,24 +427,13 @@ async def test_twenty_concurrent_writers_every_subscriber_gets_every_revision_on
 
 
 async def test_subscribing_while_the_database_is_unreachable_is_an_error_to_retry(
-    ws, api, admin_url, database_url
+    ws, api, database_outage
 ) -> None:
-    import asyncpg
-
     app = await api.app()
-    dbname = database_url.rpartition("/")[2]
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS false")
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbname
-        )
+    async with database_outage():
         await ws.send_json({"type": "subscribe", "application_id": app["id"]})
         err = await recv(ws)
         assert (err["code"], err["application_id"]) == ("unavailable", app["id"])
-    finally:
-        await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS true")
-        await admin.close()
     async with asyncio.timeout(20):
         while True:  # the same socket works once the database is back
             await ws.send_json({"type": "subscribe", "application_id": app["id"]})

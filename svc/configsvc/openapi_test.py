@@ -6,7 +6,6 @@ import json
 import re
 from typing import Any
 
-import asyncpg
 import pytest
 from aiohttp import web
 
@@ -231,19 +230,10 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     assert every - call.contract.seen == set()
 
 
-async def test_a_database_outage_is_the_documented_503(call, admin_url, database_url) -> None:
-    dbname = database_url.rpartition("/")[2]
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS false")
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", dbname
-        )
+async def test_a_database_outage_is_the_documented_503(call, database_outage) -> None:
+    async with database_outage():
         await call("GET", APPS)
         assert ("GET", APPS, "503") in call.contract.seen
-    finally:
-        await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS true")
-        await admin.close()
 
 
 # --- the API page ------------------------------------------------------------------------
