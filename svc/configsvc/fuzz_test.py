@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi import checks
 
+import conftest
 from configsvc import app as app_mod
-from configsvc import conftest, openapi
+from configsvc import openapi
 from configsvc import settings as settings_mod
 
 SHORT = 25

@@ -18,7 +18,8 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from configsvc import conftest, models
+import conftest
+from configsvc import models
 from configsvc.client import api, backoff, errors, events, live, live_test, watch
 
 Factory = Callable[..., conftest.Service]
