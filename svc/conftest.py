@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -32,11 +33,6 @@ from configsvc import settings as settings_mod
 
 TEMPLATE = "configsvc_test_template"
 _counter = itertools.count()
-
-
-def _with_db(url: str, dbname: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{dbname}"
 
 
 @pytest.fixture(scope="session")
@@ -69,21 +65,7 @@ def admin_url(pg_cluster: pgcluster.Cluster | None) -> str:
 
 @pytest.fixture(scope="session")
 def template_url(admin_url: str) -> str:
-    async def build() -> None:
-        admin = await asyncpg.connect(admin_url)
-        try:
-            await admin.execute(f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
-            await admin.execute(f"CREATE DATABASE {TEMPLATE}")
-        finally:
-            await admin.close()
-        conn = await asyncpg.connect(_with_db(admin_url, TEMPLATE))
-        try:
-            await migrations.apply(conn)
-        finally:
-            await conn.close()
-
-    asyncio.run(build())
-    return _with_db(admin_url, TEMPLATE)
+    return asyncio.run(migrations.recreate_database(admin_url, TEMPLATE))
 
 
 @pytest.fixture
@@ -93,7 +75,7 @@ async def database_url(admin_url: str, template_url: str) -> AsyncIterator[str]:
     admin = await asyncpg.connect(admin_url)
     try:
         await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-        yield _with_db(admin_url, name)
+        yield migrations.with_database(admin_url, name)
         await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     finally:
         await admin.close()
@@ -206,7 +188,7 @@ def database_outage(admin_url: str, database_url: str) -> Callable[[], Any]:
 
     @contextlib.asynccontextmanager
     async def outage() -> AsyncIterator[None]:
-        dbname = database_url.rpartition("/")[2]
+        dbname = urllib.parse.urlsplit(database_url).path.lstrip("/")
         admin = await asyncpg.connect(admin_url)
         try:
             await admin.execute(f"ALTER DATABASE {dbname} WITH ALLOW_CONNECTIONS false")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bench import cpus, dataset, live, load, machine, report, rest, subscribers
 from bench.plan import FULL, QUICK
-from configsvc import pgcluster
+from configsvc import migrations, pgcluster
 from configsvc import settings as settings_mod
 
 RESULTS = Path(__file__).parent / "results"
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     except pgcluster.ClusterError as exc:
         sys.exit(str(exc))
     cpus.pin(pinning.load)  # the bench's own bookkeeping stays off the server CPUs
-    say(f"bench database {dataset.DB_NAME} on {dataset.with_database(server_url, '')}")
+    say(f"bench database {dataset.DB_NAME} on {migrations.with_database(server_url, '')}")
     url = asyncio.run(dataset.recreate(server_url))
     data = asyncio.run(dataset.seed(url, plan.applications, plan.configurations_per_application))
     say(f"seeded {len(data.applications)} applications, {len(data.configurations)} configurations")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import random
-import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +21,6 @@ from bench import scenarios
 from configsvc import migrations
 
 DB_NAME = "configsvc_bench"
-
-
-def with_database(url: str, dbname: str) -> str:
-    """``url`` pointing at database ``dbname`` instead, query string kept."""
-    parts = urllib.parse.urlsplit(url)
-    return urllib.parse.urlunsplit(parts._replace(path=f"/{dbname}"))
 
 
 @dataclass(frozen=True)
@@ -86,19 +79,7 @@ CONFIG_COLUMNS = [
 
 async def recreate(admin_url: str) -> str:
     """Drop and create the bench database, migrate it, and return its URL."""
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        await admin.execute(f"CREATE DATABASE {DB_NAME}")
-    finally:
-        await admin.close()
-    url = with_database(admin_url, DB_NAME)
-    conn = await asyncpg.connect(url)
-    try:
-        await migrations.apply(conn)
-    finally:
-        await conn.close()
-    return url
+    return await migrations.recreate_database(admin_url, DB_NAME)
 
 
 async def seed(url: str, applications: int = 1000, per_application: int = 10) -> Dataset:

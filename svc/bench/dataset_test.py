@@ -4,14 +4,6 @@ from pathlib import Path
 from bench import dataset
 
 
-def test_with_database_swaps_only_the_database() -> None:
-    url = "postgresql://u:p@127.0.0.1:5432/configsvc?sslmode=disable"
-    assert (
-        dataset.with_database(url, "configsvc_bench")
-        == "postgresql://u:p@127.0.0.1:5432/configsvc_bench?sslmode=disable"
-    )
-
-
 def test_generate_makes_rows_in_column_order() -> None:
     apps, configs = dataset.generate(3, 2)
     assert len(apps) == 3

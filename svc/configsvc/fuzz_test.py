@@ -22,7 +22,7 @@ from schemathesis.specs.openapi import checks
 
 import conftest
 from configsvc import app as app_mod
-from configsvc import openapi
+from configsvc import migrations, openapi
 from configsvc import settings as settings_mod
 
 SHORT = 25
@@ -65,7 +65,7 @@ def fuzz_database(admin_url, template_url):
     requests do (and a server per operation would cost seconds each)."""
     name = f"configsvc_fuzz_{os.getpid()}"
     asyncio.run(_execute(admin_url, f"CREATE DATABASE {name} TEMPLATE {conftest.TEMPLATE}"))
-    yield admin_url.rpartition("/")[0] + f"/{name}"
+    yield migrations.with_database(admin_url, name)
     asyncio.run(_execute(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
 

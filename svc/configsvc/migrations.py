@@ -12,6 +12,7 @@ import hashlib
 import re
 import sys
 import time
+import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +127,32 @@ async def status(conn: asyncpg.Connection) -> list[str]:
         rows = await conn.fetch("SELECT version, applied_at FROM migrations")
         applied_at = {r["version"]: r["applied_at"].isoformat() for r in rows}
     return [f"{m.path.name}  {applied_at.get(m.version, 'pending')}" for m in discover()]
+
+
+def with_database(url: str, dbname: str) -> str:
+    """``url`` pointing at database ``dbname`` instead, query string kept."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+async def recreate_database(admin_url: str, dbname: str) -> str:
+    """Drop ``dbname`` on the server of ``admin_url``, create it migrated; return its URL.
+
+    For throwaway databases only: the test template and the bench's own database.
+    """
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f"DROP DATABASE IF EXISTS {dbname} WITH (FORCE)")
+        await admin.execute(f"CREATE DATABASE {dbname}")
+    finally:
+        await admin.close()
+    url = with_database(admin_url, dbname)
+    conn = await asyncpg.connect(url)
+    try:
+        await apply(conn)
+    finally:
+        await conn.close()
+    return url
 
 
 async def _main(command: str, url: str) -> None:

@@ -25,7 +25,7 @@ async def empty_url(admin_url):
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f"DROP DATABASE IF EXISTS {name}")
     await admin.execute(f"CREATE DATABASE {name}")
-    yield admin_url.rpartition("/")[0] + f"/{name}"
+    yield migrations.with_database(admin_url, name)
     await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
     await admin.close()
 
@@ -129,3 +129,11 @@ def test_misnamed_or_duplicate_files_are_refused(tmp_path: Path, names, message)
         (tmp_path / name).write_text("SELECT 1;")
     with pytest.raises(errors.MigrationError, match=message):
         migrations.discover(tmp_path)
+
+
+def test_with_database_swaps_only_the_database() -> None:
+    url = "postgresql://u:p@127.0.0.1:5432/configsvc?sslmode=disable"
+    assert (
+        migrations.with_database(url, "other")
+        == "postgresql://u:p@127.0.0.1:5432/other?sslmode=disable"
+    )
