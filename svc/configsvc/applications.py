@@ -68,6 +68,12 @@ async def get(conn: asyncpg.Connection, app_id: str) -> dict[str, Any]:
     return {**resources.application(row), "configuration_ids": row["configuration_ids"]}
 
 
+async def require(conn: asyncpg.Connection, app_id: str) -> None:
+    """NotFound unless the application exists (without gathering its configuration ids)."""
+    if await conn.fetchval(EXISTS, app_id) is None:
+        raise errors.NotFound(f"no application with id {app_id}")
+
+
 async def get_by_name(conn: asyncpg.Connection, name: str) -> dict[str, Any]:
     row = await conn.fetchrow(GET_BY_NAME, name)
     if row is None:

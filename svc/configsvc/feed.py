@@ -86,8 +86,7 @@ async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
     assert message.application_id is not None
     if not re.fullmatch(api.ID_PATTERN, message.application_id):
         raise errors.NotFound(f"no application with id {message.application_id[:300]!r}")
-    await applications.get(conn, message.application_id)
-    return message.application_id
+    return message.application_id  # whether it exists is checked in the sync transaction
 
 
 async def _sync(conn: asyncpg.Connection, to: peer.Peer, app_id: str, since: int | None) -> int:
@@ -98,7 +97,7 @@ async def _sync(conn: asyncpg.Connection, to: peer.Peer, app_id: str, since: int
     """
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         latest, pruned_through = await changes.counter(conn)
-        await applications.get(conn, app_id)  # deleted meanwhile: NotFound
+        await applications.require(conn, app_id)  # unknown, or deleted meanwhile
         if since is not None and pruned_through <= since <= latest:
             after = since
             while batch := await changes.after_for_application(conn, app_id, after, latest):
