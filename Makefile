@@ -27,23 +27,23 @@ test: install ## the whole test suite against a throwaway PostgreSQL, with the c
 lint: install ## ruff (lint and format check) and mypy --strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy configsvc
+	$(RUN) mypy configsvc client/configsvc_client
 
 fmt: install ## format and autofix
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
 migrate: install ## apply pending migrations
-	$(RUN) configsvc.migrations apply
+	$(RUN) configsvc.db.migrations apply
 
 migrate-status: install ## list applied and pending migrations
-	$(RUN) configsvc.migrations status
+	$(RUN) configsvc.db.migrations status
 
 db: install ## start (or reuse) the project-local PostgreSQL under svc/.pgdata
-	$(RUN) configsvc.pgcluster start
+	$(RUN) configsvc.devtools.pgcluster start
 
 db-stop: install ## stop the project-local PostgreSQL
-	$(RUN) configsvc.pgcluster stop
+	$(RUN) configsvc.devtools.pgcluster stop
 
 bench: install ## benchmarks; QUICK=1 for a short run
 	$(RUN) bench $(if $(QUICK),--quick,)

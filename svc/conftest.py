@@ -28,8 +28,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from configsvc import app as app_mod
-from configsvc import feed, migrations, pgcluster
 from configsvc import settings as settings_mod
+from configsvc.db import migrations
+from configsvc.devtools import pgcluster
+from configsvc.live import feed
 
 TEMPLATE = "configsvc_test_template"
 _counter = itertools.count()

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from bench import cpus, dataset, live, load, machine, report, rest, subscribers
 from bench.plan import FULL, QUICK
-from configsvc import migrations, pgcluster
 from configsvc import settings as settings_mod
+from configsvc.db import migrations
+from configsvc.devtools import pgcluster
 
 RESULTS = Path(__file__).parent / "results"
 PHASES = ("rest", "live")

@@ -20,7 +20,7 @@ import asyncpg
 import uvloop
 from aiohttp import web
 
-from configsvc import database
+from configsvc.db import database
 
 POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool", asyncpg.Pool)
 SOCKETS = web.AppKey[set[web.WebSocketResponse]]("sockets")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bench import dataset
-from configsvc import pgcluster, settings
+from configsvc import settings
+from configsvc.devtools import pgcluster
 
 
 @pytest.fixture

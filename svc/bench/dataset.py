@@ -18,7 +18,7 @@ import asyncpg
 import ulid
 
 from bench import scenarios
-from configsvc import migrations
+from configsvc.db import migrations
 
 DB_NAME = "configsvc_bench"
 

@@ -30,7 +30,7 @@ from bench import (
     subscribers,
 )
 from bench.plan import Plan
-from configsvc import listener
+from configsvc.live import listener
 
 Say = Callable[[str], None]
 Figures = dict[str, stats.Spread | None]

@@ -12,8 +12,8 @@ import urllib.request
 from pathlib import Path
 
 from bench import cpus
-from configsvc import pgcluster
 from configsvc import settings as settings_mod
+from configsvc.devtools import pgcluster
 
 
 class Server:

@@ -12,8 +12,10 @@ import sys
 
 import asyncpg
 
-from configsvc import database, errors, migrations, pgcluster
+from configsvc import errors
 from configsvc import settings as settings_mod
+from configsvc.db import database, migrations
+from configsvc.devtools import pgcluster
 
 
 def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:

@@ -1,4 +1,4 @@
-"""The application factory and the health endpoints."""
+"""The application factory: wiring only."""
 
 from __future__ import annotations
 
@@ -6,25 +6,13 @@ import logging
 
 from aiohttp import web
 
-from configsvc import api, database, feed, openapi, problems
 from configsvc import settings as settings_mod
+from configsvc.api import openapi, problems, routes
+from configsvc.db import database
+from configsvc.live import feed
+from configsvc.ops import health, pruning
 
 log = logging.getLogger(__name__)
-
-
-async def healthz(request: web.Request) -> web.Response:
-    """Alive: the process runs and its event loop answers."""
-    return web.json_response({"status": "ok"})
-
-
-async def readyz(request: web.Request) -> web.Response:
-    """Ready: the database answers, the schema is current, the change listener is connected."""
-    reasons = await database.problems(request.app[database.POOL])
-    if not request.app[feed.LISTENER].connected:
-        reasons.append("change listener is not connected to the database")
-    if reasons:
-        return web.json_response({"status": "unavailable", "reasons": reasons}, status=503)
-    return web.json_response({"status": "ready"})
 
 
 def create_app(settings: settings_mod.Settings) -> web.Application:
@@ -34,10 +22,11 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     )
     app[settings_mod.SETTINGS] = settings
     app.cleanup_ctx.append(database.pool_ctx)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/readyz", readyz)
-    api.add_routes(app)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/readyz", health.readyz)
+    routes.add_routes(app)
     feed.setup(app)
+    app.cleanup_ctx.append(pruning.pruner_ctx)
     openapi.add_routes(app)
     return app
 

@@ -22,8 +22,9 @@ from schemathesis.specs.openapi import checks
 
 import conftest
 from configsvc import app as app_mod
-from configsvc import migrations, openapi
 from configsvc import settings as settings_mod
+from configsvc.api import openapi
+from configsvc.db import migrations
 
 SHORT = 25
 LONG = int(os.environ.get("FUZZ_EXAMPLES", "300"))

@@ -1,0 +1,346 @@
+"""``ConfigClient``: typed calls for every REST endpoint of the configuration service."""
+
+from __future__ import annotations
+
+import asyncio
+import json as json_mod
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+from urllib.parse import quote
+
+import aiohttp
+import pydantic
+
+from configsvc_client import backoff as backoff_mod
+from configsvc_client import errors, models
+from configsvc_client import watch as watch_mod
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T", bound=pydantic.BaseModel)
+
+API = "/api/v1"
+# Safe to send twice: a repeated GET, PUT (full replacement) or DELETE leaves the same state.
+_IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
+# Worth another try: a proxy or load balancer found no healthy worker, or the service is busy.
+_RETRY_STATUS = frozenset({502, 503, 504})
+_TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
+
+
+@dataclass(frozen=True)
+class Tagged(Generic[T]):
+    """A resource with the ETag it was served with; pass ``etag`` as ``if_match`` to a write."""
+
+    value: T
+    etag: str
+
+
+@dataclass(frozen=True)
+class _Reply:
+    status: int
+    body: Any
+    text: str
+    etag: str | None
+
+
+def _seg(resource_id: str) -> str:
+    # Ids may come from a command line; quoting keeps them one path segment.
+    return quote(resource_id, safe="")
+
+
+class ConfigClient:
+    """An HTTP client for ``base_url`` (e.g. ``http://127.0.0.1:8080``).
+
+    Every call has a ``timeout`` (seconds, whole request). GET, PUT and DELETE are retried up to
+    ``retries`` times, with jittered exponential backoff, on connection errors, timeouts and
+    502/503/504; POST is never retried. Use as ``async with ConfigClient(url) as client:``, or
+    call ``close()``. A ``session`` passed in is used and left open.
+
+    A retried DELETE, or PUT with ``if_match``, whose first attempt did reach the database but
+    whose answer was lost, ends in ``NotFound`` or ``PreconditionFailed``: read the resource
+    again to tell.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 3,
+        backoff: backoff_mod.Backoff | None = None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff or backoff_mod.Backoff(base=0.2, cap=5.0)
+        self._session = session
+        self._owns_session = session is None
+
+    async def __aenter__(self) -> ConfigClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._owns_session and self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session, made on first use (inside the running event loop)."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    # --- applications ----------------------------------------------------------------------
+
+    async def create_application(self, name: str, comments: str = "") -> models.Application:
+        body = {"name": name, "comments": comments}
+        reply = await self._call("POST", f"{API}/applications", json=body)
+        return models.Application.model_validate(reply.body)
+
+    async def get_application(self, application_id: str) -> models.ApplicationDetail:
+        return (await self.get_application_tagged(application_id)).value
+
+    async def get_application_tagged(self, application_id: str) -> Tagged[models.ApplicationDetail]:
+        reply = await self._call("GET", f"{API}/applications/{_seg(application_id)}")
+        return _tagged(models.ApplicationDetail, reply)
+
+    async def replace_application(
+        self, application_id: str, name: str, comments: str = "", *, if_match: str | None = None
+    ) -> models.Application:
+        reply = await self._call(
+            "PUT",
+            f"{API}/applications/{_seg(application_id)}",
+            json={"name": name, "comments": comments},
+            headers=_if_match(if_match),
+        )
+        return models.Application.model_validate(reply.body)
+
+    async def delete_application(self, application_id: str, *, if_match: str | None = None) -> None:
+        """Delete the application and its configurations."""
+        path = f"{API}/applications/{_seg(application_id)}"
+        await self._call("DELETE", path, headers=_if_match(if_match))
+
+    async def list_applications(
+        self, *, limit: int | None = None, cursor: str | None = None, name: str | None = None
+    ) -> models.ApplicationPage:
+        params = _params(limit=limit, cursor=cursor, name=name)
+        reply = await self._call("GET", f"{API}/applications", params=params)
+        return models.ApplicationPage.model_validate(reply.body)
+
+    async def iter_applications(
+        self, *, name: str | None = None, page_size: int | None = None
+    ) -> AsyncIterator[models.Application]:
+        """Every application (with ``name``, if given), walking the pages."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_applications(limit=page_size, cursor=cursor, name=name)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def find_application(self, name: str) -> models.Application | None:
+        """The application called ``name``, or None."""
+        page = await self.list_applications(name=name, limit=1)
+        return page.items[0] if page.items else None
+
+    # --- configurations --------------------------------------------------------------------
+
+    async def create_configuration(
+        self, application_id: str, name: str, config: Mapping[str, Any], comments: str = ""
+    ) -> models.Configuration:
+        body = {
+            "application_id": application_id,
+            "name": name,
+            "comments": comments,
+            "config": dict(config),
+        }
+        reply = await self._call("POST", f"{API}/configurations", json=body)
+        return models.Configuration.model_validate(reply.body)
+
+    async def get_configuration(self, configuration_id: str) -> models.Configuration:
+        return (await self.get_configuration_tagged(configuration_id)).value
+
+    async def get_configuration_tagged(self, configuration_id: str) -> Tagged[models.Configuration]:
+        reply = await self._call("GET", f"{API}/configurations/{_seg(configuration_id)}")
+        return _tagged(models.Configuration, reply)
+
+    async def replace_configuration(
+        self,
+        configuration_id: str,
+        name: str,
+        config: Mapping[str, Any],
+        comments: str = "",
+        *,
+        application_id: str | None = None,
+        if_match: str | None = None,
+    ) -> models.Configuration:
+        """Replace the configuration; ``application_id``, if given, must be its current one."""
+        body: dict[str, Any] = {"name": name, "comments": comments, "config": dict(config)}
+        if application_id is not None:
+            body["application_id"] = application_id
+        reply = await self._call(
+            "PUT",
+            f"{API}/configurations/{_seg(configuration_id)}",
+            json=body,
+            headers=_if_match(if_match),
+        )
+        return models.Configuration.model_validate(reply.body)
+
+    async def delete_configuration(
+        self, configuration_id: str, *, if_match: str | None = None
+    ) -> None:
+        path = f"{API}/configurations/{_seg(configuration_id)}"
+        await self._call("DELETE", path, headers=_if_match(if_match))
+
+    async def list_configurations(
+        self, application_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.ConfigurationPage:
+        path = f"{API}/applications/{_seg(application_id)}/configurations"
+        reply = await self._call("GET", path, params=_params(limit=limit, cursor=cursor))
+        return models.ConfigurationPage.model_validate(reply.body)
+
+    async def iter_configurations(
+        self, application_id: str, *, page_size: int | None = None
+    ) -> AsyncIterator[models.Configuration]:
+        """Every configuration of the application, walking the pages."""
+        cursor: str | None = None
+        while True:
+            page = await self.list_configurations(application_id, limit=page_size, cursor=cursor)
+            for item in page.items:
+                yield item
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def find_configuration(
+        self, application_id: str, name: str
+    ) -> models.Configuration | None:
+        """The application's configuration called ``name``, or None."""
+        async for item in self.iter_configurations(application_id, page_size=500):
+            if item.name == name:
+                return item
+        return None
+
+    async def openapi(self) -> dict[str, Any]:
+        """The service's OpenAPI document."""
+        body: dict[str, Any] = (await self._call("GET", f"{API}/openapi.json")).body
+        return body
+
+    # --- the live feed ---------------------------------------------------------------------
+
+    def watch(
+        self,
+        application: str,
+        *,
+        cache_path: str | None = None,
+        validate: watch_mod.Validator | None = None,
+        backoff: backoff_mod.Backoff | None = None,
+        start_timeout: float | None = 30.0,
+        heartbeat: float = 30.0,
+    ) -> watch_mod.Watch:
+        """A live view of an application's configurations: ``async with client.watch(app)``.
+
+        ``application`` is its id (26-character ULID) or its name. ``cache_path``: the
+        last-known-good file to keep and to start from when the service is unreachable.
+        ``validate(name, config)``: return False or raise to reject a new config. ``backoff``:
+        reconnect delays (default 0.5 s doubling to 30 s, full jitter). ``start_timeout``: how
+        long entering waits for the first snapshot when there is no cache. See ``watch.Watch``.
+        """
+        return watch_mod.Watch(
+            self,
+            application,
+            cache_path=cache_path,
+            validate=validate,
+            backoff=backoff,
+            start_timeout=start_timeout,
+            heartbeat=heartbeat,
+        )
+
+    def ws_url(self) -> str:
+        """The feed's WebSocket URL."""
+        return self.base_url.replace("http", "ws", 1) + f"{API}/ws"
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> _Reply:
+        attempts = self.retries + 1 if method in _IDEMPOTENT else 1
+        for attempt in range(attempts):
+            last = attempt + 1 == attempts
+            try:
+                reply = await self._send(method, path, json, params, headers)
+            except _TRANSIENT as exc:
+                if last:
+                    raise errors.Unavailable(f"{method} {path}: {_describe(exc)}") from exc
+                log.info("%s %s failed (%r), retrying", method, path, exc)
+            else:
+                if reply.status < 400:
+                    return reply
+                if last or reply.status not in _RETRY_STATUS:
+                    raise errors.from_response(reply.status, reply.body, reply.text)
+                log.info("%s %s answered %d, retrying", method, path, reply.status)
+            await asyncio.sleep(self.backoff.delay(attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, str] | None,
+        headers: dict[str, str] | None,
+    ) -> _Reply:
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
+        async with self.session.request(
+            method, self.base_url + path, json=json, params=params, headers=headers, timeout=timeout
+        ) as resp:
+            text = await resp.text()
+            return _Reply(resp.status, _decode(resp, text), text, resp.headers.get("ETag"))
+
+
+def _decode(resp: aiohttp.ClientResponse, text: str) -> Any:
+    # Errors from outside our handlers (a proxy, aiohttp's own 405) may be plain text.
+    if not text or "json" not in resp.content_type:
+        return None
+    try:
+        return json_mod.loads(text)
+    except ValueError:
+        return None
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or exc.__class__.__name__  # a timeout has no message of its own
+
+
+def _tagged(model: type[T], reply: _Reply) -> Tagged[T]:
+    return Tagged(model.model_validate(reply.body), reply.etag or "")
+
+
+def _if_match(etag: str | None) -> dict[str, str] | None:
+    return {"If-Match": etag} if etag is not None else None
+
+
+def _params(**values: str | int | None) -> dict[str, str]:
+    return {key: str(value) for key, value in values.items() if value is not None}

@@ -1,0 +1,204 @@
+"""The REST client against the real server (in-process, on a real socket and database)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from configsvc.devtools import pgcluster
+from configsvc_client import api, backoff, errors
+
+FAST = backoff.Backoff(base=0.001, cap=0.002)
+
+
+@pytest.fixture
+async def rest(client: TestClient) -> AsyncIterator[api.ConfigClient]:  # type: ignore[type-arg]
+    async with api.ConfigClient(str(client.make_url("")), backoff=FAST) as rest:
+        yield rest
+
+
+async def test_applications_round_trip(rest: api.ConfigClient) -> None:
+    app = await rest.create_application("billing", "payments")
+    assert (app.name, app.comments, app.version) == ("billing", "payments", 1)
+    detail = await rest.get_application(app.id)
+    assert detail.configuration_ids == []
+    renamed = await rest.replace_application(app.id, "invoicing")
+    assert (renamed.name, renamed.version) == ("invoicing", 2)
+    assert (await rest.find_application("invoicing")) == renamed
+    assert await rest.find_application("billing") is None
+    await rest.delete_application(app.id)
+    with pytest.raises(errors.NotFound):
+        await rest.get_application(app.id)
+
+
+async def test_pages_are_walked_to_the_end(rest: api.ConfigClient) -> None:
+    apps = [await rest.create_application(f"app-{n}") for n in range(5)]
+    page = await rest.list_applications(limit=2)
+    assert len(page.items) == 2
+    assert page.next_cursor is not None
+    walked = [a.id async for a in rest.iter_applications(page_size=2)]
+    assert walked == sorted(a.id for a in apps)
+    assert [a.name async for a in rest.iter_applications(name="app-3")] == ["app-3"]
+    owner = apps[0].id
+    made = [await rest.create_configuration(owner, f"c{n}", {"n": n}) for n in range(3)]
+    listed = [c.id async for c in rest.iter_configurations(owner, page_size=2)]
+    assert listed == [c.id for c in made]
+    assert (await rest.get_application(owner)).configuration_ids == listed
+
+
+async def test_configurations_round_trip(rest: api.ConfigClient) -> None:
+    app = await rest.create_application("billing")
+    made = await rest.create_configuration(app.id, "limits", {"rate": 5, "tiers": [1, 2]})
+    assert made.config == {"rate": 5, "tiers": [1, 2]}
+    assert made.revision >= 1
+    assert await rest.get_configuration(made.id) == made
+    replaced = await rest.replace_configuration(
+        made.id, "limits", {"rate": 6}, "raised", application_id=app.id
+    )
+    assert (replaced.config, replaced.comments, replaced.version) == ({"rate": 6}, "raised", 2)
+    assert await rest.find_configuration(app.id, "limits") == replaced
+    assert await rest.find_configuration(app.id, "nothing") is None
+    await rest.delete_configuration(made.id)
+    with pytest.raises(errors.NotFound):
+        await rest.get_configuration(made.id)
+
+
+async def test_if_match_guards_against_lost_updates(rest: api.ConfigClient) -> None:
+    app = await rest.create_application("billing")
+    made = await rest.create_configuration(app.id, "limits", {"rate": 5})
+    seen = await rest.get_configuration_tagged(made.id)
+    assert seen.etag
+    await rest.replace_configuration(made.id, "limits", {"rate": 6}, if_match=seen.etag)
+    with pytest.raises(errors.PreconditionFailed) as caught:
+        await rest.replace_configuration(made.id, "limits", {"rate": 7}, if_match=seen.etag)
+    assert caught.value.status == 412
+    with pytest.raises(errors.PreconditionFailed):
+        await rest.delete_configuration(made.id, if_match=seen.etag)
+    tagged_app = await rest.get_application_tagged(app.id)
+    with pytest.raises(errors.PreconditionFailed):
+        await rest.delete_application(app.id, if_match='"999"')
+    await rest.replace_application(app.id, "billing", if_match=tagged_app.etag)
+    assert (await rest.get_configuration(made.id)).config == {"rate": 6}
+
+
+async def test_http_errors_carry_the_problem_details(rest: api.ConfigClient) -> None:
+    app = await rest.create_application("billing")
+    with pytest.raises(errors.Conflict) as conflict:
+        await rest.create_application("billing")
+    assert conflict.value.status == 409
+    assert "billing" in conflict.value.detail
+    assert conflict.value.problem is not None
+    with pytest.raises(errors.NotFound) as missing:
+        await rest.get_configuration("01JDQ2Z8B6M4R1V3XK7N9P0TQS")
+    assert missing.value.status == 404
+    assert missing.value.errors == []
+    with pytest.raises(errors.ValidationFailed) as invalid:
+        await rest.create_configuration(app.id, "   ", {})
+    assert invalid.value.status == 422
+    assert [e.field for e in invalid.value.errors] == ["name"]
+    with pytest.raises(errors.ValidationFailed):
+        await rest.list_applications(limit=0)
+    with pytest.raises(errors.NotFound):
+        await rest.get_application("../../healthz")  # quoted: stays one path segment
+
+
+def test_error_classes_follow_the_status() -> None:
+    assert type(errors.from_response(400, None)) is errors.BadRequest
+    assert type(errors.from_response(418, {"no": "problem"}, "teapot")) is errors.ApiError
+    server = errors.from_response(502, None, "Bad Gateway")
+    assert type(server) is errors.ServerError
+    assert str(server) == "502: Bad Gateway"
+    assert str(errors.from_response(500, None)) == "500"
+
+
+class Gateway:
+    """A real HTTP server in front of nothing, like a load balancer with no healthy backend."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.hits = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        self.hits += 1
+        if request.path == "/garbled":
+            return web.Response(status=self.status, text="{", content_type="application/json")
+        return web.Response(status=self.status, text="no healthy upstream")
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Callable[[int], asyncio.Future[tuple[Gateway, str]]]]:
+    servers: list[TestServer] = []
+
+    async def start(status: int) -> tuple[Gateway, str]:
+        gw = Gateway(status)
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", gw.handle)
+        server = TestServer(app)
+        await server.start_server()
+        servers.append(server)
+        return gw, str(server.make_url(""))
+
+    yield start  # type: ignore[misc]
+    for server in servers:
+        await server.close()
+
+
+async def test_idempotent_calls_are_retried_and_post_is_not(gateway) -> None:  # type: ignore[no-untyped-def]
+    gw, url = await gateway(503)
+    async with api.ConfigClient(url, retries=3, backoff=FAST) as rest:
+        with pytest.raises(errors.ServerError) as caught:
+            await rest.get_application("01JDQ2Z8B6M4R1V3XK7N9P0TQS")
+        assert caught.value.status == 503
+        assert caught.value.detail == "no healthy upstream"
+        assert gw.hits == 4
+        with pytest.raises(errors.ServerError):
+            await rest.create_application("billing")
+        assert gw.hits == 5
+        with pytest.raises(errors.ServerError):
+            await rest.delete_configuration("01JDQ2Z8B6M4R1V3XK7N9P0TQS")
+        assert gw.hits == 9
+        with pytest.raises(errors.ServerError) as garbled:
+            await rest._call("POST", "/garbled")
+        assert garbled.value.problem is None
+
+
+async def test_an_unreachable_service_is_unavailable_after_the_retries() -> None:
+    url = f"http://127.0.0.1:{pgcluster.free_port()}"  # nothing listens there
+    async with api.ConfigClient(url, retries=2, backoff=FAST, timeout=5) as rest:
+        with pytest.raises(errors.Unavailable):
+            await rest.list_applications()
+        with pytest.raises(errors.Unavailable):
+            await rest.create_application("billing")
+
+
+async def test_a_session_passed_in_is_left_open(client: TestClient) -> None:  # type: ignore[type-arg]
+    async with aiohttp.ClientSession() as session:
+        async with api.ConfigClient(str(client.make_url("")), session=session) as rest:
+            await rest.list_applications()
+        assert not session.closed
+    assert rest.ws_url().startswith("ws://")
+    assert rest.ws_url().endswith("/api/v1/ws")
+
+
+async def test_every_route_the_client_calls_is_in_the_served_document(
+    rest: api.ConfigClient,
+) -> None:
+    document = await rest.openapi()
+    routes = {(m.upper(), p) for p, ops in document["paths"].items() for m in ops}
+    assert {
+        ("POST", "/api/v1/applications"),
+        ("GET", "/api/v1/applications"),
+        ("GET", "/api/v1/applications/{id}"),
+        ("PUT", "/api/v1/applications/{id}"),
+        ("DELETE", "/api/v1/applications/{id}"),
+        ("GET", "/api/v1/applications/{id}/configurations"),
+        ("POST", "/api/v1/configurations"),
+        ("GET", "/api/v1/configurations/{id}"),
+        ("PUT", "/api/v1/configurations/{id}"),
+        ("DELETE", "/api/v1/configurations/{id}"),
+    } <= routes

@@ -1,0 +1,108 @@
+"""The command line, run in-process against the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient
+
+from configsvc.devtools import pgcluster
+from configsvc_client import api, cli, events
+
+
+@pytest.fixture
+def url(client: TestClient) -> str:  # type: ignore[type-arg]
+    return str(client.make_url(""))
+
+
+async def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    status = await cli.run(list(argv), out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+async def test_put_creates_then_replaces_and_get_reads(url: str, tmp_path: Path) -> None:
+    async with api.ConfigClient(url) as rest:
+        app = await rest.create_application("billing")
+    status, out, _ = await run("--url", url, "put", "billing", "limits", "--json", '{"rate": 5}')
+    assert status == 0
+    created = json.loads(out)
+    assert (created["config"], created["version"]) == ({"rate": 5}, 1)
+    file = tmp_path / "limits.json"
+    file.write_text('{"rate": 6}')
+    status, out, _ = await run(
+        "--url", url, "put", app.id, "limits", "--file", str(file), "--comments", "raised"
+    )
+    assert status == 0
+    assert (json.loads(out)["config"], json.loads(out)["version"]) == ({"rate": 6}, 2)
+    status, out, _ = await run("--url", url, "get", "billing", "limits")
+    assert (status, json.loads(out)) == (0, {"rate": 6})
+    status, out, _ = await run("--url", url, "get", "billing", "limits", "--full")
+    assert json.loads(out)["comments"] == "raised"
+
+
+async def test_failures_say_why_with_a_nonzero_status(url: str) -> None:
+    status, _, err = await run("--url", url, "get", "nothing", "limits")
+    assert status == 1
+    assert "no application 'nothing'" in err
+    async with api.ConfigClient(url) as rest:
+        await rest.create_application("billing")
+    status, _, err = await run("--url", url, "get", "billing", "limits")
+    assert status == 1
+    assert "no configuration 'limits'" in err
+    status, _, err = await run("--url", url, "put", "billing", "limits", "--json", "[1]")
+    assert (status, err) == (2, "error: the config must be a JSON object\n")
+    status, _, err = await run("--url", url, "put", "billing", "limits", "--json", "{bad")
+    assert status == 2
+    status, _, err = await run("--url", url, "put", "billing", " ", "--json", "{}")
+    assert status == 1
+    assert "name:" in err
+
+
+async def test_watch_prints_one_json_line_per_change(url: str, tmp_path: Path) -> None:
+    async with api.ConfigClient(url) as rest:
+        app = await rest.create_application("billing")
+        limits = await rest.create_configuration(app.id, "limits", {"rate": 0})
+        out, err = io.StringIO(), io.StringIO()
+        argv = ["--url", url, "watch", "billing", "--count", "2", "--cache", str(tmp_path / "c")]
+        watching = asyncio.create_task(cli.run(argv, out=out, err=err))
+        # Write until it has seen two changes: the first writes may land before it subscribed.
+        n = 0
+        async with asyncio.timeout(60):
+            while not watching.done():
+                n += 1
+                await rest.replace_configuration(limits.id, "limits", {"rate": n})
+                await asyncio.wait({watching}, timeout=0.2)
+    assert watching.result() == 0, err.getvalue()
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == 2
+    assert [line["name"] for line in lines] == ["limits", "limits"]
+    assert lines[0]["new"] == lines[1]["old"]
+    assert lines[0]["revision"] < lines[1]["revision"]
+    assert lines[1]["op"] == "updated"
+
+
+def test_event_lines_for_rejections() -> None:
+    line = cli._event_line(events.Rejection("limits", {"rate": -1}, 7, "too low"))
+    assert line == {"revision": 7, "name": "limits", "rejected": "too low"}
+
+
+def test_main_exits_with_the_status(monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    url = f"http://127.0.0.1:{pgcluster.free_port()}"
+    monkeypatch.setattr("sys.argv", ["configsvc_client", "--url", url, "get", "a", "b"])
+    with pytest.raises(SystemExit) as caught:
+        cli.main()
+    assert caught.value.code == 1
+    assert "error:" in capsys.readouterr().err
+
+
+async def test_put_reads_the_config_from_stdin(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with api.ConfigClient(url) as rest:
+        await rest.create_application("billing")
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"from": "stdin"}'))
+    status, out, _ = await run("--url", url, "put", "billing", "limits", "--file", "-")
+    assert (status, json.loads(out)["config"]) == (0, {"from": "stdin"})

@@ -1,0 +1,244 @@
+"""The OpenAPI 3.1 document and the API page, generated from ``routes.OPERATIONS`` and the models.
+
+The document is built once at start-up, when every route is registered, so it can mention the
+WebSocket feed only if this server really serves it. OpenAPI 3.1 schemas are JSON Schema
+2020-12, which is what pydantic emits: the models go into ``components.schemas`` unchanged.
+"""
+
+from __future__ import annotations
+
+import http
+import inspect
+import json
+from importlib import resources
+from typing import Any
+
+import pydantic
+from aiohttp import web
+from configsvc_client import models
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from configsvc.api import bodies, problems, routes
+
+OPENAPI_PATH = f"{routes.PREFIX}/openapi.json"
+DOCS_PATH = f"{routes.PREFIX}/docs"
+WS_PATH = f"{routes.PREFIX}/ws"
+DOCUMENT: web.AppKey[bytes] = web.AppKey("openapi_document", bytes)
+PAGE: web.AppKey[bytes] = web.AppKey("docs_page", bytes)
+
+_SCHEMAS = "#/components/schemas/"
+_JSON = "application/json"
+
+# Why each error status happens; the Problem body says which case it was.
+_WHEN: dict[int, str] = {
+    304: "If-None-Match names the current version: no body, the ETag again.",
+    400: "The body is not valid JSON, or not a JSON object.",
+    404: "The id in the path is unknown or malformed.",
+    409: "The name is already taken in its scope; `detail` names it.",
+    412: "If-Match names a version that is no longer current.",
+    413: "The body is over the size limit.",
+    415: "The body is not `application/json`.",
+    422: "A field or query parameter is invalid: one entry in `errors` per bad field.",
+    503: "The database is unavailable; retry after `Retry-After` seconds.",
+}
+
+_PARAMETERS: dict[str, dict[str, Any]] = {
+    "id": {
+        "name": "id", "in": "path", "required": True,
+        "description": "The resource's id, a ULID. A malformed id names nothing: 404.",
+        "schema": {"type": "string", "pattern": models.ID_PATTERN},
+    },
+    "limit": {
+        "name": "limit", "in": "query", "required": False,
+        "description": "Page size.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": bodies.LIMIT_MAX,
+                   "default": bodies.LIMIT_DEFAULT},
+    },
+    "cursor": {
+        "name": "cursor", "in": "query", "required": False,
+        "description": "Opaque: the `next_cursor` of the previous page.",
+        "schema": {"type": "string"},
+    },
+    "name": {
+        "name": "name", "in": "query", "required": False,
+        "description": "Only the application with exactly this name.",
+        "schema": {"type": "string", "maxLength": models.NAME_MAX},
+    },
+    "If-Match": {
+        "name": "If-Match", "in": "header", "required": False,
+        "description": "Write only if the resource still has this ETag (or `*`); else 412.",
+        "schema": {"type": "string"}, "example": '"1"',
+    },
+    "If-None-Match": {
+        "name": "If-None-Match", "in": "header", "required": False,
+        "description": "304 without a body if the resource still has one of these ETags.",
+        "schema": {"type": "string"}, "example": '"1"',
+    },
+}  # fmt: skip
+
+_HEADERS: dict[str, dict[str, Any]] = {
+    "ETag": {
+        "description": "The resource's version as a strong entity tag, for If-Match.",
+        "required": True,
+        "schema": {"type": "string", "pattern": r'^"\d+"$'},
+    },
+    "Location": {
+        "description": "Path of the created resource.",
+        "required": True,
+        "schema": {"type": "string", "format": "uri-reference"},
+    },
+    "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
+}
+
+
+def _ref(kind: str, name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _schemas(operations: tuple[routes.Operation, ...]) -> dict[str, Any]:
+    """Every model an operation names, request bodies as validated and responses as sent."""
+    wanted: list[tuple[type[pydantic.BaseModel], JsonSchemaMode]] = [
+        (models.Problem, "serialization")
+    ]
+    for op in operations:
+        if op.request is not None:
+            wanted.append((op.request, "validation"))
+        if op.response is not None:
+            wanted.append((op.response, "serialization"))
+    _, top = models_json_schema(list(dict.fromkeys(wanted)), ref_template=_SCHEMAS + "{model}")
+    schemas: dict[str, Any] = top["$defs"]
+    return schemas
+
+
+def _problem_response(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": _WHEN.get(status, http.HTTPStatus(status).phrase),
+        "content": {problems.CONTENT_TYPE: {"schema": {"$ref": _SCHEMAS + "Problem"}}},
+    }
+    if status == 503:
+        response["headers"] = {"Retry-After": _ref("headers", "Retry-After")}
+    return response
+
+
+def _success(op: routes.Operation) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": http.HTTPStatus(op.status).phrase}
+    if op.response is None:
+        return response
+    response["content"] = {_JSON: {"schema": {"$ref": _SCHEMAS + op.response.__name__}}}
+    headers = {}
+    # A resource carries a version, and every response with one carries it as the ETag.
+    if "version" in op.response.model_fields:
+        headers["ETag"] = _ref("headers", "ETag")
+    if op.status == 201:
+        headers["Location"] = _ref("headers", "Location")
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _responses(op: routes.Operation) -> dict[str, Any]:
+    responses = {str(op.status): _success(op)}
+    for status in (*op.errors, 503):
+        if status == 304:
+            responses["304"] = {
+                "description": _WHEN[304],
+                "headers": {"ETag": _ref("headers", "ETag")},
+            }
+        else:
+            responses[str(status)] = _problem_response(status)
+    return responses
+
+
+def _operation(op: routes.Operation) -> dict[str, Any]:
+    names = (*(("id",) if "{id}" in op.path else ()), *op.query, *op.headers)
+    doc: dict[str, Any] = {
+        "operationId": op.handler.__name__,
+        "summary": op.summary,
+        "tags": [op.tag],
+        "parameters": [_ref("parameters", name) for name in names],
+        "responses": _responses(op),
+    }
+    description = inspect.getdoc(op.handler)
+    if description:
+        doc["description"] = description
+    if op.request is not None:
+        schema = {"$ref": _SCHEMAS + op.request.__name__}
+        doc["requestBody"] = {"required": True, "content": {_JSON: {"schema": schema}}}
+    return doc
+
+
+def _feed_operation() -> dict[str, Any]:
+    return {
+        "operationId": "live_feed",
+        "summary": "Live change feed (WebSocket)",
+        "tags": ["feed"],
+        "description": (
+            "Upgrade to a WebSocket to subscribe to applications and receive their "
+            "configuration changes as they commit. The messages and their order are described "
+            'in the README, section "The live feed: `GET /api/v1/ws`". '
+            "A plain GET without the upgrade headers is a 400."
+        ),
+        "responses": {
+            "101": {"description": "Switching Protocols: the WebSocket is open."},
+            "400": _problem_response(400),
+        },
+    }
+
+
+def serves_feed(app: web.Application) -> bool:
+    return any(
+        route.method == "GET" and route.resource is not None and route.resource.canonical == WS_PATH
+        for route in app.router.routes()
+    )
+
+
+def document(app: web.Application) -> dict[str, Any]:
+    """The OpenAPI document for what ``app`` serves."""
+    paths: dict[str, dict[str, Any]] = {}
+    for op in routes.OPERATIONS:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    if serves_feed(app):
+        paths[WS_PATH] = {"get": _feed_operation()}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "configsvc",
+            "version": "1",
+            "description": (
+                "Centralized configuration service: applications and their configurations. "
+                "Errors are RFC 9457 problem details (`application/problem+json`); every "
+                "single-resource response carries an `ETag` for If-Match / If-None-Match."
+            ),
+        },
+        "tags": [
+            {"name": "applications", "description": "Named groups of configurations."},
+            {"name": "configurations", "description": "JSON objects of name/value pairs."},
+            {"name": "feed", "description": "Live change notifications."},
+        ],
+        "paths": paths,
+        "components": {
+            "schemas": _schemas(routes.OPERATIONS),
+            "parameters": _PARAMETERS,
+            "headers": _HEADERS,
+        },
+    }
+
+
+async def _build(app: web.Application) -> None:
+    """Serialised once: the routes cannot change after start-up."""
+    app[DOCUMENT] = json.dumps(document(app), ensure_ascii=False).encode("utf-8")
+    app[PAGE] = resources.files("configsvc.api").joinpath("static/docs.html").read_bytes()
+
+
+async def serve_document(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[DOCUMENT], content_type=_JSON, charset="utf-8")
+
+
+async def serve_docs(request: web.Request) -> web.Response:
+    return web.Response(body=request.app[PAGE], content_type="text/html", charset="utf-8")
+
+
+def add_routes(app: web.Application) -> None:
+    app.on_startup.append(_build)
+    app.router.add_get(OPENAPI_PATH, serve_document, allow_head=False)
+    app.router.add_get(DOCS_PATH, serve_docs, allow_head=False)

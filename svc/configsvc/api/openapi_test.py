@@ -1,0 +1,271 @@
+"""The OpenAPI document against the router, and against what the real server really sends."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aiohttp import web
+from configsvc_client import models
+
+from configsvc import app as app_mod
+from configsvc.api import openapi, routes
+
+UNDOCUMENTED = {"/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH}
+APPS, CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
+APP, CONFIG = f"{APPS}/{{id}}", f"{CONFIGS}/{{id}}"
+APP_CONFIGS = f"{APP}/configurations"
+NOBODY = "0" * 26
+
+
+def served(app: web.Application) -> set[tuple[str, str]]:
+    return {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource.canonical not in UNDOCUMENTED
+    }
+
+
+def documented(doc: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, item in doc["paths"].items() for method in item}
+
+
+def refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [v for k, v in node.items() if k == "$ref"] + [
+            r for v in node.values() for r in refs(v)
+        ]
+    if isinstance(node, list):
+        return [r for v in node for r in refs(v)]
+    return []
+
+
+def resolve(doc: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        for key in node["$ref"].removeprefix("#/").split("/"):
+            doc = doc[key]
+        node = doc
+    return node
+
+
+@pytest.fixture
+async def doc(client) -> dict[str, Any]:
+    resp = await client.get(openapi.OPENAPI_PATH)
+    assert resp.status == 200
+    assert resp.content_type == "application/json"
+    return await resp.json()
+
+
+# --- the document and the router --------------------------------------------------------
+
+
+async def test_every_route_is_documented_and_every_operation_is_served(client, doc) -> None:
+    assert served(client.app) == documented(doc)
+    assert {(op.method, op.path) for op in routes.OPERATIONS} <= documented(doc)
+
+
+def test_a_route_missing_from_the_document_is_noticed(settings) -> None:
+    app = app_mod.create_app(settings)
+
+    async def extra(request: web.Request) -> web.Response:
+        return web.Response()
+
+    app.router.add_get(f"{routes.PREFIX}/extra", extra)
+    assert served(app) - documented(openapi.document(app)) == {("GET", f"{routes.PREFIX}/extra")}
+
+
+def test_the_feed_is_documented_exactly_when_it_is_served(settings) -> None:
+    app = app_mod.create_app(settings)
+    if not openapi.serves_feed(app):
+        assert openapi.WS_PATH not in openapi.document(app)["paths"]
+
+        async def feed(request: web.Request) -> web.Response:
+            return web.Response()
+
+        app.router.add_get(openapi.WS_PATH, feed)
+    ws = openapi.document(app)["paths"][openapi.WS_PATH]["get"]
+    assert set(ws["responses"]) == {"101", "400"}
+    assert "README" in ws["description"]
+
+
+async def test_the_served_document_is_openapi_3_1_and_built_once(client, doc, settings) -> None:
+    assert doc["openapi"] == "3.1.0"
+    assert doc == openapi.document(app_mod.create_app(settings))
+    assert (await (await client.get(openapi.OPENAPI_PATH)).read()) == client.app[openapi.DOCUMENT]
+    for ref in refs(doc):
+        assert resolve(doc, {"$ref": ref}), ref
+    for name in doc["components"]["schemas"]:
+        assert issubclass(getattr(models, name), models.BaseModel), name
+
+
+async def test_operations_carry_their_parameters_and_bodies(doc) -> None:
+    def names(path: str, method: str) -> set[str]:
+        return {resolve(doc, p)["name"] for p in doc["paths"][path][method]["parameters"]}
+
+    assert names(APPS, "get") == {"limit", "cursor", "name"}
+    assert names(APP, "get") == {"id", "If-None-Match"}
+    assert names(CONFIG, "put") == {"id", "If-Match"}
+    limit = resolve(doc, {"$ref": "#/components/parameters/limit"})["schema"]
+    assert limit == {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
+    create = doc["paths"][APPS]["post"]
+    body = create["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/ApplicationIn"}
+    assert set(create["responses"]["201"]["headers"]) == {"ETag", "Location"}
+    problem = create["responses"]["409"]["content"]["application/problem+json"]["schema"]
+    assert problem == {"$ref": "#/components/schemas/Problem"}
+    assert "content" not in doc["paths"][APP]["get"]["responses"]["304"]
+
+
+# --- responses of the real server against the document ------------------------------------
+
+
+class Contract:
+    """Checks real responses against the document, with the models it was generated from."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.doc = doc
+        self.seen: set[tuple[str, str, str]] = set()
+
+    async def check(self, method: str, template: str, resp: Any) -> Any:
+        operation = self.doc["paths"][template][method.lower()]
+        status = str(resp.status)
+        where = f"{method} {template} -> {status}"
+        assert status in operation["responses"], f"{where} is not documented"
+        documented = operation["responses"][status]
+        raw = await resp.read()
+        self.seen.add((method, template, status))
+        for name, header in documented.get("headers", {}).items():
+            header = resolve(self.doc, header)
+            if header.get("required"):
+                assert name in resp.headers, f"{where}: no {name} header"
+            if name in resp.headers and "pattern" in header["schema"]:
+                assert re.search(header["schema"]["pattern"], resp.headers[name]), where
+        if "content" not in documented:
+            assert raw == b"", f"{where}: a body where none is documented"
+            return None
+        [(media_type, media)] = documented["content"].items()
+        assert resp.content_type == media_type, where
+        model = getattr(models, media["schema"]["$ref"].rpartition("/")[2])
+        model.model_validate_json(raw, strict=True)
+        return json.loads(raw)
+
+
+@pytest.fixture
+def call(client, doc):
+    contract = Contract(doc)
+
+    async def call(method: str, template: str, rid: str = "", **kwargs: Any) -> Any:
+        resp = await client.request(method, template.replace("{id}", rid), **kwargs)
+        return await contract.check(method, template, resp)
+
+    call.contract = contract  # type: ignore[attr-defined]
+    return call
+
+
+async def test_a_walk_through_every_operation_and_error_matches_the_document(
+    call, client, settings
+) -> None:
+    app = await call("POST", APPS, json={"name": "billing"})
+    await call("POST", APPS, json={"name": "billing"})
+    other = await call("POST", APPS, json={"name": "other"})
+    await call("GET", APPS, params={"limit": "1"})
+    await call("GET", APPS, params={"name": "billing"})
+    await call("GET", APPS, params={"limit": "0"})
+    await call("GET", APP, app["id"])
+    await call("GET", APP, app["id"], headers={"If-None-Match": '"1"'})
+    await call("GET", APP, NOBODY)
+    await call("PUT", APP, app["id"], json={"name": "billing", "comments": "c"})
+    await call("PUT", APP, app["id"], json={"name": "x"}, headers={"If-Match": '"1"'})
+    await call("PUT", APP, app["id"], json={"name": "other"})
+    await call("PUT", APP, NOBODY, json={"name": "y"})
+
+    body = {"application_id": app["id"], "name": "prod", "config": {"a": [1, {"b": None}]}}
+    cfg = await call("POST", CONFIGS, json=body)
+    await call("POST", CONFIGS, json=body)
+    await call("POST", CONFIGS, json={**body, "name": "staging"})
+    await call("POST", CONFIGS, json={**body, "application_id": NOBODY})
+    await call("GET", APP_CONFIGS, app["id"], params={"limit": "1"})
+    await call("GET", APP_CONFIGS, NOBODY)
+    await call("GET", APP_CONFIGS, app["id"], params={"cursor": "zz"})
+    await call("GET", CONFIG, cfg["id"])
+    await call("GET", CONFIG, cfg["id"], headers={"If-None-Match": '"1"'})
+    await call("GET", CONFIG, NOBODY)
+    await call("PUT", CONFIG, cfg["id"], json={"name": "prod", "config": {}})
+    await call(
+        "PUT", CONFIG, cfg["id"], json={"name": "p", "config": {}}, headers={"If-Match": '"1"'}
+    )
+    await call("PUT", CONFIG, cfg["id"], json={"name": "staging", "config": {}})
+    await call("PUT", CONFIG, NOBODY, json={"name": "p", "config": {}})
+
+    # What can go wrong with any body, on every operation that takes one.
+    too_big = b" " * (settings.max_body_bytes + 1)
+    for op in (op for op in routes.OPERATIONS if op.request is not None):
+        rid = other["id"] if op.path == APP else cfg["id"]
+        await call(op.method, op.path, rid, data="{", headers={"Content-Type": "application/json"})
+        await call(op.method, op.path, rid, json=[1])
+        await call(op.method, op.path, rid, data="x", headers={"Content-Type": "text/plain"})
+        await call(
+            op.method, op.path, rid, data=too_big, headers={"Content-Type": "application/json"}
+        )
+        await call(op.method, op.path, rid, json={})
+
+    await call("DELETE", CONFIG, cfg["id"], headers={"If-Match": '"1"'})
+    await call("DELETE", CONFIG, cfg["id"])
+    await call("DELETE", CONFIG, cfg["id"])
+    await call("DELETE", APP, app["id"], headers={"If-Match": '"1"'})
+    await call("DELETE", APP, app["id"])
+    await call("DELETE", APP, app["id"])
+    if openapi.serves_feed(client.app):
+        await call("GET", openapi.WS_PATH)
+
+    doc = call.contract.doc
+    every = {
+        (method.upper(), path, status)
+        for path, item in doc["paths"].items()
+        for method, operation in item.items()
+        for status in operation["responses"]
+        if status not in {"503", "101"}  # 503: the next test; 101: the feed's own tests
+    }
+    assert every - call.contract.seen == set()
+
+
+async def test_a_database_outage_is_the_documented_503(call, database_outage) -> None:
+    async with database_outage():
+        await call("GET", APPS)
+        assert ("GET", APPS, "503") in call.contract.seen
+
+
+# --- the API page ------------------------------------------------------------------------
+
+# A resource the browser would load: src/href/action attributes, CSS url() and @import, fetch().
+RESOURCE = re.compile(
+    r"""(?:\b(?:src|href|action|poster|data)\s*=\s*["']?|url\(\s*["']?|@import\s+["']?|"""
+    r"""fetch\(\s*["'`]?)\s*(?:[a-z][a-z0-9+.-]*:|//)""",
+    re.IGNORECASE,
+)
+
+
+async def test_the_api_page_is_html_loading_nothing_from_elsewhere(client) -> None:
+    resp = await client.get(openapi.DOCS_PATH)
+    assert resp.status == 200
+    assert resp.content_type == "text/html"
+    page = await resp.text()
+    assert "<script" in page
+    assert "openapi.json" in page
+    assert RESOURCE.search(page) is None
+    assert "http://" not in page
+    assert "https://" not in page
+
+
+def test_the_resource_pattern_catches_external_loads() -> None:
+    external = [
+        '<script src="https://cdn.example/x.js">',
+        "<link href=//cdn.example/a.css>",
+        "background: url('http://x/y.png')",
+        'fetch("https://x/openapi.json")',
+    ]
+    for tag in external:
+        assert RESOURCE.search(tag), tag
+    assert RESOURCE.search('<a href="#op-x">') is None

@@ -1,0 +1,140 @@
+"""Migrations apply once, in order, from any number of processes, and refuse edited files."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from configsvc import errors
+from configsvc import settings as settings_mod
+from configsvc.db import migrations
+
+FILES = migrations.discover()
+
+
+@pytest.fixture
+async def empty_url(admin_url):
+    """A database with nothing in it, not even the migrations table."""
+    name = f"configsvc_empty_{os.getpid()}"
+    admin = await asyncpg.connect(admin_url)
+    await admin.execute(f"DROP DATABASE IF EXISTS {name}")
+    await admin.execute(f"CREATE DATABASE {name}")
+    yield migrations.with_database(admin_url, name)
+    await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    await admin.close()
+
+
+async def test_all_migrations_apply_to_an_empty_database_and_are_recorded(empty_url) -> None:
+    conn = await asyncpg.connect(empty_url)
+    applied = await migrations.apply(conn)
+    assert [m.version for m in applied] == [m.version for m in FILES] == [1, 2]
+    rows = await conn.fetch("SELECT * FROM migrations ORDER BY version")
+    assert [(r["version"], r["name"], r["checksum"]) for r in rows] == [
+        (m.version, m.name, m.checksum) for m in FILES
+    ]
+    assert all(r["duration_ms"] >= 0 and r["applied_at"] is not None for r in rows)
+    assert await migrations.apply(conn) == [], "a second run finds nothing to do"
+    assert await migrations.pending(conn) == []
+    await conn.close()
+
+
+async def test_several_processes_migrating_at_once_apply_each_migration_once(empty_url) -> None:
+    env = {**os.environ, "DATABASE_URL": empty_url}
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "configsvc.db.migrations",
+            "apply",
+            env=env,
+            cwd=settings_mod.SVC_DIR,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(6)
+    ]
+    outputs = [await proc.communicate() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 6, outputs
+    applied_lines = [line for out, _ in outputs for line in out.decode().splitlines()
+                     if line.startswith("applied ")]  # fmt: skip
+    assert sorted(applied_lines) == sorted(f"applied {m.path.name}" for m in FILES)
+    conn = await asyncpg.connect(empty_url)
+    assert await conn.fetchval("SELECT count(*) FROM migrations") == len(FILES)
+    await conn.close()
+
+
+async def test_an_edited_migration_stops_start_up_naming_the_file(
+    empty_url, tmp_path: Path
+) -> None:
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations.MIGRATIONS_DIR, folder)
+    conn = await asyncpg.connect(empty_url)
+    await migrations.apply(conn, folder)
+    with (folder / "0001_initial.sql").open("a") as f:
+        f.write("\n-- a harmless-looking edit\n")
+    with pytest.raises(errors.MigrationError, match=r"0001_initial\.sql"):
+        await migrations.apply(conn, folder)
+    await conn.close()
+
+
+def test_the_server_refuses_to_start_on_an_edited_migration(database_url) -> None:
+    async def tamper() -> None:
+        conn = await asyncpg.connect(database_url)
+        await conn.execute("UPDATE migrations SET checksum = 'x' WHERE version = 2")
+        await conn.close()
+
+    asyncio.run(tamper())
+    result = subprocess.run(
+        [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, capture_output=True,
+        text=True, timeout=60, env={**os.environ, "DATABASE_URL": database_url, "PORT": "0"},
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        "migration 0002_change_log.sql was edited after it was applied; add a new migration instead"
+    )
+
+
+async def test_status_lists_applied_and_pending(empty_url) -> None:
+    conn = await asyncpg.connect(empty_url)
+    assert await migrations.status(conn) == [f"{m.path.name}  pending" for m in FILES]
+    await migrations.apply(conn)
+    lines = await migrations.status(conn)
+    assert all(" pending" not in line for line in lines)
+    assert lines[0].startswith("0001_initial.sql  20")
+    await conn.close()
+
+
+def test_status_command_prints_one_line_per_file(database_url) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "configsvc.db.migrations", "status"], cwd=settings_mod.SVC_DIR,
+        capture_output=True, text=True, timeout=60,
+        env={**os.environ, "DATABASE_URL": database_url},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()] == [m.path.name for m in FILES]
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [(["1_bad.sql"], "name must look like"), (["0001_a.sql", "0001_b.sql"], "used twice")],
+)
+def test_misnamed_or_duplicate_files_are_refused(tmp_path: Path, names, message) -> None:
+    for name in names:
+        (tmp_path / name).write_text("SELECT 1;")
+    with pytest.raises(errors.MigrationError, match=message):
+        migrations.discover(tmp_path)
+
+
+def test_with_database_swaps_only_the_database() -> None:
+    url = "postgresql://u:p@127.0.0.1:5432/configsvc?sslmode=disable"
+    assert (
+        migrations.with_database(url, "other")
+        == "postgresql://u:p@127.0.0.1:5432/other?sslmode=disable"
+    )

@@ -1,0 +1,210 @@
+"""The live feed: ``GET /api/v1/ws``, one socket per client process, many subscriptions each.
+
+Protocol (JSON text frames), client to server::
+
+    {"type": "subscribe", "application_id": ID, "since": R}   # or "application_name": NAME
+    {"type": "unsubscribe", "application_id": ID}
+
+server to client: ``snapshot``, ``change``, ``synced`` and ``error`` (see README).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pydantic
+from aiohttp import WSCloseCode, WSMsgType, web
+from configsvc_client import models
+
+from configsvc import errors
+from configsvc import settings as settings_mod
+from configsvc.db import database
+from configsvc.live import hub, listener, peer
+from configsvc.store import applications, changes, configurations
+
+log = logging.getLogger(__name__)
+
+HUB: web.AppKey[hub.Hub] = web.AppKey("hub", hub.Hub)
+LISTENER: web.AppKey[listener.Listener] = web.AppKey("listener", listener.Listener)
+
+_peer_ids = itertools.count(1)
+
+
+def _frame(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def _error(code: str, detail: str, application_id: str | None = None) -> str:
+    message = {"type": "error", "code": code, "detail": detail}
+    if application_id is not None:
+        message["application_id"] = application_id
+    return _frame(message)
+
+
+def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise errors.BadRequest(f"not JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("type") not in {"subscribe", "unsubscribe"}:
+        raise errors.BadRequest('expected an object with "type": "subscribe" or "unsubscribe"')
+    model = models.Subscribe if data["type"] == "subscribe" else models.Unsubscribe
+    try:
+        message = model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise errors.BadRequest(problems) from exc
+    if isinstance(message, models.Subscribe) and (
+        (message.application_id is None) == (message.application_name is None)
+    ):
+        raise errors.BadRequest("give exactly one of application_id and application_name")
+    return message
+
+
+async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
+    # Values no application can have are answered without asking the database (which would
+    # refuse a U+0000 with an error of its own).
+    if message.application_name is not None:
+        name = message.application_name
+        if len(name) > models.NAME_MAX or "\x00" in name:
+            raise errors.NotFound(f"no application named {name[:300]!r}")
+        return str((await applications.get_by_name(conn, name))["id"])
+    assert message.application_id is not None
+    if not re.fullmatch(models.ID_PATTERN, message.application_id):
+        raise errors.NotFound(f"no application with id {message.application_id[:300]!r}")
+    return message.application_id  # whether it exists is checked in the sync transaction
+
+
+async def _sync(conn: asyncpg.Connection, to: peer.Peer, app_id: str, since: int | None) -> int:
+    """Send the snapshot or the missed changes, consistent as of one revision; return it.
+
+    One REPEATABLE READ transaction: the counter and the rows are read from the same snapshot,
+    so the snapshot holds exactly the changes up to the revision it names.
+    """
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        latest, pruned_through = await changes.counter(conn)
+        await applications.require(conn, app_id)  # unknown, or deleted meanwhile
+        if since is not None and pruned_through <= since <= latest:
+            after = since
+            while batch := await changes.after_for_application(conn, app_id, after, latest):
+                for entry in batch:
+                    if entry.op not in hub.SILENT_OPS:
+                        await to.send_paced(hub.change_frame(entry))
+                after = batch[-1].revision
+            synced = {"type": "synced", "application_id": app_id, "revision": latest}
+            await to.send_paced(_frame(synced))
+            return latest
+        snapshot: dict[str, Any] = {
+            "type": "snapshot",
+            "application_id": app_id,
+            "revision": latest,
+            "configurations": await configurations.all_of(conn, app_id),
+        }
+        if since is not None:  # older than the log, or from another database's history
+            snapshot["reset"] = True
+        await to.send_paced(_frame(snapshot))
+        return latest
+
+
+async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscribe) -> None:
+    fanout = request.app[HUB]
+    async with request.app[database.POOL].acquire() as conn:
+        app_id = await _resolve(conn, message)
+        sub = fanout.subscribe(to, app_id)
+        try:
+            sub.synced(await _sync(conn, to, app_id, message.since))
+        except BaseException:
+            sub.end()
+            raise
+
+
+async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
+    """One client message; whatever is wrong with it is answered with an error frame."""
+    wanted: str | None = None
+    try:
+        message = _parse(text)
+        if isinstance(message, models.Unsubscribe):
+            wanted = message.application_id
+            sub = to.subscriptions.get(message.application_id)
+            if sub is None:
+                raise errors.NotFound(f"not subscribed to {message.application_id}")
+            sub.end()
+        else:
+            wanted = message.application_id or message.application_name
+            await _subscribe(request, to, message)
+    except errors.BadRequest as exc:
+        to.send(_error("bad_request", str(exc), wanted))
+    except errors.NotFound as exc:
+        to.send(_error("not_found", str(exc), wanted))
+    except database.UNAVAILABLE as exc:
+        log.warning("subscribe failed: %r", exc)
+        to.send(_error("unavailable", "the database is unavailable; retry", wanted))
+    except Exception:
+        # A bug must not cost the client its other subscriptions: answer, log, carry on.
+        log.exception("feed message failed: %.200s", text)
+        to.send(_error("internal", "the server failed; it has been logged", wanted))
+
+
+async def websocket(request: web.Request) -> web.WebSocketResponse:
+    settings = request.app[settings_mod.SETTINGS]
+    # No per-message compression: frames are built once and written to every socket as they
+    # are, and deflating them once per subscriber would cost more than the bytes saved.
+    ws = web.WebSocketResponse(
+        heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False
+    )
+    await ws.prepare(request)
+    assert request.transport is not None
+    fanout = request.app[HUB]
+    me = peer.Peer(ws, request.transport, settings.ws_send_queue,
+                   f"ws-{next(_peer_ids)} {request.remote}")  # fmt: skip
+    fanout.peers.add(me)
+    try:
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                await _handle(request, me, msg.data)
+            elif msg.type is WSMsgType.BINARY:
+                me.send(_error("bad_request", "send JSON text frames"))
+    finally:
+        fanout.peers.discard(me)
+        await me.finish()
+    return ws
+
+
+def _report_death(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("%s died", task.get_name(), exc_info=task.exception())
+
+
+async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The hub and the listener of this worker; the listener is stopped and awaited at cleanup."""
+    settings = app[settings_mod.SETTINGS]
+    assert settings.database_url is not None
+    fanout = hub.Hub()
+    follower = listener.Listener(settings.database_url, fanout, settings.listener_probe_s)
+    app[HUB], app[LISTENER] = fanout, follower
+    # Follow from the revision current at start-up, before any subscriber can take a snapshot.
+    async with app[database.POOL].acquire() as conn:
+        follower.last, _ = await changes.counter(conn)
+    task = asyncio.create_task(follower.run(), name="change listener")
+    task.add_done_callback(_report_death)
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def going_away(app: web.Application) -> None:
+    """On shutdown, tell every client to reconnect elsewhere (1001) before the loop stops."""
+    app[HUB].close_all(WSCloseCode.GOING_AWAY, "server shutting down")
+
+
+def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(feed_ctx)
+    app.on_shutdown.append(going_away)
+    app.router.add_get("/api/v1/ws", websocket)

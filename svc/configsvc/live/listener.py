@@ -1,0 +1,103 @@
+"""The change listener: one dedicated connection per worker, LISTENing for wake-up calls.
+
+NOTIFY only says "something was committed"; the log says what. After every (re)connect the
+listener first catches up from the log, from the last revision it dispatched, so a notification
+lost while it was away costs latency, never a change. It is not a pooled connection: releasing
+one to the pool runs UNLISTEN *.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+
+import asyncpg
+
+from configsvc.db import database
+from configsvc.live import hub
+from configsvc.store import changes
+
+log = logging.getLogger(__name__)
+
+BATCH = 1000
+CLOSE_SERVICE_RESTART = 1012
+# How operators (and tests) find the listener backends in pg_stat_activity.
+APPLICATION_NAME = "configsvc-listener"
+
+
+class Listener:
+    """Reads the change log in revision order and hands every entry to the hub."""
+
+    def __init__(self, url: str, fanout: hub.Hub, probe_s: float) -> None:
+        self.url, self.hub, self.probe_s = url, fanout, probe_s
+        self.connected = False
+        self.last: int | None = None  # highest revision dispatched
+        self._wake = asyncio.Event()
+        self._backoff = 0.1
+
+    def _on_notify(self, conn: object, pid: int, channel: str, payload: str) -> None:
+        self._wake.set()
+
+    def _on_lost(self, conn: object) -> None:
+        self.connected = False
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Forever: connect, catch up, follow; on any database failure, back off and retry."""
+        while True:
+            try:
+                await self._session()
+            except (*database.UNAVAILABLE, asyncpg.PostgresError) as exc:
+                log.warning("change listener lost the database: %r; retrying", exc)
+            self.connected = False
+            await asyncio.sleep(self._backoff * random.uniform(0.5, 1.0))  # noqa: S311
+            self._backoff = min(self._backoff * 2, 5.0)
+
+    async def _session(self) -> None:
+        conn: asyncpg.Connection = await asyncpg.connect(
+            self.url, timeout=5, server_settings={"application_name": APPLICATION_NAME}
+        )
+        try:
+            conn.add_termination_listener(self._on_lost)
+            await conn.add_listener(changes.CHANNEL, self._on_notify)
+            await self._check_retention(conn)
+            await self._catch_up(conn)
+            self.connected, self._backoff = True, 0.1
+            log.info("change listener connected at revision %s", self.last)
+            while not conn.is_closed():
+                try:
+                    async with asyncio.timeout(self.probe_s):
+                        await self._wake.wait()
+                except TimeoutError:
+                    # Quiet for a while: make sure the connection is alive (a half-open TCP
+                    # connection would otherwise look like a quiet database forever).
+                    async with asyncio.timeout(self.probe_s):
+                        await conn.fetchval("SELECT 1")
+                self._wake.clear()
+                await self._catch_up(conn)
+        finally:
+            self.connected = False
+            conn.terminate()
+
+    async def _check_retention(self, conn: asyncpg.Connection) -> None:
+        """After an outage, make sure the log still holds everything since ``last``."""
+        latest, pruned_through = await changes.counter(conn)
+        if self.last is None:
+            self.last = latest
+        elif pruned_through > self.last:
+            # Away so long that the log no longer holds what was missed: subscribers must
+            # start over from a snapshot, which they get by resubscribing.
+            log.error("change log pruned past revision %s; resetting subscribers", self.last)
+            self.hub.close_all(CLOSE_SERVICE_RESTART, "missed changes were pruned; resubscribe")
+            self.last = latest
+
+    async def _catch_up(self, conn: asyncpg.Connection) -> None:
+        assert self.last is not None
+        while True:
+            batch = await changes.after(conn, self.last, BATCH)
+            for entry in batch:
+                self.hub.dispatch(entry)
+                self.last = entry.revision
+            if len(batch) < BATCH:
+                return

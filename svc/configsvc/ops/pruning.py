@@ -1,0 +1,37 @@
+"""Pruning the change log: every PRUNE_INTERVAL_S, in every worker (any of them may do it)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+
+import asyncpg
+from aiohttp import web
+
+from configsvc import settings as settings_mod
+from configsvc.db import database
+from configsvc.store import changes
+
+log = logging.getLogger(__name__)
+
+
+async def _prune(pool: asyncpg.Pool, settings: settings_mod.Settings) -> None:
+    """Every PRUNE_INTERVAL_S, drop log entries older than the retention (any worker may)."""
+    while True:
+        await asyncio.sleep(settings.prune_interval_s)
+        try:
+            async with pool.acquire() as conn:
+                await changes.prune(conn, settings.change_retention_days * 86400)
+        except database.UNAVAILABLE as exc:
+            log.warning("pruning the change log failed: %r", exc)
+
+
+async def pruner_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The pruner of this worker, cancelled and awaited at cleanup."""
+    task = asyncio.create_task(
+        _prune(app[database.POOL], app[settings_mod.SETTINGS]), name="change log pruner"
+    )
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
