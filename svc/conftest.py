@@ -29,7 +29,7 @@ from aiohttp.test_utils import TestClient
 
 from configsvc import app as app_mod
 from configsvc import settings as settings_mod
-from configsvc.db import migrations
+from configsvc.db import database, migrations
 from configsvc.devtools import pgcluster
 from configsvc.live import feed
 
@@ -96,6 +96,17 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database_url)
     yield conn
     await conn.close()
+
+
+@pytest.fixture
+async def pooled(database_url: str) -> AsyncIterator[database.Database]:
+    """The test's database behind a pool, as a worker holds it: for the write path."""
+    settings = settings_mod.Settings(
+        database_url=database_url, db_pool_min=0, db_pool_max=25, _env_file=None
+    )
+    pool = await database.create_pool(database_url, settings)
+    yield database.Database(pool, acquire_timeout_s=10)
+    await pool.close()
 
 
 @pytest.fixture

@@ -35,11 +35,12 @@ def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:
 
 
 async def _migrate(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await migrations.apply(conn)
-    finally:
-        await conn.close()
+    with database.classified():
+        conn = await asyncpg.connect(url)
+        try:
+            await migrations.apply(conn)
+        finally:
+            await conn.close()
 
 
 def main() -> None:
@@ -51,8 +52,8 @@ def main() -> None:
         asyncio.run(_migrate(url))
     except (pgcluster.ClusterError, errors.MigrationError) as exc:
         sys.exit(str(exc))
-    except database.UNAVAILABLE as exc:
-        sys.exit(f"cannot use the database: {exc.__class__.__name__}: {exc}")
+    except (errors.Unavailable, errors.DatabaseError) as exc:
+        sys.exit(f"cannot use the database: {exc}")
     os.environ["DATABASE_URL"] = url
     print(
         f"serving http://{settings.host}:{settings.port} with {settings.workers} worker(s)",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class ServiceError(Exception):
     """Base of every error the service raises on purpose."""
@@ -41,3 +43,39 @@ class Invalid(ServiceError):
     @classmethod
     def one(cls, field: str, message: str) -> Invalid:
         return cls([(field, message)])
+
+
+class Unavailable(ServiceError):
+    """The database is unreachable, restarting, overloaded, or no connection freed up in time."""
+
+
+class DatabaseError(ServiceError):
+    """The database refused a statement for a reason that is a bug, not an outage."""
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """How one error is shown: HTTP status, problem type slug and title, feed error code."""
+
+    status: int
+    slug: str
+    title: str
+    ws_code: str
+
+
+INTERNAL = Kind(500, "internal", "Internal error", "internal")
+
+# The one table the REST middleware (api/problems.py) and the feed (live/feed.py) both read.
+KINDS: dict[type[ServiceError], Kind] = {
+    BadRequest: Kind(400, "bad-request", "Malformed request body", "bad_request"),
+    Invalid: Kind(422, "validation", "Validation failed", "bad_request"),
+    NotFound: Kind(404, "not-found", "Not found", "not_found"),
+    Conflict: Kind(409, "conflict", "Name already taken", "conflict"),
+    PreconditionFailed: Kind(412, "precondition-failed", "Precondition failed", "conflict"),
+    Unavailable: Kind(503, "unavailable", "Service unavailable", "unavailable"),
+}
+
+
+def kind(exc: ServiceError) -> Kind:
+    """How ``exc`` is shown; anything not in :data:`KINDS` is an internal error."""
+    return KINDS.get(type(exc), INTERNAL)

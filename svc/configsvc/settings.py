@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     db_pool_min: int = pydantic.Field(default=2, ge=0)
     db_pool_max: int = pydantic.Field(default=10, ge=1)
+    db_acquire_timeout_s: float = pydantic.Field(default=5.0, gt=0)
     workers: int = pydantic.Field(default=1, ge=1, le=64)
     max_body_bytes: int = pydantic.Field(default=1024 * 1024, ge=1024)
     change_retention_days: float = pydantic.Field(default=7.0, gt=0)

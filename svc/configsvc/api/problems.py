@@ -1,7 +1,8 @@
 """Errors as RFC 9457 problem details (``application/problem+json``), in one place.
 
-The middleware turns the service's own errors, aiohttp's HTTP errors and a lost database into
-problem responses; anything else is a bug, logged with its traceback and answered 500.
+The middleware turns the service's own errors (shown as ``errors.KINDS`` says) and aiohttp's
+HTTP errors into problem responses. A client that leaves mid-request is logged at DEBUG, not
+as a database failure; anything else is a bug, logged with its traceback and answered 500.
 """
 
 from __future__ import annotations
@@ -14,19 +15,10 @@ from typing import Any
 from aiohttp import web
 
 from configsvc import errors
-from configsvc.db import database
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/problem+json"
-
-_BY_ERROR: dict[type[errors.ServiceError], tuple[int, str, str]] = {
-    errors.BadRequest: (400, "bad-request", "Malformed request body"),
-    errors.Invalid: (422, "validation", "Validation failed"),
-    errors.NotFound: (404, "not-found", "Not found"),
-    errors.Conflict: (409, "conflict", "Name already taken"),
-    errors.PreconditionFailed: (412, "precondition-failed", "Precondition failed"),
-}
 
 
 def problem(
@@ -55,12 +47,18 @@ def problem(
 
 
 def from_error(exc: errors.ServiceError) -> web.Response:
-    status, slug, title = _BY_ERROR.get(type(exc), (500, "internal", "Internal error"))
+    kind = errors.kind(exc)
+    show = kind.status, kind.slug, kind.title
     if isinstance(exc, errors.Invalid):
-        return problem(status, slug, title, str(exc), fields=exc.problems)
+        return problem(*show, str(exc), fields=exc.problems)
     if isinstance(exc, errors.Conflict):
-        return problem(status, slug, title, str(exc), fields=[(exc.field, str(exc))])
-    return problem(status, slug, title, str(exc))
+        return problem(*show, str(exc), fields=[(exc.field, str(exc))])
+    if isinstance(exc, errors.Unavailable):
+        # The driver's words name hosts and ports: they go to the log, not to the client.
+        return problem(*show, "the database is unavailable; retry", headers={"Retry-After": "1"})
+    if kind.status >= 500:
+        return problem(*show, "the server failed; it has been logged")
+    return problem(*show, str(exc))
 
 
 def from_http(exc: web.HTTPException) -> web.Response:
@@ -78,18 +76,21 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
+    except errors.Unavailable as exc:
+        log.warning("database unavailable during %s %s: %s", request.method, request.path, exc)
+        return from_error(exc)
     except errors.ServiceError as exc:
+        if errors.kind(exc).status >= 500:
+            log.error("%s %s failed: %s", request.method, request.path, exc, exc_info=exc)
         return from_error(exc)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         return from_http(exc)
-    except database.UNAVAILABLE as exc:
-        log.warning("database unavailable during %s %s: %r", request.method, request.path, exc)
-        return problem(
-            503, "unavailable", "Service unavailable", "the database is unavailable; retry",
-            headers={"Retry-After": "1"},
-        )  # fmt: skip
+    except ConnectionResetError as exc:
+        # aiohttp's ClientConnectionResetError included: nobody is left to answer.
+        log.debug("client left during %s %s: %r", request.method, request.path, exc)
+        raise
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return problem(500, "internal", "Internal error", "the server failed; it has been logged")

@@ -1,7 +1,8 @@
 """The REST API under /api/v1: handlers and the table of operations they serve.
 
 The table is what the router registers and what openapi.py documents, so the two cannot drift.
-Handlers call the repositories (applications.py, configurations.py) directly.
+Writes go through the one write path (service/writes.py); reads call the repositories
+(store/applications.py, store/configurations.py) directly.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from configsvc_client import models
 from configsvc import errors
 from configsvc.api import bodies
 from configsvc.db import database
+from configsvc.service import writes
 from configsvc.store import applications, configurations
 
 PREFIX = "/api/v1"
@@ -72,21 +74,26 @@ def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
     return bodies.none_match(request, resource["version"])
 
 
+def _write(request: web.Request) -> writes.Write:
+    """Who is writing and why: the one place a request's actor, reason and id will be read."""
+    return writes.Write()
+
+
 # --- applications ------------------------------------------------------------------------
 
 
 async def create_application(request: web.Request) -> web.Response:
     """The name is unique among applications; a taken name is a 409 naming it."""
     body = await bodies.body(request, models.ApplicationIn)
-    async with request.app[database.POOL].acquire() as conn:
-        app = await applications.create(conn, body.name, body.comments)
+    db = request.app[database.DB]
+    app = await writes.create_application(db, _write(request), body.name, body.comments)
     return _resource(app, 201, f"{PREFIX}/applications/{app['id']}")
 
 
 async def get_application(request: web.Request) -> web.Response:
     """The application with the ids of its configurations, in id order."""
     app_id = _path_id(request, "application")
-    async with request.app[database.POOL].acquire() as conn:
+    async with request.app[database.DB].connection() as conn:
         app = await applications.get(conn, app_id)
     if _not_modified(request, app):
         raise web.HTTPNotModified(headers={"ETag": bodies.etag(app["version"])})
@@ -97,18 +104,19 @@ async def replace_application(request: web.Request) -> web.Response:
     """Full replacement: an omitted `comments` becomes empty. `version` grows by one."""
     app_id = _path_id(request, "application")
     body = await bodies.body(request, models.ApplicationIn)
-    async with request.app[database.POOL].acquire() as conn:
-        app = await applications.replace(
-            conn, app_id, body.name, body.comments, bodies.if_match(request)
-        )
+    app = await writes.replace_application(
+        request.app[database.DB], _write(request), app_id, body.model_dump(),
+        bodies.if_match(request),
+    )  # fmt: skip
     return _resource(app)
 
 
 async def delete_application(request: web.Request) -> web.Response:
     """Its configurations are deleted with it, in the same transaction."""
     app_id = _path_id(request, "application")
-    async with request.app[database.POOL].acquire() as conn:
-        await applications.delete(conn, app_id, bodies.if_match(request))
+    await writes.delete_application(
+        request.app[database.DB], _write(request), app_id, bodies.if_match(request)
+    )
     return web.Response(status=204)
 
 
@@ -117,7 +125,7 @@ async def list_applications(request: web.Request) -> web.Response:
     throughout the walk exactly once, even while others are added."""
     limit, after = bodies.limit(request), _decode_cursor(request)
     name = bodies.name_filter(request)
-    async with request.app[database.POOL].acquire() as conn:
+    async with request.app[database.DB].connection() as conn:
         items = await applications.page(conn, after, limit + 1, name)
     return _page(items, limit)
 
@@ -126,7 +134,7 @@ async def list_configurations(request: web.Request) -> web.Response:
     """In id order, paged like the application list."""
     app_id = _path_id(request, "application")
     limit, after = bodies.limit(request), _decode_cursor(request)
-    async with request.app[database.POOL].acquire() as conn:
+    async with request.app[database.DB].connection() as conn:
         items = await configurations.page(conn, app_id, after, limit + 1)
     return _page(items, limit)
 
@@ -139,17 +147,16 @@ async def create_configuration(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.ConfigurationIn)
     if not _ID.fullmatch(body.application_id):
         raise errors.Invalid.one("application_id", f"no application with id {body.application_id}")
-    async with request.app[database.POOL].acquire() as conn:
-        resource = await configurations.create(
-            conn, body.application_id, body.name, body.comments, body.config
-        )
+    resource = await writes.create_configuration(
+        request.app[database.DB], _write(request), body.application_id, body.model_dump()
+    )
     return _resource(resource, 201, f"{PREFIX}/configurations/{resource['id']}")
 
 
 async def get_configuration(request: web.Request) -> web.Response:
     """The configuration, with its `ETag`."""
     config_id = _path_id(request, "configuration")
-    async with request.app[database.POOL].acquire() as conn:
+    async with request.app[database.DB].connection() as conn:
         resource = await configurations.get(conn, config_id)
     if _not_modified(request, resource):
         raise web.HTTPNotModified(headers={"ETag": bodies.etag(resource["version"])})
@@ -161,18 +168,19 @@ async def replace_configuration(request: web.Request) -> web.Response:
     a configuration cannot move to another application."""
     config_id = _path_id(request, "configuration")
     body = await bodies.body(request, models.ConfigurationReplace)
-    async with request.app[database.POOL].acquire() as conn:
-        resource = await configurations.replace(
-            conn, config_id, body.model_dump(), bodies.if_match(request)
-        )
+    resource = await writes.replace_configuration(
+        request.app[database.DB], _write(request), config_id, body.model_dump(),
+        bodies.if_match(request),
+    )  # fmt: skip
     return _resource(resource)
 
 
 async def delete_configuration(request: web.Request) -> web.Response:
     """Deletes the configuration; 404 once it is gone."""
     config_id = _path_id(request, "configuration")
-    async with request.app[database.POOL].acquire() as conn:
-        await configurations.delete(conn, config_id, bodies.if_match(request))
+    await writes.delete_configuration(
+        request.app[database.DB], _write(request), config_id, bodies.if_match(request)
+    )
     return web.Response(status=204)
 
 

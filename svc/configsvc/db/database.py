@@ -1,10 +1,17 @@
-"""The asyncpg pool: one per worker process, with JSON and JSONB as Python objects."""
+"""The asyncpg pool: one per worker process, with JSON and JSONB as Python objects.
+
+:meth:`Database.connection` is the only way to a pooled connection: it waits for one at most
+``DB_ACQUIRE_TIMEOUT_S`` and it is where driver errors become the service's own
+(``errors.Unavailable`` for an outage), so asyncpg exceptions stop here.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 
 import asyncpg
 from aiohttp import web
@@ -13,12 +20,10 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import migrations
 
-POOL: web.AppKey[asyncpg.Pool] = web.AppKey("pool", asyncpg.Pool)
-
-
 # What the driver raises when the database is unreachable, restarting, overloaded, or dropped
 # the connection: worth a 503 and a retry. Other PostgreSQL errors are bugs, not outages.
-UNAVAILABLE = (
+# OSError counts only here, around database calls: elsewhere it is usually a client leaving.
+OUTAGES = (
     OSError,
     TimeoutError,
     asyncpg.InterfaceError,
@@ -29,6 +34,47 @@ UNAVAILABLE = (
     asyncpg.exceptions.ObjectNotInPrerequisiteStateError,
     asyncpg.exceptions.InvalidCatalogNameError,
 )
+
+
+@contextlib.contextmanager
+def classified() -> Iterator[None]:
+    """Turn a driver error raised inside the block into the service's own error.
+
+    Repositories catch the errors they can name better (a taken name) before this sees them.
+    """
+    try:
+        yield
+    except asyncpg.UniqueViolationError as exc:
+        raise errors.Conflict(f"already exists: {exc.detail or exc}") from exc
+    except OUTAGES as exc:
+        raise errors.Unavailable(f"{exc.__class__.__name__}: {exc}") from exc
+    except asyncpg.PostgresError as exc:
+        raise errors.DatabaseError(f"{exc.__class__.__name__}: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """This worker's pool and how long a caller may wait for one of its connections."""
+
+    pool: asyncpg.Pool
+    acquire_timeout_s: float
+
+    @contextlib.asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; ``errors.Unavailable`` when none frees up in time."""
+        with classified():
+            try:
+                async with asyncio.timeout(self.acquire_timeout_s):
+                    conn = await self.pool.acquire()
+            except TimeoutError as exc:
+                raise errors.Unavailable("no database connection became free in time") from exc
+            try:
+                yield conn
+            finally:
+                await self.pool.release(conn)
+
+
+DB: web.AppKey[Database] = web.AppKey("db", Database)
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
@@ -64,18 +110,18 @@ async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
     pool = await create_pool(settings.database_url, settings)
     async with pool.acquire() as conn:
         await migrations.apply(conn)
-    app[POOL] = pool
+    app[DB] = Database(pool, settings.db_acquire_timeout_s)
     yield
     await pool.close()
 
 
-async def problems(pool: asyncpg.Pool) -> list[str]:
+async def problems(db: Database) -> list[str]:
     """Why this worker's database is not ready to serve: empty when all is well."""
     try:
-        async with asyncio.timeout(2), pool.acquire() as conn:
+        async with asyncio.timeout(2), db.connection() as conn:
             todo = await migrations.pending(conn)
-    except (*UNAVAILABLE, asyncpg.PostgresError) as exc:
-        return [f"database unavailable: {exc.__class__.__name__}: {exc}"]
+    except (errors.Unavailable, errors.DatabaseError, TimeoutError) as exc:
+        return [f"database unavailable: {exc}"]
     except errors.MigrationError as exc:
         return [str(exc)]
     return [f"migrations pending: {', '.join(m.path.name for m in todo)}"] if todo else []

@@ -12,8 +12,8 @@ async def test_jsonb_round_trips_as_python_objects(db) -> None:
 
 
 async def test_readiness_problems_name_pending_migrations(client) -> None:
-    pool = client.app[database.POOL]
-    assert await database.problems(pool) == []
-    async with pool.acquire() as conn:
+    db = client.app[database.DB]
+    assert await database.problems(db) == []
+    async with db.connection() as conn:
         await conn.execute("DELETE FROM migrations WHERE version = 2")
-    assert await database.problems(pool) == ["migrations pending: 0002_change_log.sql"]
+    assert await database.problems(db) == ["migrations pending: 0002_change_log.sql"]

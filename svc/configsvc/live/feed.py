@@ -115,7 +115,7 @@ async def _sync(conn: asyncpg.Connection, to: peer.Peer, app_id: str, since: int
 
 async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscribe) -> None:
     fanout = request.app[HUB]
-    async with request.app[database.POOL].acquire() as conn:
+    async with request.app[database.DB].connection() as conn:
         app_id = await _resolve(conn, message)
         sub = fanout.subscribe(to, app_id)
         try:
@@ -123,6 +123,17 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
         except BaseException:
             sub.end()
             raise
+
+
+def _detail(exc: errors.ServiceError) -> str:
+    """What the client is told; the driver's words for a failure go to the log instead."""
+    if isinstance(exc, errors.Unavailable):
+        log.warning("subscribe failed: %s", exc)
+        return "the database is unavailable; retry"
+    if errors.kind(exc).status >= 500:
+        log.error("feed message failed: %s", exc, exc_info=exc)
+        return "the server failed; it has been logged"
+    return str(exc)
 
 
 async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
@@ -139,13 +150,8 @@ async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
         else:
             wanted = message.application_id or message.application_name
             await _subscribe(request, to, message)
-    except errors.BadRequest as exc:
-        to.send(_error("bad_request", str(exc), wanted))
-    except errors.NotFound as exc:
-        to.send(_error("not_found", str(exc), wanted))
-    except database.UNAVAILABLE as exc:
-        log.warning("subscribe failed: %r", exc)
-        to.send(_error("unavailable", "the database is unavailable; retry", wanted))
+    except errors.ServiceError as exc:
+        to.send(_error(errors.kind(exc).ws_code, _detail(exc), wanted))
     except Exception:
         # A bug must not cost the client its other subscriptions: answer, log, carry on.
         log.exception("feed message failed: %.200s", text)
@@ -190,7 +196,7 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     follower = listener.Listener(settings.database_url, fanout, settings.listener_probe_s)
     app[HUB], app[LISTENER] = fanout, follower
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.
-    async with app[database.POOL].acquire() as conn:
+    async with app[database.DB].connection() as conn:
         follower.last, _ = await changes.counter(conn)
     task = asyncio.create_task(follower.run(), name="change listener")
     task.add_done_callback(_report_death)

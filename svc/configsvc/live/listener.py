@@ -14,6 +14,7 @@ import random
 
 import asyncpg
 
+from configsvc import errors
 from configsvc.db import database
 from configsvc.live import hub
 from configsvc.store import changes
@@ -47,9 +48,10 @@ class Listener:
         """Forever: connect, catch up, follow; on any database failure, back off and retry."""
         while True:
             try:
-                await self._session()
-            except (*database.UNAVAILABLE, asyncpg.PostgresError) as exc:
-                log.warning("change listener lost the database: %r; retrying", exc)
+                with database.classified():
+                    await self._session()
+            except (errors.Unavailable, errors.DatabaseError) as exc:
+                log.warning("change listener lost the database: %s; retrying", exc)
             self.connected = False
             await asyncio.sleep(self._backoff * random.uniform(0.5, 1.0))  # noqa: S311
             self._backoff = min(self._backoff * 2, 5.0)

@@ -15,7 +15,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def readyz(request: web.Request) -> web.Response:
     """Ready: the database answers, the schema is current, the change listener is connected."""
-    reasons = await database.problems(request.app[database.POOL])
+    reasons = await database.problems(request.app[database.DB])
     if not request.app[feed.LISTENER].connected:
         reasons.append("change listener is not connected to the database")
     if reasons:

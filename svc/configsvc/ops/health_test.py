@@ -16,7 +16,7 @@ async def test_readyz_is_ready_on_a_migrated_database(client) -> None:
 
 
 async def test_readyz_is_503_with_a_reason_while_a_migration_is_pending(client) -> None:
-    async with client.app[database.POOL].acquire() as conn:
+    async with client.app[database.DB].connection() as conn:
         await conn.execute("DELETE FROM migrations WHERE version = 2")
     resp = await client.get("/readyz")
     assert resp.status == 503

@@ -6,9 +6,9 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-import asyncpg
 from aiohttp import web
 
+from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database
 from configsvc.store import changes
@@ -16,21 +16,21 @@ from configsvc.store import changes
 log = logging.getLogger(__name__)
 
 
-async def _prune(pool: asyncpg.Pool, settings: settings_mod.Settings) -> None:
+async def _prune(db: database.Database, settings: settings_mod.Settings) -> None:
     """Every PRUNE_INTERVAL_S, drop log entries older than the retention (any worker may)."""
     while True:
         await asyncio.sleep(settings.prune_interval_s)
         try:
-            async with pool.acquire() as conn:
+            async with db.connection() as conn:
                 await changes.prune(conn, settings.change_retention_days * 86400)
-        except database.UNAVAILABLE as exc:
+        except (errors.Unavailable, errors.DatabaseError) as exc:
             log.warning("pruning the change log failed: %r", exc)
 
 
 async def pruner_ctx(app: web.Application) -> AsyncIterator[None]:
     """The pruner of this worker, cancelled and awaited at cleanup."""
     task = asyncio.create_task(
-        _prune(app[database.POOL], app[settings_mod.SETTINGS]), name="change log pruner"
+        _prune(app[database.DB], app[settings_mod.SETTINGS]), name="change log pruner"
     )
     yield
     task.cancel()

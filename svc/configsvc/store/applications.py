@@ -1,4 +1,4 @@
-"""Applications in PostgreSQL. Every write also logs the change (see changes.py)."""
+"""Applications in PostgreSQL: SQL only. Writes run inside service/writes.py's transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from configsvc import errors
-from configsvc.store import changes, resources
+from configsvc.store import resources
 
 GET = """
 SELECT a.*, ARRAY(
@@ -33,32 +33,23 @@ VALUES ($1, $2, $3, $4)
 RETURNING *
 """
 
-# $4: the version the client last saw (If-Match), or NULL to replace whatever is there.
-REPLACE = """
+UPDATE = """
 UPDATE applications
-SET name = $2, comments = $3, revision = $5, version = version + 1, updated_at = now()
-WHERE id = $1 AND ($4::int IS NULL OR version = $4)
+SET name = $2, comments = $3, revision = $4, version = version + 1, updated_at = now()
+WHERE id = $1
 RETURNING *
 """
 
-DELETE = """
-DELETE FROM applications
-WHERE id = $1 AND ($2::int IS NULL OR version = $2)
-RETURNING *
-"""
+DELETE = "DELETE FROM applications WHERE id = $1 RETURNING *"
+
+# Held to commit: the version a precondition was checked against is the one that is written.
+LOCK = "SELECT version FROM applications WHERE id = $1 FOR UPDATE"
 
 EXISTS = "SELECT version FROM applications WHERE id = $1"
 
 
 def _taken(name: str) -> errors.Conflict:
     return errors.Conflict(f"an application named {name!r} already exists")
-
-
-async def _missing_or_stale(conn: asyncpg.Connection, app_id: str) -> errors.ServiceError:
-    """Why a conditional write matched no row: the application is gone, or has moved on."""
-    if await conn.fetchval(EXISTS, app_id) is None:
-        return errors.NotFound(f"no application with id {app_id}")
-    return errors.PreconditionFailed(f"application {app_id} has changed since that version")
 
 
 async def get(conn: asyncpg.Connection, app_id: str) -> dict[str, Any]:
@@ -89,40 +80,33 @@ async def page(
     return [resources.application(row) for row in await conn.fetch(LIST, after, name, limit)]
 
 
-async def create(conn: asyncpg.Connection, name: str, comments: str) -> dict[str, Any]:
-    async with conn.transaction():
-        revision = await changes.next_revision(conn)
-        try:
-            row = await conn.fetchrow(INSERT, resources.new_id(), name, comments, revision)
-        except asyncpg.UniqueViolationError as exc:
-            raise _taken(name) from exc
-        app = resources.application(row)
-        await changes.record(conn, revision, "application_created", app, application_id=app["id"])
-    return app
+async def lock(conn: asyncpg.Connection, app_id: str) -> int | None:
+    """The application's version, locked until the transaction ends; None if there is none."""
+    version: int | None = await conn.fetchval(LOCK, app_id)
+    return version
 
 
-async def replace(
-    conn: asyncpg.Connection, app_id: str, name: str, comments: str, if_version: int | None
+async def insert(
+    conn: asyncpg.Connection, name: str, comments: str, revision: int
 ) -> dict[str, Any]:
-    async with conn.transaction():
-        revision = await changes.next_revision(conn)
-        try:
-            row = await conn.fetchrow(REPLACE, app_id, name, comments, if_version, revision)
-        except asyncpg.UniqueViolationError as exc:
-            raise _taken(name) from exc
-        if row is None:
-            raise await _missing_or_stale(conn, app_id)
-        app = resources.application(row)
-        await changes.record(conn, revision, "application_updated", app, application_id=app_id)
-    return app
+    try:
+        row = await conn.fetchrow(INSERT, resources.new_id(), name, comments, revision)
+    except asyncpg.UniqueViolationError as exc:
+        raise _taken(name) from exc
+    return resources.application(row)
 
 
-async def delete(conn: asyncpg.Connection, app_id: str, if_version: int | None) -> None:
-    """Delete the application; its configurations go with it (ON DELETE CASCADE)."""
-    async with conn.transaction():
-        revision = await changes.next_revision(conn)
-        row = await conn.fetchrow(DELETE, app_id, if_version)
-        if row is None:
-            raise await _missing_or_stale(conn, app_id)
-        gone = {**resources.application(row), "revision": revision}
-        await changes.record(conn, revision, "application_deleted", gone, application_id=app_id)
+async def update(
+    conn: asyncpg.Connection, app_id: str, name: str, comments: str, revision: int
+) -> dict[str, Any]:
+    """Replace name and comments of an application the caller has locked."""
+    try:
+        row = await conn.fetchrow(UPDATE, app_id, name, comments, revision)
+    except asyncpg.UniqueViolationError as exc:
+        raise _taken(name) from exc
+    return resources.application(row)
+
+
+async def delete(conn: asyncpg.Connection, app_id: str) -> dict[str, Any]:
+    """Delete a locked application; its configurations go with it (ON DELETE CASCADE)."""
+    return resources.application(await conn.fetchrow(DELETE, app_id))

@@ -8,22 +8,22 @@ import random
 
 import asyncpg
 
-from configsvc.db import database
-from configsvc.store import applications, changes, configurations
+from configsvc.service import writes
+from configsvc.store import changes
 
 
-async def test_revisions_follow_commit_order_under_many_concurrent_writers(database_url) -> None:
-    writers = [await asyncpg.connect(database_url) for _ in range(20)]
-    for conn in writers:
-        await database.init_connection(conn)
+async def test_revisions_follow_commit_order_under_many_concurrent_writers(
+    database_url, pooled
+) -> None:
     reader = await asyncpg.connect(database_url)
     done = asyncio.Event()
     violations: list[tuple[int, int]] = []
 
-    async def write(i: int, conn: asyncpg.Connection) -> None:
-        app = await applications.create(conn, f"app-{i}", "")
+    async def write(i: int) -> None:
+        app = await writes.create_application(pooled, writes.Write(), f"app-{i}", "")
         for n in range(25):
-            await configurations.create(conn, app["id"], f"c{n}", "", {"n": n})
+            fields = {"name": f"c{n}", "comments": "", "config": {"n": n}}
+            await writes.create_configuration(pooled, writes.Write(), app["id"], fields)
             await asyncio.sleep(random.random() / 1000)
 
     async def watch() -> None:
@@ -38,14 +38,13 @@ async def test_revisions_follow_commit_order_under_many_concurrent_writers(datab
             high = max(seen, default=0)
 
     watcher = asyncio.create_task(watch())
-    await asyncio.gather(*(write(i, conn) for i, conn in enumerate(writers)))
+    await asyncio.gather(*(write(i) for i in range(20)))
     done.set()
     await watcher
     revisions = [r["revision"] for r in await reader.fetch("SELECT revision FROM changes")]
     assert violations == []
     assert sorted(revisions) == list(range(1, 20 * 26 + 1)), "one revision per change, no gaps"
-    for conn in [*writers, reader]:
-        await conn.close()
+    await reader.close()
 
 
 async def test_a_failed_write_leaves_no_gap(client, db) -> None:

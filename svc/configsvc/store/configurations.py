@@ -1,4 +1,4 @@
-"""Configurations in PostgreSQL. Every write also logs the change (see changes.py)."""
+"""Configurations in PostgreSQL: SQL only. Writes run inside service/writes.py's transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 
 from configsvc import errors
-from configsvc.store import changes, resources
+from configsvc.store import resources
 
 GET = "SELECT * FROM configurations WHERE id = $1"
 
@@ -26,33 +26,24 @@ VALUES ($1, $2, $3, $4, $5, $6)
 RETURNING *
 """
 
-# $5: the version the client last saw (If-Match), or NULL to replace whatever is there.
-REPLACE = """
+UPDATE = """
 UPDATE configurations
-SET name = $2, comments = $3, config = $4, revision = $6, version = version + 1,
+SET name = $2, comments = $3, config = $4, revision = $5, version = version + 1,
     updated_at = now()
-WHERE id = $1 AND ($5::int IS NULL OR version = $5)
+WHERE id = $1
 RETURNING *
 """
 
-DELETE = """
-DELETE FROM configurations
-WHERE id = $1 AND ($2::int IS NULL OR version = $2)
-RETURNING *
-"""
+DELETE = "DELETE FROM configurations WHERE id = $1 RETURNING *"
 
-APPLICATION_OF = "SELECT application_id FROM configurations WHERE id = $1"
+# Held to commit: the version a precondition was checked against is the one that is written.
+LOCK = "SELECT application_id, version FROM configurations WHERE id = $1 FOR UPDATE"
+
 APPLICATION_EXISTS = "SELECT EXISTS (SELECT FROM applications WHERE id = $1)"
 
 
 def _taken(name: str) -> errors.Conflict:
     return errors.Conflict(f"this application already has a configuration named {name!r}")
-
-
-async def _missing_or_stale(conn: asyncpg.Connection, config_id: str) -> errors.ServiceError:
-    if await conn.fetchval(APPLICATION_OF, config_id) is None:
-        return errors.NotFound(f"no configuration with id {config_id}")
-    return errors.PreconditionFailed(f"configuration {config_id} has changed since that version")
 
 
 async def get(conn: asyncpg.Connection, config_id: str) -> dict[str, Any]:
@@ -76,67 +67,45 @@ async def all_of(conn: asyncpg.Connection, app_id: str) -> list[dict[str, Any]]:
     return [resources.configuration(row) for row in await conn.fetch(ALL_OF_APPLICATION, app_id)]
 
 
-async def create(
-    conn: asyncpg.Connection, app_id: str, name: str, comments: str, config: dict[str, Any]
-) -> dict[str, Any]:
-    async with conn.transaction():
-        revision = await changes.next_revision(conn)
-        try:
-            row = await conn.fetchrow(
-                INSERT, resources.new_id(), app_id, name, comments, config, revision
-            )
-        except asyncpg.UniqueViolationError as exc:
-            raise _taken(name) from exc
-        except asyncpg.ForeignKeyViolationError as exc:
-            raise errors.Invalid.one("application_id", f"no application with id {app_id}") from exc
-        resource = resources.configuration(row)
-        await changes.record(
-            conn, revision, "created", resource, application_id=app_id,
-            configuration_id=resource["id"],
-        )  # fmt: skip
-    return resource
+async def lock(conn: asyncpg.Connection, config_id: str) -> tuple[str, int] | None:
+    """(application id, version), locked until the transaction ends; None if there is none."""
+    row = await conn.fetchrow(LOCK, config_id)
+    return None if row is None else (row["application_id"], row["version"])
 
 
-async def replace(
+async def insert(
     conn: asyncpg.Connection,
-    config_id: str,
+    app_id: str,
     fields: dict[str, Any],
-    if_version: int | None,
+    revision: int,
 ) -> dict[str, Any]:
-    """Replace name, comments and config; ``fields["application_id"]``, if set, must match."""
-    async with conn.transaction():
-        revision = await changes.next_revision(conn)
-        try:
-            row = await conn.fetchrow(
-                REPLACE, config_id, fields["name"], fields["comments"], fields["config"],
-                if_version, revision,
-            )  # fmt: skip
-        except asyncpg.UniqueViolationError as exc:
-            raise _taken(fields["name"]) from exc
-        if row is None:
-            raise await _missing_or_stale(conn, config_id)
-        wanted = fields.get("application_id")
-        if wanted is not None and wanted != row["application_id"]:
-            # Rolls the update back: a configuration never moves to another application.
-            raise errors.Invalid.one(
-                "application_id", f"must be {row['application_id']}, the current application"
-            )
-        resource = resources.configuration(row)
-        await changes.record(
-            conn, revision, "updated", resource, application_id=row["application_id"],
-            configuration_id=config_id,
+    """A new configuration from ``fields`` (name, comments, config) under ``app_id``."""
+    name = fields["name"]
+    try:
+        row = await conn.fetchrow(
+            INSERT, resources.new_id(), app_id, name, fields["comments"], fields["config"],
+            revision,
         )  # fmt: skip
-    return resource
+    except asyncpg.UniqueViolationError as exc:
+        raise _taken(name) from exc
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise errors.Invalid.one("application_id", f"no application with id {app_id}") from exc
+    return resources.configuration(row)
 
 
-async def delete(conn: asyncpg.Connection, config_id: str, if_version: int | None) -> None:
-    async with conn.transaction():
-        revision = await changes.next_revision(conn)
-        row = await conn.fetchrow(DELETE, config_id, if_version)
-        if row is None:
-            raise await _missing_or_stale(conn, config_id)
-        gone = {**resources.configuration(row), "revision": revision}
-        await changes.record(
-            conn, revision, "deleted", gone, application_id=row["application_id"],
-            configuration_id=config_id,
-        )  # fmt: skip
+async def update(
+    conn: asyncpg.Connection, config_id: str, fields: dict[str, Any], revision: int
+) -> dict[str, Any]:
+    """Replace name, comments and config of a configuration the caller has locked."""
+    try:
+        row = await conn.fetchrow(
+            UPDATE, config_id, fields["name"], fields["comments"], fields["config"], revision
+        )
+    except asyncpg.UniqueViolationError as exc:
+        raise _taken(fields["name"]) from exc
+    return resources.configuration(row)
+
+
+async def delete(conn: asyncpg.Connection, config_id: str) -> dict[str, Any]:
+    """Delete a locked configuration."""
+    return resources.configuration(await conn.fetchrow(DELETE, config_id))
