@@ -19,6 +19,8 @@ from configsvc import errors
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "application/problem+json"
+# nginx's status for a request whose client left first; it only ever reaches the access log.
+CLIENT_CLOSED = 499
 
 
 def problem(
@@ -88,9 +90,10 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
             raise
         return from_http(exc)
     except ConnectionResetError as exc:
-        # aiohttp's ClientConnectionResetError included: nobody is left to answer.
+        # Raised by reading the body of a client that left (aiohttp's own reset error is one
+        # too): nobody is left to answer, and nothing is wrong with the service.
         log.debug("client left during %s %s: %r", request.method, request.path, exc)
-        raise
+        return web.Response(status=CLIENT_CLOSED, reason="Client Closed Request")
     except Exception:
         log.exception("unhandled error in %s %s", request.method, request.path)
         return problem(500, "internal", "Internal error", "the server failed; it has been logged")

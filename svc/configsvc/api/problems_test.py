@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
+import aiohttp
 from aiohttp import web
 
+from configsvc import app as app_mod
 from configsvc import errors
 from configsvc.api import problems
 
@@ -15,6 +20,8 @@ async def test_service_errors_map_to_their_status(aiohttp_client) -> None:
         "/412": errors.PreconditionFailed("moved on"),
         "/422": errors.Invalid([("a", "bad"), ("b.c", "worse")]),
         "/400": errors.BadRequest("not json"),
+        "/503": errors.Unavailable("ConnectionRefusedError: db.internal:5432"),
+        "/500": errors.DatabaseError("SyntaxError: at or near SELEKT"),
     }
 
     def raiser(exc: Exception):  # type: ignore[no-untyped-def]
@@ -42,7 +49,42 @@ async def test_service_errors_map_to_their_status(aiohttp_client) -> None:
     body = await (await client.get("/409")).json(content_type=None)
     assert body["errors"] == [{"field": "name", "message": "name 'x' taken"}]
 
+    resp = await client.get("/503")
+    assert resp.headers["Retry-After"] == "1"
+    for path in ("/503", "/500"):
+        detail = (await (await client.get(path)).json(content_type=None))["detail"]
+        assert "5432" not in detail and "SELEKT" not in detail, "the driver's words stay in the log"
+
     resp = await client.get("/bug")
     assert resp.status == 500
     body = await resp.json(content_type=problems.CONTENT_TYPE)
     assert "oops" not in body["detail"], "internals stay in the log"
+
+
+async def test_a_client_that_drops_mid_body_is_not_a_database_outage(settings, caplog) -> None:
+    """Served as gunicorn serves it (handlers not cancelled): the body read fails, nothing else."""
+    runner = web.AppRunner(app_mod.create_app(settings), handler_cancellation=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        caplog.set_level(logging.DEBUG)
+        reader, writer = await asyncio.open_connection(host, port)
+        writer.write(
+            b"POST /api/v1/applications HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+            b'Content-Type: application/json\r\n\r\n{"name": "half'
+        )
+        await writer.drain()
+        await asyncio.sleep(0.2)
+        writer.close()
+        async with asyncio.timeout(10):
+            while not any("client left" in r.getMessage() for r in caplog.records):
+                await asyncio.sleep(0.05)
+        async with aiohttp.ClientSession() as session:
+            resp = await session.get(f"http://{host}:{port}/api/v1/applications")
+            assert (await resp.json())["items"] == [], "the half-sent application was not made"
+    finally:
+        await runner.cleanup()
+    assert not [r for r in caplog.records if "unavailable" in r.getMessage()]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

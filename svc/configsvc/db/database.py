@@ -108,9 +108,9 @@ async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_mod.SETTINGS]
     assert settings.database_url is not None, "resolve DATABASE_URL before create_app"
     pool = await create_pool(settings.database_url, settings)
-    async with pool.acquire() as conn:
+    db = app[DB] = Database(pool, settings.db_acquire_timeout_s)
+    async with db.connection() as conn:
         await migrations.apply(conn)
-    app[DB] = Database(pool, settings.db_acquire_timeout_s)
     yield
     await pool.close()
 
