@@ -21,10 +21,18 @@ from configsvc.store import applications, changes, configurations
 
 
 @dataclass(frozen=True, slots=True)
+class Actor:
+    """Who made a change: the token's public id and name (never its secret)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Write:
     """Who asks for a write and why; ``dry_run`` checks and applies it, then rolls it back."""
 
-    actor: str | None = None
+    actor: Actor | None = None
     reason: str = ""
     request_id: str | None = None
     dry_run: bool = False
