@@ -142,8 +142,9 @@ async def apply(
 ) -> list[Migration]:
     """Apply what is pending, in order; returns what this call applied.
 
-    A session advisory lock makes concurrent callers (workers starting together) queue up; the
-    ones that get it later find nothing left to do.
+    A session advisory lock makes concurrent callers (workers starting together) take turns;
+    the ones that get it later find nothing left to do. Waiting for it gives up after
+    ``lock_wait_s`` with MigrationError; so does a migration that fails, naming its file.
     """
     await _lock(conn, lock_wait_s)
     try:

@@ -243,3 +243,16 @@ async def test_waiting_for_another_migrating_process_is_bounded(empty_url) -> No
     await holder.close()
     assert len(await migrations.apply(waiter, lock_wait_s=5)) == len(FILES), "then it proceeds"
     await waiter.close()
+
+
+async def test_a_failing_migration_changes_nothing_and_stops_naming_its_file(
+    empty_url, tmp_path: Path
+) -> None:
+    bad = "CREATE TABLE half (a int);\nSELECT 1 / 0;\n"
+    folder = _folder_with(tmp_path, **{"0003_half": bad})
+    conn = await asyncpg.connect(empty_url)
+    with pytest.raises(errors.MigrationError, match=r"^0003_half\.sql failed: DivisionByZero"):
+        await migrations.apply(conn, folder)
+    assert await conn.fetchval("SELECT to_regclass('half')") is None, "rolled back as a whole"
+    assert [m.version for m in await migrations.pending(conn, folder)] == [3]
+    await conn.close()
