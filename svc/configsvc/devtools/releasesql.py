@@ -7,7 +7,8 @@ release is cut, refresh the file from that release's commit and commit it::
     python -m configsvc.devtools.releasesql --rev v1.4.0     # or no --rev: the working tree
 
 Every string literal in the service's modules (tests and devtools aside) that is a SELECT,
-INSERT, UPDATE, DELETE or WITH statement is collected, named after its constant (or line).
+INSERT, UPDATE, DELETE or WITH statement (keywords in capitals, as this code writes SQL) is
+collected, named after its constant (or its line).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ SNAPSHOT = settings_mod.SVC_DIR / "configsvc" / "db" / "previous_release.sql"
 _DML = re.compile(r"^(SELECT|INSERT|UPDATE|DELETE|WITH)\s")
 _NAME = re.compile(r"^-- name: (\S+)\n", re.MULTILINE)
 _LAST_MIGRATION = re.compile(r"^-- last migration: (\d+)$", re.MULTILINE)
-_MIGRATION = re.compile(r"^configsvc/db/migrations/(\d{4})_\w+\.sql$")
+# Wherever that release kept its migrations (they moved into db/ once).
+_MIGRATION = re.compile(r"^configsvc/(?:\w+/)*migrations/(\d{4})_\w+\.sql$")
 HEADER = """\
 -- The SQL statements of the previous release, which keeps running on the newest schema during
 -- a rolling deploy: db/previous_release_test.py prepares and runs each of them there.
@@ -38,6 +40,8 @@ HEADER = """\
 
 @dataclass(frozen=True)
 class Statement:
+    """One statement, and where it was found."""
+
     name: str  # where it was found: "configsvc/store/applications.py:GET"
     sql: str
 
