@@ -1,7 +1,18 @@
+"""The client is a distribution of its own: it imports, installs and runs without the server."""
+
 from __future__ import annotations
 
+import asyncio
+import json
+import os
+import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
 
 
 def test_the_client_imports_without_the_database_driver() -> None:
@@ -25,3 +36,102 @@ def test_the_command_line_runs_as_a_module() -> None:
         check=True,
     )
     assert "watch" in result.stdout
+
+
+# --- The distribution installs alone and the README's example runs with it -----------------
+
+CLIENT_DIR = Path(__file__).resolve().parent.parent
+README = CLIENT_DIR.parent.parent / "README.md"
+SERVER_ONLY = ["asyncpg", "gunicorn", "uvloop", "pydantic_settings", "configsvc"]
+SITE_CHECK = (
+    "import importlib.util as u, json, pathlib, configsvc_client as c\n"
+    f"print(json.dumps([[m for m in {SERVER_ONLY!r} if u.find_spec(m)],\n"
+    "    sorted(p.name for p in pathlib.Path(c.__file__).parent.iterdir())]))\n"
+)
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(Path.home() / ".local" / "bin" / "uv")
+    if not Path(found).is_file():
+        pytest.skip("uv is not installed: it makes the temporary virtualenv")
+    return found
+
+
+@pytest.fixture(scope="module")
+def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtualenv holding ``configsvc-client`` installed from svc/client, and nothing
+    else of this project; returns its bin directory."""
+    uv, venv = _uv(), tmp_path_factory.mktemp("client") / "venv"
+    env = {**os.environ, "UV_PYTHON_PREFERENCE": "only-system"}
+    env.pop("VIRTUAL_ENV", None)
+    subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], env=env, check=True)
+    subprocess.run(
+        [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(CLIENT_DIR)],
+        env=env, check=True, timeout=300,
+    )  # fmt: skip
+    return venv / "bin"
+
+
+def test_the_installed_client_has_no_server_dependencies_and_no_tests(client_venv: Path) -> None:
+    result = subprocess.run(
+        [client_venv / "python", "-c", SITE_CHECK], capture_output=True, text=True, check=True,
+        cwd=client_venv,  # not svc/: the source tree must not be importable from here
+    )  # fmt: skip
+    present, files = json.loads(result.stdout)
+    assert present == [], "installed with the client alone"
+    assert {"models.py", "cli.py", "py.typed"} <= set(files)
+    assert not [f for f in files if f.endswith("_test.py")]
+
+
+@pytest.mark.parametrize("command", [["python", "-m", "configsvc_client"], ["configsvc-client"]])
+def test_the_installed_command_line_starts(client_venv: Path, command: list[str]) -> None:
+    program = [str(client_venv / command[0]), *command[1:], "--help"]
+    result = subprocess.run(program, capture_output=True, text=True, cwd=client_venv, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert {"watch", "get", "put"} <= set(result.stdout.split())
+
+
+def _readme_example() -> str:
+    found = re.search(r"Save as `greeter\.py`:\n\n```python\n(.*?)```", README.read_text(), re.S)
+    assert found is not None, "the README's greeter.py example"
+    return found.group(1)
+
+
+async def _line(proc: asyncio.subprocess.Process) -> str:
+    assert proc.stdout is not None
+    async with asyncio.timeout(30):
+        return (await proc.stdout.readline()).decode().strip()
+
+
+async def _put(client_venv: Path, env: dict[str, str], config: str) -> None:
+    """``configsvc-client put greeter settings --json CONFIG``, as the README does."""
+    put = await asyncio.create_subprocess_exec(
+        client_venv / "configsvc-client", "put", "greeter", "settings", "--json", config, env=env
+    )
+    async with asyncio.timeout(60):
+        assert await put.wait() == 0
+
+
+async def test_the_readme_example_hot_reloads_with_the_client_installed_alone(
+    client_venv: Path, service_factory, tmp_path: Path
+) -> None:
+    service = service_factory()
+    env = {**os.environ, "CONFIGSVC_URL": service.url}
+    (tmp_path / "greeter.py").write_text(_readme_example())
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{service.url}/api/v1/applications", json={"name": "greeter"}) as created,
+    ):
+        assert created.status == 201
+    await _put(client_venv, env, '{"greeting": "hello"}')
+    greeter = await asyncio.create_subprocess_exec(
+        client_venv / "python", "greeter.py", cwd=tmp_path, env=env, stdout=subprocess.PIPE
+    )
+    try:
+        assert await _line(greeter) == "hello"
+        await _put(client_venv, env, '{"greeting": "bonjour"}')
+        assert await _line(greeter) == "settings: {'greeting': 'hello'} -> {'greeting': 'bonjour'}"
+        assert await _line(greeter) == "bonjour"
+    finally:
+        greeter.kill()
+        await greeter.wait()

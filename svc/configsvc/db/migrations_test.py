@@ -138,3 +138,121 @@ def test_with_database_swaps_only_the_database() -> None:
         migrations.with_database(url, "other")
         == "postgresql://u:p@127.0.0.1:5432/other?sslmode=disable"
     )
+
+
+def _folder_with(tmp_path: Path, **extra: str) -> Path:
+    """A copy of the real migrations plus ``extra`` files (file stem -> SQL)."""
+    folder = tmp_path / "migrations"
+    shutil.copytree(migrations.MIGRATIONS_DIR, folder)
+    for stem, sql in extra.items():
+        (folder / f"{stem}.sql").write_text(sql)
+    return folder
+
+
+INDEXES = """-- configsvc:no-transaction
+-- Two indexes built without blocking writes.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS applications_comments ON applications (comments);
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS applications_lower_name
+    ON applications (lower(name));
+"""
+INDEX_STATE = """
+SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+WHERE c.relname = ANY($1::text[])
+"""
+NAMES = ["applications_comments", "applications_lower_name"]
+
+
+async def _indexes(conn: asyncpg.Connection) -> dict[str, bool]:
+    """Which of NAMES exist, and whether each is valid."""
+    return {row[0]: row[1] for row in await conn.fetch(INDEX_STATE, NAMES)}
+
+
+async def test_a_no_transaction_migration_builds_indexes_concurrently_and_is_recorded(
+    empty_url, tmp_path: Path
+) -> None:
+    folder = _folder_with(tmp_path, **{"0003_indexes": INDEXES})
+    conn = await asyncpg.connect(empty_url)
+    applied = await migrations.apply(conn, folder)
+    assert [(m.version, m.transactional) for m in applied] == [(1, True), (2, True), (3, False)]
+    assert await _indexes(conn) == dict.fromkeys(NAMES, True)
+    assert await conn.fetchval("SELECT name FROM migrations WHERE version = 3") == "indexes"
+    await conn.close()
+
+
+async def test_a_no_transaction_migration_failing_half_way_succeeds_when_run_again(
+    empty_url, tmp_path: Path
+) -> None:
+    folder = _folder_with(tmp_path)
+    conn = await asyncpg.connect(empty_url)
+    await migrations.apply(conn, folder)
+    # Two names that differ only in case: the unique index on lower(name) cannot be built.
+    for app_id, name in [("A" * 26, "Billing"), ("B" * 26, "billing")]:
+        await conn.execute("INSERT INTO applications (id, name) VALUES ($1, $2)", app_id, name)
+    (folder / "0003_indexes.sql").write_text(INDEXES)
+    with pytest.raises(errors.MigrationError, match=r"^0003_indexes\.sql failed: Unique"):
+        await migrations.apply(conn, folder)
+    assert await _indexes(conn) == {NAMES[0]: True, NAMES[1]: False}, "an INVALID leftover"
+    assert [m.version for m in await migrations.pending(conn, folder)] == [3]
+
+    await conn.execute("DELETE FROM applications WHERE id = $1", "B" * 26)
+    assert [m.version for m in await migrations.apply(conn, folder)] == [3]
+    assert await _indexes(conn) == dict.fromkeys(NAMES, True), "the leftover was rebuilt"
+    with pytest.raises(asyncpg.UniqueViolationError, match="applications_lower_name"):
+        await conn.execute("INSERT INTO applications (id, name) VALUES ($1, 'BILLING')", "C" * 26)
+    await conn.close()
+
+
+async def test_workers_migrating_at_once_through_a_concurrent_index_build_apply_it_once(
+    empty_url, tmp_path: Path
+) -> None:
+    slow = "-- configsvc:no-transaction\nSELECT pg_sleep(0.5);\n" + INDEXES.split("\n", 1)[1]
+    folder = _folder_with(tmp_path, **{"0003_indexes": slow})
+    conns = [await asyncpg.connect(empty_url) for _ in range(4)]
+    results = await asyncio.gather(*(migrations.apply(conn, folder) for conn in conns))
+    assert sorted(m.version for done in results for m in done) == [1, 2, 3]
+    assert await _indexes(conns[0]) == dict.fromkeys(NAMES, True)
+    for conn in conns:
+        await conn.close()
+
+
+def test_a_no_transaction_index_without_if_not_exists_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "0001_index.sql").write_text(
+        "-- configsvc:no-transaction\nCREATE INDEX CONCURRENTLY a_b ON a (b);\n"
+    )
+    with pytest.raises(errors.MigrationError, match=r"0001_index\.sql: .*IF NOT EXISTS"):
+        migrations.discover(tmp_path)
+
+
+async def test_the_previous_release_starts_on_a_database_a_newer_release_migrated(
+    empty_url, tmp_path: Path
+) -> None:
+    newer = _folder_with(tmp_path, **{"0003_add_owner": (
+        "ALTER TABLE applications ADD COLUMN owner text NOT NULL DEFAULT '';")})  # fmt: skip
+    conn = await asyncpg.connect(empty_url)
+    await migrations.apply(conn, newer)
+    assert await migrations.apply(conn) == [], "it knows fewer migrations: nothing to do"
+    assert await migrations.pending(conn) == []
+    await conn.close()
+
+
+async def test_waiting_for_another_migrating_process_is_bounded(empty_url) -> None:
+    holder, waiter = await asyncpg.connect(empty_url), await asyncpg.connect(empty_url)
+    await holder.execute("SELECT pg_advisory_lock($1)", migrations.ADVISORY_LOCK_KEY)
+    with pytest.raises(errors.MigrationError, match="another process has been migrating"):
+        await migrations.apply(waiter, lock_wait_s=0.5)
+    await holder.close()
+    assert len(await migrations.apply(waiter, lock_wait_s=5)) == len(FILES), "then it proceeds"
+    await waiter.close()
+
+
+async def test_a_failing_migration_changes_nothing_and_stops_naming_its_file(
+    empty_url, tmp_path: Path
+) -> None:
+    bad = "CREATE TABLE half (a int);\nSELECT 1 / 0;\n"
+    folder = _folder_with(tmp_path, **{"0003_half": bad})
+    conn = await asyncpg.connect(empty_url)
+    with pytest.raises(errors.MigrationError, match=r"^0003_half\.sql failed: DivisionByZero"):
+        await migrations.apply(conn, folder)
+    assert await conn.fetchval("SELECT to_regclass('half')") is None, "rolled back as a whole"
+    assert [m.version for m in await migrations.pending(conn, folder)] == [3]
+    await conn.close()

@@ -1,0 +1,225 @@
+"""The import rules, read from the source with ``ast``, so a violation fails the build.
+
+- Imports point one way: api -> service -> store -> db; live -> store/db. Nothing in store/ or
+  db/ imports api/, live/, service/ or ops/; errors and settings import no other module of the
+  service; handlers (api/) never import asyncpg. ``service/`` is held to its rule from the
+  moment it exists.
+- The client (``configsvc_client``) imports nothing from ``configsvc``.
+- No module uses another module's private names (``from m import _x``, ``m._x``); a test may
+  use those of the module it tests.
+- A constant is defined once: the id pattern lives in ``configsvc_client.models.ID_PATTERN``,
+  and no two modules define the same string constant.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from configsvc import settings as settings_mod
+
+ROOTS = {
+    "configsvc": settings_mod.SVC_DIR / "configsvc",
+    "configsvc_client": settings_mod.SVC_DIR / "client" / "configsvc_client",
+    "bench": settings_mod.SVC_DIR / "bench",
+}
+SUBPACKAGES = ("api", "service", "store", "db", "live", "ops", "devtools")
+# What each part of the service must not import (its layer, or a module of the package root).
+FORBIDDEN = {
+    "db": {"api", "service", "store", "live", "ops"},
+    "store": {"api", "service", "live", "ops"},
+    "service": {"api", "live", "ops"},
+    # live may read ops/ (operational state it shares with the app, such as an outage).
+    "live": {"api", "service"},
+    "errors": {*SUBPACKAGES, "app", "settings"},
+    "settings": {*SUBPACKAGES, "app", "errors"},
+}
+ULID_ALPHABET = "0-9A-HJKMNP-TV-Z"  # Crockford base32: the heart of the id pattern
+ID_PATTERN_HOME = "configsvc_client.models"
+
+
+def _module_name(root: str, path: Path) -> str:
+    parts = path.relative_to(ROOTS[root]).with_suffix("").parts
+    return ".".join([root, *(parts[:-1] if parts[-1] == "__init__" else parts)])
+
+
+def sources() -> dict[str, str]:
+    """Every module of the service, the client and the bench: dotted name to source."""
+    return {
+        _module_name(root, path): path.read_text("utf-8")
+        for root, directory in ROOTS.items()
+        for path in sorted(directory.rglob("*.py"))
+    }
+
+
+def is_test(module: str) -> bool:
+    return module.endswith(("_test", ".conftest"))
+
+
+def imported(tree: ast.AST) -> Iterator[tuple[str, str | None, int]]:
+    """(module, name imported from it or None, line) for every import, however nested."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((alias.name, None, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield from ((node.module, alias.name, node.lineno) for alias in node.names)
+
+
+def layer(module: str) -> str | None:
+    """``api`` for ``configsvc.api.routes``, ``errors`` for ``configsvc.errors``."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "configsvc" and len(parts) > 1 else None
+
+
+def layering_violations(modules: dict[str, str]) -> list[str]:
+    found = []
+    for module, source in modules.items():
+        if is_test(module):
+            continue
+        for target, name, line in imported(ast.parse(source)):
+            full = f"{target}.{name}" if name else target
+            where = f"{module}:{line} imports {full}"
+            if module.split(".")[0] == "configsvc_client" and target.split(".")[0] == "configsvc":
+                found.append(f"{where}: the client imports nothing from the server")
+            elif layer(full) in FORBIDDEN.get(layer(module) or "", set()):
+                found.append(f"{where}: {layer(module)} must not depend on {layer(full)}")
+            elif layer(module) == "api" and target.split(".")[0] == "asyncpg":
+                found.append(f"{where}: handlers never see the driver")
+    return found
+
+
+def _tested_by(module: str) -> str:
+    """The module a test module tests: ``a.b`` for ``a.b_test``."""
+    return module.removesuffix("_test")
+
+
+def _module_aliases(tree: ast.AST, modules: dict[str, str]) -> dict[str, str]:
+    """Local names bound to modules of ours: ``{"settings_mod": "configsvc.settings"}``."""
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name in modules:
+                    aliases[alias.asname or alias.name.split(".")[0]] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                if f"{node.module}.{alias.name}" in modules:
+                    aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    return aliases
+
+
+def _private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def private_name_violations(modules: dict[str, str]) -> list[str]:
+    found = []
+    for module, source in modules.items():
+        tree = ast.parse(source)
+        own = {module, _tested_by(module)}
+        for target, name, line in imported(tree):
+            if name and _private(name) and target in modules and target not in own:
+                found.append(f"{module}:{line} imports {name} from {target}")
+        aliases = _module_aliases(tree, modules)
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute) and _private(node.attr)
+                and isinstance(node.value, ast.Name) and node.value.id in aliases
+                and aliases[node.value.id] not in own
+            ):  # fmt: skip
+                found.append(f"{module}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+    return found
+
+
+def _string_constants(source: str) -> Iterator[tuple[str, str, int]]:
+    """(name, value, line) of every module-level ``NAME = "string"``."""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant):
+            for target in node.targets:
+                if isinstance(target, ast.Name) and isinstance(node.value.value, str):
+                    yield target.id, node.value.value, node.lineno
+
+
+def duplicate_constant_violations(modules: dict[str, str]) -> list[str]:
+    found, first = [], {}
+    for module, source in modules.items():
+        if is_test(module):
+            continue
+        for node in ast.walk(ast.parse(source)):
+            if (
+                isinstance(node, ast.Constant) and isinstance(node.value, str)
+                and ULID_ALPHABET in node.value and module != ID_PATTERN_HOME
+            ):  # fmt: skip
+                found.append(f"{module}:{node.lineno}: use {ID_PATTERN_HOME}.ID_PATTERN")
+        for name, value, line in _string_constants(source):
+            where = first.setdefault(value.strip(), f"{module}.{name}")
+            if len(value.strip()) >= 8 and where != f"{module}.{name}":
+                found.append(f"{module}:{line}: {name} repeats {where}; import it from there")
+    return found
+
+
+RULES = [layering_violations, private_name_violations, duplicate_constant_violations]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.__name__)
+def test_the_code_follows_the_rule(rule) -> None:
+    assert rule(sources()) == []
+
+
+def test_every_package_is_read() -> None:
+    modules = sources()
+    expected = {"configsvc.api.routes", "configsvc.db.database", "configsvc_client.models"}
+    assert expected <= set(modules)
+    assert "bench.report" in modules
+
+
+# Each rule fails on a violation (so a passing run above means something).
+@pytest.mark.parametrize(
+    ("rule", "modules", "violation"),
+    [
+        (layering_violations, {"configsvc.store.x": "from configsvc.api import routes"},
+         "configsvc.store.x:1 imports configsvc.api.routes: store must not depend on api"),
+        (layering_violations, {"configsvc.db.x": "import configsvc.live.feed"},
+         "configsvc.db.x:1 imports configsvc.live.feed: db must not depend on live"),
+        (layering_violations, {"configsvc.store.x": "def f():\n    from configsvc import service"},
+         "configsvc.store.x:2 imports configsvc.service: store must not depend on service"),
+        (layering_violations, {"configsvc.service.w": "from configsvc.api.bodies import x"},
+         "configsvc.service.w:1 imports configsvc.api.bodies.x: service must not depend on api"),
+        (layering_violations, {"configsvc.live.x": "from configsvc.service import writes"},
+         "configsvc.live.x:1 imports configsvc.service.writes: live must not depend on service"),
+        (layering_violations, {"configsvc.errors": "from configsvc.db import database"},
+         "configsvc.errors:1 imports configsvc.db.database: errors must not depend on db"),
+        (layering_violations, {"configsvc_client.api": "from configsvc import errors"},
+         "configsvc_client.api:1 imports configsvc.errors: the client imports nothing from"
+         " the server"),
+        (layering_violations, {"configsvc.api.routes": "import asyncpg"},
+         "configsvc.api.routes:1 imports asyncpg: handlers never see the driver"),
+        (private_name_violations, {"a.x": "from a.y import _helper", "a.y": ""},
+         "a.x:1 imports _helper from a.y"),
+        (private_name_violations, {"a.x": "from a import y as m\nm._helper()", "a.y": ""},
+         "a.x:2 uses a.y._helper"),
+        (private_name_violations, {"a.x_test": "from a import y\ny._helper()", "a.y": ""},
+         "a.x_test:2 uses a.y._helper"),
+        (duplicate_constant_violations, {"a.x": 'ID = r"^[0-9A-HJKMNP-TV-Z]{26}$"'},
+         "a.x:1: use configsvc_client.models.ID_PATTERN"),
+        (duplicate_constant_violations, {"a.x": 'C = "configsvc_changes"',
+                                         "a.y": 'CHANNEL = "configsvc_changes"'},
+         "a.y:1: CHANNEL repeats a.x.C; import it from there"),
+    ],
+)  # fmt: skip
+def test_a_violation_is_caught(rule, modules: dict[str, str], violation: str) -> None:
+    assert rule(modules) == [violation]
+
+
+def test_what_is_allowed_passes() -> None:
+    modules = {
+        "configsvc.api.routes": "from configsvc.service import w\nfrom configsvc.store import x",
+        "configsvc.live.feed": "from configsvc.store import x\nfrom configsvc.db import db",
+        "a.y_test": "from a import y\ny._helper()",  # a test may use its own module's privates
+        "a.y": "def _helper(): ...\nSHORT = 'id'",
+        "a.z": "SHORT = 'id'\nfrom configsvc.api import routes",
+    }
+    assert [rule(modules) for rule in RULES] == [[], [], []]
