@@ -111,11 +111,14 @@ class Peer:
         return True
 
     async def settle(self, patience: float) -> None:
-        """Wait, at most ``patience`` seconds, until this socket's output has left for the kernel.
+        """Wait, at most ``patience`` seconds, for the output of a socket holding more than
+        half its bound to leave for the kernel.
 
         Used between client messages: a client that reads slowly is answered slowly, which
         is the backpressure it asked for, and no database connection is held meanwhile.
         """
+        if self.pending() <= self.limit // 2:
+            return
         with contextlib.suppress(TimeoutError, ConnectionError):
             async with asyncio.timeout(patience):
                 if self._task is not None:
@@ -131,7 +134,8 @@ class Peer:
         except ConnectionError:
             pass  # the client is gone; its handler cleans up
         finally:
-            self._task, self._backlog, self._backlog_bytes = None, None, 0
+            if self._task is asyncio.current_task():  # not yet replaced by the close
+                self._task, self._backlog, self._backlog_bytes = None, None, 0
 
     def close(self, code: int, reason: str) -> None:
         """End every subscription, drop the backlog, and close the socket with ``code``."""
