@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from typing import Any
 
 import aiohttp
@@ -448,3 +449,35 @@ async def test_subscribing_while_the_database_is_unreachable_is_an_error_to_retr
             if (await recv(ws))["type"] == "snapshot":
                 break
             await asyncio.sleep(0.1)
+
+
+# --- hostile input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"type": "subscribe", "application_id": ' + "[" * 30_000 + "]" * 30_000 + "}",
+        '{"type": "subscribe", "x": ' + '{"a": ' * 65 + "1" + "}" * 65 + "}",
+        '{"type": "subscribe", "application_id": "\\ud800"}',
+        '{"type": "subscribe", "application_name": "a\\udfffb"}',
+        '{"type": "unsubscribe", "application_id": "\\ud800"}',
+    ],
+    ids=["deep-arrays", "deep-objects", "surrogate-id", "surrogate-name", "surrogate-unsub"],
+)
+async def test_deep_json_and_lone_surrogates_get_bad_request_and_the_socket_stays_open(
+    ws, api, raw, caplog
+) -> None:
+    await ws.send_str(raw)
+    err = await recv(ws)
+    assert (err["type"], err["code"]) == ("error", "bad_request")
+    app = await api.app()
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    assert (await recv(ws))["type"] == "snapshot", "the socket still works"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "no traceback"
+
+
+async def test_brackets_inside_strings_do_not_count_as_depth(ws) -> None:
+    name = "[{" * 100 + '\\"' + "[" * 100
+    await ws.send_str(f'{{"type": "subscribe", "application_name": "{name}"}}')
+    assert (await recv(ws))["code"] == "not_found"

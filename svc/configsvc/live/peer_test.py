@@ -210,3 +210,25 @@ async def test_no_data_frame_follows_the_close_frame(client) -> None:
     assert 0x8 in opcodes, "the server answered the close"
     assert opcodes.index(0x8) == len(opcodes) - 1, "nothing after the CLOSE frame"
     raw.close()
+
+
+async def test_a_client_that_misses_heartbeats_with_unread_data_loses_its_connection(
+    aiohttp_client, settings
+) -> None:
+    update = {"ws_heartbeat_s": 0.5, "ws_send_buffer_bytes": 16 * 1024 * 1024,
+              "ws_close_timeout_s": 1.0}  # fmt: skip
+    client = await aiohttp_client(app_mod.create_app(settings.model_copy(update=update)))
+    app = await _app_with(client, [10])
+    cfg = app["configurations"][0]
+    before = set(client.app[feed.HUB].peers)
+    raw = await RawSocket.open(client.port)
+    raw.subscribe(application_id=app["id"])
+    me = await _new_peer(client, before)
+    for n in range(40):  # 4 MB the client never reads, then its pongs never come either
+        body = {"name": cfg["name"], "config": {"n": n, "pad": "x" * 100_000}}
+        await client.put(f"/api/v1/configurations/{cfg['id']}", json=body)
+    async with asyncio.timeout(15):
+        while (entry := tcp_entry(client.port, raw.port)) and entry[0] == ESTABLISHED:
+            await asyncio.sleep(0.1)
+    assert me not in client.app[feed.HUB].peers
+    raw.close()
