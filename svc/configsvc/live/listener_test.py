@@ -206,7 +206,7 @@ async def test_a_rewound_revision_counter_resets_subscribers_who_then_see_new_ch
     cfg = await (await client.post("/api/v1/configurations", json=body)).json()
     url = f"/api/v1/configurations/{cfg['id']}"
     for v in range(1, 5):
-        seen = (await (await client.put(url, json={"name": "c", "config": {"v": v}})).json())
+        seen = await (await client.put(url, json={"name": "c", "config": {"v": v}})).json()
     ws = await client.ws_connect("/api/v1/ws")
     await ws.send_json({"type": "subscribe", "application_id": app["id"]})
     assert (await recv(ws))["revision"] == seen["revision"] == 6

@@ -1,4 +1,5 @@
-"""Frames built once are valid WebSocket frames; a socket whose client never reads is\nbounded in bytes and let go of; nothing is ever sent after a CLOSE frame."""
+"""Frames built once are valid WebSocket frames; a socket whose client never reads is
+bounded in bytes and let go of; nothing is ever sent after a CLOSE frame."""
 
 from __future__ import annotations
 

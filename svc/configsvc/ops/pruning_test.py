@@ -27,7 +27,7 @@ async def test_a_failing_prune_is_logged_and_tried_again(aiohttp_client, setting
     async with asyncio.timeout(10):
         while not any("pruning the change log failed" in r.getMessage() for r in caplog.records):
             await asyncio.sleep(0.05)
-    assert [r.exc_info for r in caplog.records if r.name == "configsvc.ops.pruning"][0]
+    assert next(r.exc_info for r in caplog.records if r.name == "configsvc.ops.pruning")
     await db.execute("ALTER TABLE changes RENAME COLUMN committed TO committed_at")
     async with asyncio.timeout(10):  # the pruner is still there, and prunes
         while (await changes.counter(db))[1] == 0:
