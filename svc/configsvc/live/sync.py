@@ -26,8 +26,8 @@ class Sync:
     frames: list[str]
 
 
-def frame(message: dict[str, Any]) -> str:
-    """A server message as compact JSON text."""
+def _frame(message: dict[str, Any]) -> str:
+    # Not ASCII-escaped: the stored text goes out as it is, and is valid UTF-8.
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -41,7 +41,7 @@ async def read(conn: asyncpg.Connection, app_id: str, since: int | None, budget:
             missed = await _catch_up(conn, app_id, since, latest, budget)
             if missed is not None:
                 synced = {"type": "synced", "application_id": app_id, "revision": latest}
-                return Sync(latest, [*missed, frame(synced)])
+                return Sync(latest, [*missed, _frame(synced)])
         snapshot: dict[str, Any] = {
             "type": "snapshot",
             "application_id": app_id,
@@ -52,7 +52,7 @@ async def read(conn: asyncpg.Connection, app_id: str, since: int | None, budget:
         # buffer: start over.
         if since is not None:
             snapshot["reset"] = True
-        return Sync(latest, [frame(snapshot)])
+        return Sync(latest, [_frame(snapshot)])
 
 
 async def _catch_up(
