@@ -35,8 +35,10 @@ class Settings(BaseSettings):
     change_retention_days: float = pydantic.Field(default=7.0, gt=0)
     prune_interval_s: float = pydantic.Field(default=300.0, gt=0)
     ws_heartbeat_s: float = pydantic.Field(default=20.0, gt=0)
-    ws_send_queue: int = pydantic.Field(default=1000, ge=1)
+    ws_send_buffer_bytes: int = pydantic.Field(default=4 * 1024 * 1024, ge=1024)
+    ws_close_timeout_s: float = pydantic.Field(default=2.0, gt=0)
     listener_probe_s: float = pydantic.Field(default=5.0, gt=0)
+    listener_max_failures: int = pydantic.Field(default=5, ge=1)
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
     local_pg_dir: Path = SVC_DIR / ".pgdata"
 

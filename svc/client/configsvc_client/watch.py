@@ -9,7 +9,6 @@ revision it has, so it misses nothing and applies nothing twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from types import TracebackType
@@ -109,14 +108,22 @@ class Watch:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Stop the feed, close the socket, write the cache one last time."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-        self.live.close()
-        if self._writer is not None:
-            await self._writer.close()
+        """Stop the feed, close the socket, write the cache one last time.
+
+        A cancellation of the caller (``asyncio.timeout``, a TaskGroup, Ctrl-C) while this
+        waits goes on up to the caller; the feed is stopped either way.
+        """
+        try:
+            if self._task is not None:
+                self._task.cancel()
+                # wait() neither raises the task's outcome nor swallows our own cancellation.
+                await asyncio.wait({self._task})
+                if not self._task.cancelled():
+                    self._task.exception()  # seen: logged by _run already
+        finally:
+            self.live.close()
+            if self._writer is not None:
+                await self._writer.close()
 
     async def _started(self) -> None:
         assert self._task is not None
@@ -173,8 +180,9 @@ class Watch:
     async def _connection(self) -> None:
         """One socket: subscribe, then apply messages until it closes."""
         async with asyncio.timeout(self._client.timeout):
+            # No message size limit: a snapshot is as large as the application it carries.
             ws = await self._client.session.ws_connect(
-                self._client.ws_url(), heartbeat=self._heartbeat
+                self._client.ws_url(), heartbeat=self._heartbeat, max_msg_size=0
             )
         async with ws:
             await ws.send_json(self._subscription())

@@ -316,3 +316,45 @@ async def test_renames_and_deletes_reach_the_view(service_factory: Factory) -> N
             ]
             assert got[1].revision == renamed.revision
             assert dict(view) == {"a2": {"v": 1}, "c": {"v": 3}} == await current(rest, app.id)
+
+
+async def test_a_view_takes_snapshots_larger_than_aiohttps_default_message_size(
+    service_factory: Factory,
+) -> None:
+    service = service_factory(workers=1, max_body_bytes=str(2 * 1024 * 1024))
+    async with api.ConfigClient(service.url) as rest:
+        app = await rest.create_application("big")
+        for n in range(5):  # 5 MB in all; aiohttp refuses messages over 4 MiB by default
+            await rest.create_configuration(app.id, f"c{n}", {"pad": "x" * 1_000_000})
+        async with rest.watch(app.id, start_timeout=PATIENCE) as view:
+            assert sorted(view) == [f"c{n}" for n in range(5)]
+            assert all(len(config["pad"]) == 1_000_000 for config in view.values())
+            assert not view.stale
+
+
+async def test_a_timeout_around_closing_a_watch_still_times_out(service_factory: Factory) -> None:
+    service = service_factory(workers=1)
+    async with api.ConfigClient(service.url) as rest:
+        app = await rest.create_application("billing")
+        watcher = rest.watch(app.id)
+        view = await watcher.__aenter__()
+        # The deadline passes while aclose waits for the feed to stop: the caller's own
+        # cancellation must reach it, or asyncio.timeout (and TaskGroup, Ctrl-C) would not work.
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0):
+                await watcher.aclose()
+        assert view.closed
+
+
+async def test_a_cancelled_close_is_cancelled(service_factory: Factory) -> None:
+    service = service_factory(workers=1)
+    async with api.ConfigClient(service.url) as rest:
+        app = await rest.create_application("billing")
+        async with asyncio.TaskGroup() as group:
+            watcher = rest.watch(app.id)
+            view = await watcher.__aenter__()
+            closing = group.create_task(watcher.aclose())
+            await asyncio.sleep(0)  # aclose has stopped the feed and waits for it
+            closing.cancel()
+        assert closing.cancelled()
+        assert view.closed

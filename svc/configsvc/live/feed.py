@@ -14,9 +14,10 @@ import asyncio
 import itertools
 import json
 import logging
+import os
 import re
+import signal
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import pydantic
@@ -26,8 +27,8 @@ from configsvc_client import models
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database
-from configsvc.live import hub, listener, peer
-from configsvc.store import applications, changes, configurations
+from configsvc.live import hub, listener, peer, sync
+from configsvc.store import applications, changes
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +37,44 @@ LISTENER: web.AppKey[listener.Listener] = web.AppKey("listener", listener.Listen
 
 _peer_ids = itertools.count(1)
 
-
-def _frame(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+# Deeper JSON is refused before it is parsed (REST bodies share the limit: api/bodies.py).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _error(code: str, detail: str, application_id: str | None = None) -> str:
     message = {"type": "error", "code": code, "detail": detail}
     if application_id is not None:
         message["application_id"] = application_id
-    return _frame(message)
+    # ASCII: whatever the client sent (a lone surrogate, say) can be echoed back as valid UTF-8.
+    return json.dumps(message, separators=(",", ":"))
+
+
+def _too_deep(text: str) -> bool:
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for char in _JSON_STRING.sub("", text):
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _encodable(value: str | None) -> bool:
+    try:
+        (value or "").encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
+    if _too_deep(text):
+        raise errors.BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -61,6 +87,9 @@ def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
     except pydantic.ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise errors.BadRequest(problems) from exc
+    for field in ("application_id", "application_name"):
+        if not _encodable(getattr(message, field, None)):
+            raise errors.BadRequest(f"{field}: not valid Unicode (a lone surrogate)")
     if isinstance(message, models.Subscribe) and (
         (message.application_id is None) == (message.application_name is None)
     ):
@@ -82,47 +111,23 @@ async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
     return message.application_id  # whether it exists is checked in the sync transaction
 
 
-async def _sync(conn: asyncpg.Connection, to: peer.Peer, app_id: str, since: int | None) -> int:
-    """Send the snapshot or the missed changes, consistent as of one revision; return it.
-
-    One REPEATABLE READ transaction: the counter and the rows are read from the same snapshot,
-    so the snapshot holds exactly the changes up to the revision it names.
-    """
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        latest, pruned_through = await changes.counter(conn)
-        await applications.require(conn, app_id)  # unknown, or deleted meanwhile
-        if since is not None and pruned_through <= since <= latest:
-            after = since
-            while batch := await changes.after_for_application(conn, app_id, after, latest):
-                for entry in batch:
-                    if entry.op not in hub.SILENT_OPS:
-                        await to.send_paced(hub.change_frame(entry))
-                after = batch[-1].revision
-            synced = {"type": "synced", "application_id": app_id, "revision": latest}
-            await to.send_paced(_frame(synced))
-            return latest
-        snapshot: dict[str, Any] = {
-            "type": "snapshot",
-            "application_id": app_id,
-            "revision": latest,
-            "configurations": await configurations.all_of(conn, app_id),
-        }
-        if since is not None:  # older than the log, or from another database's history
-            snapshot["reset"] = True
-        await to.send_paced(_frame(snapshot))
-        return latest
-
-
 async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscribe) -> None:
-    fanout = request.app[HUB]
+    """Register, read the snapshot or catch-up, give the connection back, then send."""
+    await to.settle(request.app[settings_mod.SETTINGS].ws_heartbeat_s)
     async with request.app[database.DB].connection() as conn:
         app_id = await _resolve(conn, message)
-        sub = fanout.subscribe(to, app_id)
+        current = to.subscriptions.get(app_id)
+        if current is not None and current.syncing():
+            return  # the snapshot on its way answers this subscribe too
+        sub = request.app[HUB].subscribe(to, app_id)
         try:
-            sub.synced(await _sync(conn, to, app_id, message.since))
+            state = await sync.read(conn, app_id, message.since, to.limit - to.pending())
         except BaseException:
             sub.end()
             raise
+    for text in state.frames:
+        to.send(text)
+    sub.synced(state.revision)
 
 
 def _detail(exc: errors.ServiceError) -> str:
@@ -165,11 +170,12 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(
         heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False
     )
-    await ws.prepare(request)
+    writer = await ws.prepare(request)
     assert request.transport is not None
     fanout = request.app[HUB]
-    me = peer.Peer(ws, request.transport, settings.ws_send_queue,
-                   f"ws-{next(_peer_ids)} {request.remote}")  # fmt: skip
+    name = f"ws-{next(_peer_ids)} {request.remote}"
+    me = peer.Peer(ws, writer, request.transport, settings.ws_send_buffer_bytes,
+                   settings.ws_close_timeout_s, name)  # fmt: skip
     fanout.peers.add(me)
     try:
         async for msg in ws:
@@ -183,9 +189,12 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-def _report_death(task: asyncio.Task[None]) -> None:
+def _exit_if_dead(task: asyncio.Task[None]) -> None:
+    # The listener only ends when it cannot recover: a worker whose subscribers would hear
+    # nothing more must go, so that its supervisor (gunicorn) starts a fresh one.
     if not task.cancelled() and task.exception() is not None:
-        log.error("%s died", task.get_name(), exc_info=task.exception())
+        log.critical("%s died; stopping this worker", task.get_name(), exc_info=task.exception())
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -193,13 +202,14 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_mod.SETTINGS]
     assert settings.database_url is not None
     fanout = hub.Hub()
-    follower = listener.Listener(settings.database_url, fanout, settings.listener_probe_s)
+    follower = listener.Listener(settings.database_url, fanout, settings.listener_probe_s,
+                                 settings.listener_max_failures)  # fmt: skip
     app[HUB], app[LISTENER] = fanout, follower
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.
     async with app[database.DB].connection() as conn:
         follower.last, _ = await changes.counter(conn)
     task = asyncio.create_task(follower.run(), name="change listener")
-    task.add_done_callback(_report_death)
+    task.add_done_callback(_exit_if_dead)
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)

@@ -18,9 +18,18 @@ from configsvc.store import changes
 log = logging.getLogger(__name__)
 
 
+# The key of the resource in a change, by op. An op this worker does not know cannot be
+# framed correctly: dispatch raises, and the listener retries or restarts the worker.
+RESOURCE_KEYS = {
+    "created": "configuration", "updated": "configuration", "deleted": "configuration",
+    "application_created": "application", "application_updated": "application",
+    "application_deleted": "application",
+}  # fmt: skip
+
+
 def change_frame(entry: changes.Entry) -> str:
     """The ``change`` message for a log entry, built around the stored JSON text as it is."""
-    key = "application" if entry.op.startswith("application_") else "configuration"
+    key = RESOURCE_KEYS[entry.op]
     return (
         f'{{"type":"change","application_id":{json.dumps(entry.application_id)},'
         f'"revision":{entry.revision},"op":"{entry.op}","{key}":{entry.resource}}}'
@@ -35,39 +44,53 @@ class Subscription:
     """One peer's interest in one application.
 
     While ``syncing`` (between registering and sending the snapshot or catch-up), live changes
-    are held back; afterwards only revisions above ``last`` go out, so nothing is sent twice.
+    are held back, counted against the peer's byte bound; afterwards only revisions above
+    ``last`` go out, so nothing is sent twice.
     """
 
-    __slots__ = ("_held", "application_id", "hub", "last", "peer")
+    __slots__ = ("_held", "_held_bytes", "application_id", "hub", "last", "peer", "sync_end")
 
     def __init__(self, hub: Hub, to: peer.Peer, application_id: str) -> None:
         self.hub, self.peer, self.application_id = hub, to, application_id
         self.last = 0
         # Changes held back while syncing; None once live.
         self._held: list[tuple[int, str, str, bytes]] | None = []
+        self._held_bytes = 0
+        self.sync_end = 0  # where the snapshot or catch-up ends in the peer's output
 
     def offer(self, revision: int, op: str, text: str, frame: bytes) -> None:
         if self._held is not None:
             self._held.append((revision, op, text, frame))
-            if len(self._held) > self.peer.limit:
-                self.peer.close(peer.CLOSE_TOO_SLOW, "too slow: changes piled up while syncing")
+            self._hold(len(frame))
+            self.peer.over_limit()
         elif revision > self.last:
             self.last = revision
             self.peer.send(text, frame)
             if op == "application_deleted":
                 self.end()
 
+    def syncing(self) -> bool:
+        """Whether its snapshot or catch-up is still being read, or not yet sent out."""
+        return self._held is not None or self.peer.sent_through() < self.sync_end
+
     def synced(self, revision: int) -> None:
-        """Go live from ``revision``: release what was held back and is newer."""
-        self.last = revision
+        """Go live from ``revision`` (sent just now): release what was held back and is newer."""
+        self.last, self.sync_end = revision, self.peer.queued
         held, self._held = self._held or [], None
+        self._hold(-self._held_bytes)
         for held_change in held:
             self.offer(*held_change)
 
     def end(self) -> None:
+        self._hold(-self._held_bytes)
+        self._held = None
         self.hub.remove(self)
         if self.peer.subscriptions.get(self.application_id) is self:
             del self.peer.subscriptions[self.application_id]
+
+    def _hold(self, size: int) -> None:
+        self._held_bytes += size
+        self.peer.held_bytes += size
 
 
 class Hub:
@@ -95,6 +118,9 @@ class Hub:
                 del self._by_app[sub.application_id]
 
     def dispatch(self, entry: changes.Entry) -> None:
+        """Hand a committed change to its application's subscribers, never waiting for one."""
+        if entry.op not in RESOURCE_KEYS:
+            raise ValueError(f"revision {entry.revision}: unknown op {entry.op[:100]!r}")
         subs = self._by_app.get(entry.application_id)
         if not subs or entry.op in SILENT_OPS:
             return

@@ -17,6 +17,7 @@ import asyncpg
 from configsvc import errors
 from configsvc.db import database
 from configsvc.live import hub
+from configsvc.ops import outage
 from configsvc.store import changes
 
 log = logging.getLogger(__name__)
@@ -27,15 +28,27 @@ CLOSE_SERVICE_RESTART = 1012
 APPLICATION_NAME = "configsvc-listener"
 
 
-class Listener:
-    """Reads the change log in revision order and hands every entry to the hub."""
+class GaveUp(Exception):
+    """The listener failed too often in a row for a reason other than the database."""
 
-    def __init__(self, url: str, fanout: hub.Hub, probe_s: float) -> None:
+
+class Listener:
+    """Reads the change log in revision order and hands every entry to the hub.
+
+    A database failure is an outage: retried with backoff for as long as it lasts. Any other
+    failure is a bug or bad data: logged and retried, and after ``max_failures`` in a row
+    every subscriber is told to go elsewhere (1012) and :meth:`run` raises :class:`GaveUp`.
+    """
+
+    def __init__(self, url: str, fanout: hub.Hub, probe_s: float, max_failures: int = 5) -> None:
         self.url, self.hub, self.probe_s = url, fanout, probe_s
+        self.max_failures = max_failures
         self.connected = False
         self.last: int | None = None  # highest revision dispatched
         self._wake = asyncio.Event()
         self._backoff = 0.1
+        self._failures = 0
+        self._outage = outage.Outage(log, "change listener")
 
     def _on_notify(self, conn: object, pid: int, channel: str, payload: str) -> None:
         self._wake.set()
@@ -45,16 +58,25 @@ class Listener:
         self._wake.set()
 
     async def run(self) -> None:
-        """Forever: connect, catch up, follow; on any database failure, back off and retry."""
+        """Connect, catch up, follow; after a failure, back off and start over."""
         while True:
             try:
                 with database.classified():
                     await self._session()
-            except (errors.Unavailable, errors.DatabaseError) as exc:
-                log.warning("change listener lost the database: %s; retrying", exc)
+            except errors.Unavailable as exc:
+                self._outage.failed(exc)
+            except Exception:
+                self._failed()
             self.connected = False
             await asyncio.sleep(self._backoff * random.uniform(0.5, 1.0))  # noqa: S311
             self._backoff = min(self._backoff * 2, 5.0)
+
+    def _failed(self) -> None:
+        self._failures += 1
+        log.exception("change listener failed (%d of %d)", self._failures, self.max_failures)
+        if self._failures >= self.max_failures:
+            self.hub.close_all(CLOSE_SERVICE_RESTART, "the change feed failed; resubscribe")
+            raise GaveUp(f"the change listener failed {self._failures} times in a row")
 
     async def _session(self) -> None:
         conn: asyncpg.Connection = await asyncpg.connect(
@@ -63,10 +85,11 @@ class Listener:
         try:
             conn.add_termination_listener(self._on_lost)
             await conn.add_listener(changes.CHANNEL, self._on_notify)
-            await self._check_retention(conn)
             await self._catch_up(conn)
-            self.connected, self._backoff = True, 0.1
-            log.info("change listener connected at revision %s", self.last)
+            self.connected, self._backoff, self._failures = True, 0.1, 0
+            if self._outage.since is None:
+                log.info("change listener connected at revision %s", self.last)
+            self._outage.ok()
             while not conn.is_closed():
                 try:
                     async with asyncio.timeout(self.probe_s):
@@ -82,19 +105,27 @@ class Listener:
             self.connected = False
             conn.terminate()
 
-    async def _check_retention(self, conn: asyncpg.Connection) -> None:
-        """After an outage, make sure the log still holds everything since ``last``."""
+    async def _check_head(self, conn: asyncpg.Connection) -> None:
+        """Make sure the log still holds everything after ``last`` and nothing rewrote it."""
         latest, pruned_through = await changes.counter(conn)
         if self.last is None:
             self.last = latest
+        elif latest < self.last:
+            # A failover to a replica that lagged, or a restore: revisions after the head
+            # will be reused for other changes. Subscribers start over from a snapshot.
+            log.error("revision went back from %s to %s; resetting subscribers", self.last, latest)
+            self._reset(latest, "the change history was rewound; resubscribe")
         elif pruned_through > self.last:
-            # Away so long that the log no longer holds what was missed: subscribers must
-            # start over from a snapshot, which they get by resubscribing.
+            # Away so long that the log no longer holds what was missed.
             log.error("change log pruned past revision %s; resetting subscribers", self.last)
-            self.hub.close_all(CLOSE_SERVICE_RESTART, "missed changes were pruned; resubscribe")
-            self.last = latest
+            self._reset(latest, "missed changes were pruned; resubscribe")
+
+    def _reset(self, latest: int, reason: str) -> None:
+        self.hub.close_all(CLOSE_SERVICE_RESTART, reason)
+        self.last = latest
 
     async def _catch_up(self, conn: asyncpg.Connection) -> None:
+        await self._check_head(conn)
         assert self.last is not None
         while True:
             batch = await changes.after(conn, self.last, BATCH)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -125,3 +126,131 @@ async def test_a_listener_that_was_away_past_retention_resets_its_subscribers(cl
     assert msg.type is aiohttp.WSMsgType.CLOSE
     assert msg.data == listener.CLOSE_SERVICE_RESTART
     await _wait(lambda: follower.connected)
+
+
+BOGUS = """
+WITH head AS (UPDATE revision_counter SET revision = revision + 1 RETURNING revision)
+INSERT INTO changes (revision, application_id, op, resource)
+SELECT revision, $1, 'bogus', '{"id": "x"}' FROM head
+RETURNING revision
+"""
+
+
+async def _log_a_change_no_worker_can_dispatch(db: asyncpg.Connection, app_id: str) -> int:
+    """A malformed row, as a bad migration or a newer version could leave in the log."""
+    await db.execute("ALTER TABLE changes DROP CONSTRAINT changes_op_check")
+    revision: int = await db.fetchval(BOGUS, app_id)
+    await db.execute("SELECT pg_notify('configsvc_changes', '')")
+    return revision
+
+
+async def test_a_change_the_listener_cannot_dispatch_is_logged_and_retried(
+    aiohttp_client, settings, db, caplog
+) -> None:
+    patient = settings.model_copy(update={"listener_max_failures": 1000})
+    client = await aiohttp_client(app_mod.create_app(patient))
+    follower = client.app[feed.LISTENER]
+    await _wait(lambda: follower.connected)
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    ws = await client.ws_connect("/api/v1/ws")
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    await recv(ws)
+    bad = await _log_a_change_no_worker_can_dispatch(db, app["id"])
+
+    def failures() -> list[logging.LogRecord]:
+        return [r for r in caplog.records if "change listener failed" in r.getMessage()]
+
+    await _wait(lambda: len(failures()) >= 2)  # logged with its traceback, and tried again
+    assert failures()[0].exc_info is not None
+    assert not follower.connected, "not ready while it cannot follow the log"
+    await db.execute("UPDATE changes SET op = 'updated' WHERE revision = $1", bad)
+    change = await recv(ws, timeout=20)  # mended: the retry delivers it
+    assert (change["revision"], change["op"]) == (bad, "updated")
+    await _wait(lambda: follower.connected)
+    await ws.close()
+
+
+async def test_a_listener_that_keeps_failing_resets_subscribers_and_its_worker_restarts(
+    service_factory, db
+) -> None:
+    service = service_factory(listener_max_failures="2")
+    (worker,) = service.worker_pids()
+    async with aiohttp.ClientSession() as session:
+        url = f"{service.url}/api/v1"
+        async with session.post(f"{url}/applications", json={"name": "a"}) as resp:
+            app = await resp.json()
+        ws = await session.ws_connect(f"{url}/ws")
+        await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+        await recv(ws)
+        await _log_a_change_no_worker_can_dispatch(db, app["id"])
+        msg = await ws.receive(timeout=30)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, listener.CLOSE_SERVICE_RESTART)
+        await _wait(lambda: service.worker_pids() not in ([], [worker]), timeout=60)
+        await asyncio.to_thread(service.wait_ready)  # the new worker follows from the head
+
+        ws = await session.ws_connect(f"{url}/ws")
+        await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+        assert (await recv(ws))["type"] == "snapshot"
+        body = {"application_id": app["id"], "name": "c", "config": {}}
+        async with session.post(f"{url}/configurations", json=body) as resp:
+            cfg = await resp.json()
+        assert (await recv(ws))["revision"] == cfg["revision"]
+        await ws.close()
+
+
+async def test_a_rewound_revision_counter_resets_subscribers_who_then_see_new_changes(
+    client, db
+) -> None:
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c", "config": {"v": 0}}
+    cfg = await (await client.post("/api/v1/configurations", json=body)).json()
+    url = f"/api/v1/configurations/{cfg['id']}"
+    for v in range(1, 5):
+        seen = await (await client.put(url, json={"name": "c", "config": {"v": v}})).json()
+    ws = await client.ws_connect("/api/v1/ws")
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    assert (await recv(ws))["revision"] == seen["revision"] == 6
+
+    # A failover to a replica that had only reached revision 3: what follows reuses 4, 5, 6.
+    async with db.transaction():
+        await db.execute("UPDATE revision_counter SET revision = 3")
+        await db.execute("DELETE FROM changes WHERE revision > 3")
+    after = await (await client.put(url, json={"name": "c", "config": {"v": "new"}})).json()
+    assert after["revision"] == 4
+    msg = await ws.receive(timeout=20)
+    assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, listener.CLOSE_SERVICE_RESTART)
+
+    ws = await client.ws_connect("/api/v1/ws")
+    await ws.send_json({"type": "subscribe", "application_id": app["id"], "since": 6})
+    snap = await recv(ws)
+    assert (snap["type"], snap["reset"], snap["revision"]) == ("snapshot", True, 4)
+    assert snap["configurations"][0]["config"] == {"v": "new"}
+    for v in ("newer", "newest"):
+        change = await (await client.put(url, json={"name": "c", "config": {"v": v}})).json()
+        assert (await recv(ws))["revision"] == change["revision"]
+    await ws.close()
+
+
+async def test_an_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
+    aiohttp_client, settings, database_outage, caplog
+) -> None:
+    caplog.set_level(logging.INFO)
+    quick = settings.model_copy(update={"listener_probe_s": 0.2, "prune_interval_s": 0.1})
+    client = await aiohttp_client(app_mod.create_app(quick))
+    follower = client.app[feed.LISTENER]
+    await _wait(lambda: follower.connected)
+    caplog.clear()
+    async with database_outage():
+        await _wait(lambda: not follower.connected)
+        await asyncio.sleep(3)  # an outage long enough for dozens of retries
+
+    def lines(logger: str) -> list[str]:
+        return [r.getMessage() for r in caplog.records
+                if r.name == logger and r.levelno >= logging.INFO]  # fmt: skip
+
+    await _wait(lambda: len(lines("configsvc.ops.pruning")) >= 2 and follower.connected)
+    for logger in ("configsvc.live.listener", "configsvc.ops.pruning"):
+        started, ended = lines(logger)
+        assert "database unavailable" in started
+        assert "database back after" in ended
+    assert not [r for r in caplog.records if r.name.startswith("configsvc") and r.exc_info]

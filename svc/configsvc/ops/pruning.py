@@ -11,20 +11,31 @@ from aiohttp import web
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database
+from configsvc.ops import outage
 from configsvc.store import changes
 
 log = logging.getLogger(__name__)
 
 
 async def _prune(db: database.Database, settings: settings_mod.Settings) -> None:
-    """Every PRUNE_INTERVAL_S, drop log entries older than the retention (any worker may)."""
+    """Every PRUNE_INTERVAL_S, drop log entries older than the retention (any worker may).
+
+    A failure is logged and tried again at the next interval: an outage as one line when it
+    starts and one when it ends, anything else with its traceback.
+    """
+    down = outage.Outage(log, "change log pruner")
     while True:
         await asyncio.sleep(settings.prune_interval_s)
         try:
             async with db.connection() as conn:
                 await changes.prune(conn, settings.change_retention_days * 86400)
-        except (errors.Unavailable, errors.DatabaseError) as exc:
-            log.warning("pruning the change log failed: %r", exc)
+        except errors.Unavailable as exc:
+            down.failed(exc)
+        except Exception:
+            log.exception("pruning the change log failed; trying again in %s s",
+                          settings.prune_interval_s)  # fmt: skip
+        else:
+            down.ok()
 
 
 async def pruner_ctx(app: web.Application) -> AsyncIterator[None]:

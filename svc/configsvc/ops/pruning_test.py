@@ -16,3 +16,19 @@ async def test_the_pruner_runs_in_the_background(aiohttp_client, settings, db) -
         while (await changes.counter(db))[1] == 0:
             await asyncio.sleep(0.05)
     assert await changes.after(db, 0) == []
+
+
+async def test_a_failing_prune_is_logged_and_tried_again(aiohttp_client, settings, db, caplog):  # type: ignore[no-untyped-def]
+    fast = settings.model_copy(update={"prune_interval_s": 0.05, "change_retention_days": 1e-9})
+    # A schema the pruner cannot work with: not an outage, a failure it must survive.
+    await db.execute("ALTER TABLE changes RENAME COLUMN committed_at TO committed")
+    client = await aiohttp_client(app_mod.create_app(fast))
+    await client.post("/api/v1/applications", json={"name": "soon-gone"})
+    async with asyncio.timeout(10):
+        while not any("pruning the change log failed" in r.getMessage() for r in caplog.records):
+            await asyncio.sleep(0.05)
+    assert next(r.exc_info for r in caplog.records if r.name == "configsvc.ops.pruning")
+    await db.execute("ALTER TABLE changes RENAME COLUMN committed TO committed_at")
+    async with asyncio.timeout(10):  # the pruner is still there, and prunes
+        while (await changes.counter(db))[1] == 0:
+            await asyncio.sleep(0.05)

@@ -1,0 +1,72 @@
+"""What a subscription needs to go live, read in one transaction and sent after it ends.
+
+Everything is read first (one REPEATABLE READ, read-only transaction: the counter and the rows
+come from the same snapshot, so what is sent holds exactly the changes up to the revision it
+names), the connection goes back to the pool, and only then is anything written to the
+socket: a client that does not read never holds a database connection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from configsvc.live import hub
+from configsvc.store import applications, changes, configurations
+
+
+@dataclass(frozen=True, slots=True)
+class Sync:
+    """The frames that bring a subscriber up to ``revision``, in order."""
+
+    revision: int
+    frames: list[str]
+
+
+def _frame(message: dict[str, Any]) -> str:
+    # Not ASCII-escaped: the stored text goes out as it is, and is valid UTF-8.
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+async def read(conn: asyncpg.Connection, app_id: str, since: int | None, budget: int) -> Sync:
+    """The catch-up from ``since`` if the log holds it and it fits in ``budget`` bytes, else
+    a snapshot (``reset`` when ``since`` was given)."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        latest, pruned_through = await changes.counter(conn)
+        await applications.require(conn, app_id)  # unknown, or deleted meanwhile
+        if since is not None and pruned_through <= since <= latest:
+            missed = await _catch_up(conn, app_id, since, latest, budget)
+            if missed is not None:
+                synced = {"type": "synced", "application_id": app_id, "revision": latest}
+                return Sync(latest, [*missed, _frame(synced)])
+        snapshot: dict[str, Any] = {
+            "type": "snapshot",
+            "application_id": app_id,
+            "revision": latest,
+            "configurations": await configurations.all_of(conn, app_id),
+        }
+        # Older than the log, from another database's history, or more than the socket may
+        # buffer: start over.
+        if since is not None:
+            snapshot["reset"] = True
+        return Sync(latest, [_frame(snapshot)])
+
+
+async def _catch_up(
+    conn: asyncpg.Connection, app_id: str, since: int, until: int, budget: int
+) -> list[str] | None:
+    """The change frames in (since, until], or None once they pass ``budget`` characters."""
+    missed: list[str] = []
+    size, after = 0, since
+    while batch := await changes.after_for_application(conn, app_id, after, until):
+        for entry in batch:
+            if entry.op not in hub.SILENT_OPS:
+                missed.append(hub.change_frame(entry))
+                size += len(missed[-1])
+                if size > budget:
+                    return None
+        after = batch[-1].revision
+    return missed
