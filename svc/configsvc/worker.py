@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import worker
 
 
-class Worker(worker.GunicornUVLoopWebWorker):  # type: ignore[misc]
+class Worker(worker.GunicornUVLoopWebWorker):
     """``aiohttp.GunicornUVLoopWebWorker`` with gunicorn's socket wrappers unwrapped.
 
     uvloop owns the file descriptor of a socket it serves: when the server closes, it detaches
@@ -16,5 +18,6 @@ class Worker(worker.GunicornUVLoopWebWorker):  # type: ignore[misc]
     """
 
     def init_process(self) -> None:
-        self.sockets = [getattr(sock, "sock", sock) for sock in self.sockets]
+        wrapped: list[Any] = self.sockets  # type: ignore[has-type]
+        self.sockets = [getattr(sock, "sock", sock) for sock in wrapped]
         super().init_process()
