@@ -54,6 +54,15 @@ def problem(
     )
 
 
+def upgrade_required() -> web.Response:
+    """The answer to a plain GET on the WebSocket feed: 426 with ``Upgrade: websocket``."""
+    return problem(
+        426, "upgrade-required", "Upgrade Required",
+        "this is the WebSocket feed: connect with a WebSocket client (Upgrade: websocket)",
+        headers={"Upgrade": "websocket", "Connection": "Upgrade"},
+    )  # fmt: skip
+
+
 def from_error(exc: errors.ServiceError) -> web.Response:
     status, slug, title = _BY_ERROR.get(type(exc), (500, "internal", "Internal error"))
     if isinstance(exc, errors.Invalid):

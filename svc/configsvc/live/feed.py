@@ -25,6 +25,7 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
+from configsvc.api import problems
 from configsvc.db import database
 from configsvc.live import hub, listener, peer
 from configsvc.store import applications, changes, configurations
@@ -78,7 +79,7 @@ async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
         return str((await applications.get_by_name(conn, name))["id"])
     assert message.application_id is not None
     if not re.fullmatch(models.ID_PATTERN, message.application_id):
-        raise errors.NotFound(f"no application with id {message.application_id[:300]!r}")
+        raise errors.NotFound(f"no application with id {message.application_id[:300]}")
     return message.application_id  # whether it exists is checked in the sync transaction
 
 
@@ -152,13 +153,15 @@ async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
         to.send(_error("internal", "the server failed; it has been logged", wanted))
 
 
-async def websocket(request: web.Request) -> web.WebSocketResponse:
+async def websocket(request: web.Request) -> web.StreamResponse:
     settings = request.app[settings_mod.SETTINGS]
     # No per-message compression: frames are built once and written to every socket as they
     # are, and deflating them once per subscriber would cost more than the bytes saved.
     ws = web.WebSocketResponse(
         heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False
     )
+    if not ws.can_prepare(request).ok:
+        return problems.upgrade_required()
     await ws.prepare(request)
     assert request.transport is not None
     fanout = request.app[HUB]
