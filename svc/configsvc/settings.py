@@ -22,7 +22,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = pydantic.Field(
         default=None,
-        description="PostgreSQL URL. Unset: a project-local cluster under svc/.pgdata is used.",
+        description="PostgreSQL URL; required. `make run` sets it to a project-local cluster.",
     )
     host: str = "127.0.0.1"
     port: int = pydantic.Field(default=8080, ge=0, le=65535)
