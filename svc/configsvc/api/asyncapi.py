@@ -56,8 +56,9 @@ CLOSE_CODES: dict[int, str] = {
     WSCloseCode.OK: "Normal closure: the client closed the socket.",
     WSCloseCode.GOING_AWAY: "The server is shutting down: reconnect (to another worker) and "
     "resubscribe with `since`.",
-    WSCloseCode.MESSAGE_TOO_BIG: "A client frame was over 64 KiB.",
-    WSCloseCode.INTERNAL_ERROR: "The server failed while reading the socket.",
+    WSCloseCode.PROTOCOL_ERROR: "A client frame broke the WebSocket protocol.",
+    WSCloseCode.INVALID_TEXT: "A client text frame was not valid UTF-8.",
+    WSCloseCode.MESSAGE_TOO_BIG: "A client message was over 64 KiB.",
     listener.CLOSE_SERVICE_RESTART: "The worker lost the database for longer than the change "
     "log's retention: reconnect and subscribe without `since` (a fresh snapshot).",
     peer.CLOSE_TOO_SLOW: "The socket fell behind: its send queue filled (`WS_SEND_QUEUE`). "

@@ -97,3 +97,12 @@ async def test_a_plain_get_on_the_feed_is_426_upgrade_required(client) -> None:
     assert "WebSocket" in body["detail"]
     async with client.ws_connect("/api/v1/ws") as ws:  # a WebSocket client still gets in
         assert not ws.closed
+
+
+async def test_an_oversized_client_message_closes_with_the_documented_code(client, spec) -> None:
+    async with client.ws_connect("/api/v1/ws") as ws:
+        await ws.send_str("x" * (64 * 1024 + 1))
+        msg = await ws.receive(timeout=10)
+    assert msg.type.name == "CLOSE"
+    assert msg.data == 1009
+    assert "64 KiB" in spec["x-close-codes"]["1009"]
