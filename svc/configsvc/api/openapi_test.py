@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import shutil
 from typing import Any
 
 import pytest
@@ -304,3 +306,31 @@ def test_the_resource_pattern_catches_external_loads() -> None:
     for tag in external:
         assert RESOURCE.search(tag), tag
     assert RESOURCE.search('<a href="#op-x">') is None
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine")
+async def test_the_api_page_renders_in_a_browser_under_its_csp(client) -> None:
+    """The real page in headless Chromium: no CSP violation, and everything rendered."""
+    assert CHROMIUM is not None
+    url = str(client.make_url(openapi.DOCS_PATH))
+    proc = await asyncio.create_subprocess_exec(
+        CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+        "--v=0", "--virtual-time-budget=10000", "--dump-dom", url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(120):
+        dom, log = await proc.communicate()
+    page, console = dom.decode(), log.decode()
+    assert "Content Security Policy" not in console
+    assert "Could not load" not in page
+    assert '<h1 id="title">configsvc API<span class="muted">version 1</span></h1>' in page
+    for kind in ("Subscribe", "Unsubscribe", "Snapshot", "Change", "Synced", "FeedError"):
+        assert f'id="message-{kind}"' in page
+    for code in ("bad_request", "not_found", "unavailable", "4008", "1012"):
+        assert f"<code>{code}</code>" in page
+    # Descriptions of responses and parameters render their `code` spans as code.
+    assert "<code>Retry-After</code> seconds" in page
+    assert "`" not in re.sub(r"<pre>.*?</pre>", "", page, flags=re.DOTALL)
