@@ -36,18 +36,21 @@ def _manage(command: str) -> None:
         state = "running" if cluster.is_running() else "stopped"
         print(f"{cluster.datadir}: {state} (PostgreSQL {cluster.version()}, port {cluster.port})")
         return
-    cluster.stop()
-    print(f"stopped {cluster.datadir}")
+    if cluster.is_running():
+        cluster.stop()
+        print(f"stopped {cluster.datadir}")
+    elif command == "stop":
+        print(f"{cluster.datadir}: not running")
     # Only a directory that holds a cluster is ours to delete (LOCAL_PG_DIR may be anywhere).
     if command != "remove":
         return
     if (cluster.datadir / "PG_VERSION").exists():
         shutil.rmtree(cluster.datadir)
         print(f"removed {cluster.datadir}")
-    copy = cluster.bindir.parents[2]
-    if copy.name.startswith(pgbin.COPY_PREFIX):  # the wheel's binaries, copied for root
-        shutil.rmtree(copy)
-        print(f"removed {copy}")
+    for copy in cluster.bindir.parents:  # the wheel's binaries, copied for root
+        if copy.name.startswith(pgbin.COPY_PREFIX):
+            shutil.rmtree(copy)
+            print(f"removed {copy}")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -54,6 +54,7 @@ def test_start_status_stop_and_remove_a_local_cluster(local: Run) -> None:
     assert "running" in local("status").stdout
     assert local("stop").returncode == 0
     assert "stopped" in local("status").stdout
+    assert "not running" in local("stop").stdout
     removed = local("remove")
     assert "removed" in removed.stdout
     assert not Path(local.env["LOCAL_PG_DIR"]).exists()  # type: ignore[attr-defined]
