@@ -1,25 +1,31 @@
 # Thin wrappers: every target runs one `uv run python -m ...` inside svc/.
-# uv is installed from PyPI into ~/.local/bin when it is missing (see README, "Install").
+# uv is installed from PyPI into ~/.local/bin when it is missing (see README, "Two commands").
 
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := cd svc && $(UV) run --frozen python -m
+# Targets that need a database: the project-local PostgreSQL unless DATABASE_URL is set.
+LOCAL := $(RUN) configsvc.devtools.local
 export UV_PYTHON_PREFERENCE := only-system
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt migrate migrate-status db db-stop clean bench fuzz check
+.PHONY: help install run test lint fmt migrate migrate-status db db-status db-stop client clean \
+	bench fuzz check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
+# A distribution's own Python may refuse --user installs (PEP 668); only then force it.
 $(UV):
-	python3 -m pip install --quiet --user uv || python3 -m pip install --quiet --user --break-system-packages uv
+	@python3 -m pip install --quiet --user uv 2>/dev/null \
+	  || python3 -m pip install --quiet --user --break-system-packages uv \
+	  || { echo "could not install uv with pip; see https://docs.astral.sh/uv/" >&2; exit 1; }
 
 install: | $(UV) ## create svc/.venv from uv.lock
 	cd svc && $(UV) sync --frozen
 
 run: install ## serve on HOST:PORT (WORKERS=N processes); local PostgreSQL unless DATABASE_URL
-	$(RUN) configsvc
+	$(LOCAL) run configsvc
 
 test: install ## the whole test suite against a throwaway PostgreSQL, with the coverage floor
 	$(RUN) pytest --cov --cov-report=term-missing:skip-covered -p no:cacheprovider
@@ -33,17 +39,23 @@ fmt: install ## format and autofix
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-migrate: install ## apply pending migrations
-	$(RUN) configsvc.db.migrations apply
+migrate: install ## apply pending migrations (starts the local PostgreSQL unless DATABASE_URL)
+	$(LOCAL) run configsvc.db.migrations apply
 
-migrate-status: install ## list applied and pending migrations
-	$(RUN) configsvc.db.migrations status
+migrate-status: install ## list applied and pending migrations (same database as make migrate)
+	$(LOCAL) run configsvc.db.migrations status
 
 db: install ## start (or reuse) the project-local PostgreSQL under svc/.pgdata
-	$(RUN) configsvc.devtools.pgcluster start
+	$(LOCAL) start
+
+db-status: install ## is the project-local PostgreSQL running, where, which version
+	$(LOCAL) status
 
 db-stop: install ## stop the project-local PostgreSQL
-	$(RUN) configsvc.devtools.pgcluster stop
+	$(LOCAL) stop
+
+client: install ## the command-line client: make client ARGS='get billing limits'
+	$(RUN) configsvc_client $(ARGS)
 
 bench: install ## benchmarks; QUICK=1 for a short run
 	$(RUN) bench $(if $(QUICK),--quick,)
@@ -53,5 +65,8 @@ fuzz: install ## generated requests against the served OpenAPI document
 
 check: lint test ## everything CI checks
 
-clean: db-stop ## stop PostgreSQL, remove the local cluster and the virtualenv
-	rm -rf svc/.pgdata svc/.venv svc/.coverage svc/.mypy_cache svc/.ruff_cache
+# No install here: without svc/.venv there is no local PostgreSQL of ours left to stop.
+clean: ## stop and remove the local PostgreSQL, the virtualenv and every cache
+	@if [ -x svc/.venv/bin/python ]; then cd svc && .venv/bin/python -m configsvc.devtools.local remove; fi
+	rm -rf svc/.pgdata svc/.venv svc/.coverage svc/.coverage.* svc/.mypy_cache svc/.ruff_cache \
+	  svc/.hypothesis svc/.pytest_cache

@@ -1,13 +1,15 @@
 """``python -m configsvc``: serve the API on HOST:PORT with WORKERS processes.
 
-Without DATABASE_URL a project-local PostgreSQL is started first. The workers are gunicorn's
-aiohttp workers sharing one listening socket; each opens its own pool and change listener.
+DATABASE_URL must be set (``make run`` starts a project-local PostgreSQL and sets it). The
+workers are gunicorn's aiohttp workers sharing one listening socket, bound here first; each
+opens its own pool and change listener.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 
 import asyncpg
@@ -15,18 +17,17 @@ import asyncpg
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database, migrations
-from configsvc.devtools import pgcluster
 
 
-def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:
+def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> list[str]:
     # No access log unless DEBUG: formatting a line per request costs a few percent of
     # throughput; gunicorn's aiohttp worker logs nothing when no access log file is set.
     access_log = ["--access-logfile", "-"] if settings.log_level == "DEBUG" else []
     return [
         sys.executable, "-m", "gunicorn", "configsvc.app:create_app_from_env()",
-        "--worker-class", "aiohttp.GunicornUVLoopWebWorker",
+        "--worker-class", "configsvc.worker.Worker",
         "--workers", str(settings.workers),
-        "--bind", f"{settings.host}:{settings.port}",
+        "--bind", f"fd://{fd}" if fd is not None else f"{settings.host}:{settings.port}",
         "--graceful-timeout", "10",
         "--no-control-socket",
         "--log-level", settings.log_level.lower(),
@@ -43,23 +44,51 @@ async def _migrate(url: str) -> None:
             await conn.close()
 
 
+def listen(settings: settings_mod.Settings) -> socket.socket:
+    """Bind HOST:PORT here, so that a bad HOST or a taken PORT is one line naming the setting.
+
+    gunicorn inherits the bound socket (``--bind fd://N``) instead of retrying a taken port.
+    """
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as exc:
+        sys.exit(f"invalid setting HOST: {settings.host!r} does not resolve ({exc.strerror})")
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        sys.exit(
+            f"invalid setting PORT: cannot listen on {settings.host}:{settings.port} "
+            f"({exc.strerror}); set PORT (or HOST) to a free address"
+        )
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
 def main() -> None:
     settings = settings_mod.load()
+    if not settings.database_url:
+        sys.exit(settings_mod.NO_DATABASE_URL)
     try:
-        url = pgcluster.ensure_database_url(settings)
         # Migrate once here so that a bad migration stops start-up with one clear line; the
         # workers then find nothing pending.
-        asyncio.run(_migrate(url))
-    except (pgcluster.ClusterError, errors.MigrationError) as exc:
+        asyncio.run(_migrate(settings.database_url))
+    except errors.MigrationError as exc:
         sys.exit(str(exc))
     except (errors.Unavailable, errors.DatabaseError) as exc:
         sys.exit(f"cannot use the database: {exc}")
-    os.environ["DATABASE_URL"] = url
+    sock = listen(settings)
+    port = sock.getsockname()[1]
+    # Listening already: connections queue until the first worker takes them.
     print(
-        f"serving http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
-        file=sys.stderr,
+        f"serving http://{settings.host}:{port} with {settings.workers} worker(s)", file=sys.stderr
     )
-    argv = gunicorn_argv(settings)
+    argv = gunicorn_argv(settings, sock.fileno())
     os.execv(argv[0], argv)
 
 

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 
 from configsvc import __main__ as main_mod
 from configsvc import settings as settings_mod
+from configsvc.devtools import pgcluster
+
+
+def _serve(env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, capture_output=True,
+        text=True, timeout=timeout, env={**os.environ, **env},
+    )  # fmt: skip
 
 
 def test_gunicorn_gets_the_workers_and_the_address() -> None:
@@ -15,15 +26,66 @@ def test_gunicorn_gets_the_workers_and_the_address() -> None:
     argv = main_mod.gunicorn_argv(s)
     assert argv[argv.index("--workers") + 1] == "3"
     assert argv[argv.index("--bind") + 1] == "0.0.0.0:9001"
-    assert "aiohttp.GunicornUVLoopWebWorker" in argv
+    assert argv[argv.index("--worker-class") + 1] == "configsvc.worker.Worker"
+    assert main_mod.gunicorn_argv(s, 7)[argv.index("--bind") + 1] == "fd://7"
 
 
 def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, capture_output=True,
-        text=True, timeout=60,
-        env={**os.environ, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
-    )  # fmt: skip
+    result = _serve({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("cannot use the database:")
+
+
+def test_without_database_url_it_says_to_set_it() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "-m", "configsvc"], cwd="/", capture_output=True, text=True,
+        timeout=30, env=env,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip() == settings_mod.NO_DATABASE_URL
+
+
+def test_a_taken_port_is_one_line_naming_the_setting(database_url: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _serve({"DATABASE_URL": database_url, "PORT": str(port)})
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith(
+        f"invalid setting PORT: cannot listen on 127.0.0.1:{port}"
+    )
+    assert "\n" not in result.stderr.strip()
+
+
+def test_an_unresolvable_host_is_one_line_naming_the_setting(database_url: str) -> None:
+    result = _serve({"DATABASE_URL": database_url, "HOST": "nowhere.invalid"})
+    assert result.returncode == 1
+    assert result.stderr.strip().startswith("invalid setting HOST: 'nowhere.invalid'")
+
+
+def test_serving_is_announced_once_listening_and_shutdown_logs_no_socket_error(
+    database_url: str,
+) -> None:
+    port = pgcluster.free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "WORKERS": "2"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=env,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    first = proc.stderr.readline()
+    assert first.strip() == f"serving http://127.0.0.1:{port} with 2 worker(s)"
+    # The port is bound when that line is out: a request now is answered, not refused.
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as resp:
+        assert resp.status == 200
+    connected = 0
+    while connected < 2:  # both workers up, so both shut down below
+        connected += "change listener connected" in proc.stderr.readline()
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=30)
+    assert proc.returncode == 0
+    assert "Bad file descriptor" not in rest
+    assert "Error while closing socket" not in rest

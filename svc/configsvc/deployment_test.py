@@ -31,5 +31,7 @@ def test_the_image_runs_what_make_run_runs() -> None:
     cmd = json.loads(re.search(r"^CMD (.+)$", dockerfile, re.M).group(1))  # type: ignore[union-attr]
     assert cmd[-3:] == ["python", "-m", "configsvc"]
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^run:.*\n\t\$\(RUN\) configsvc$", makefile, re.M)
-    assert "uv sync --frozen" in dockerfile, "the image installs from the same lock file"
+    # make run starts the local PostgreSQL when needed, then execs python -m configsvc.
+    assert re.search(r"^run:.*\n\t\$\(LOCAL\) run configsvc$", makefile, re.M)
+    assert "uv sync --frozen --no-dev" in dockerfile, "the same lock file, no dev tools"
+    assert "COPY client ./client" in dockerfile, "the workspace member holding the wire models"

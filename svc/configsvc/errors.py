@@ -45,6 +45,10 @@ class Invalid(ServiceError):
         return cls([(field, message)])
 
 
+class UpgradeRequired(ServiceError):
+    """A plain HTTP request reached the WebSocket feed."""
+
+
 class Unavailable(ServiceError):
     """The database is unreachable, restarting, overloaded, or no connection freed up in time."""
 
@@ -72,6 +76,7 @@ KINDS: dict[type[ServiceError], Kind] = {
     NotFound: Kind(404, "not-found", "Not found", "not_found"),
     Conflict: Kind(409, "conflict", "Name already taken", "conflict"),
     PreconditionFailed: Kind(412, "precondition-failed", "Precondition failed", "conflict"),
+    UpgradeRequired: Kind(426, "upgrade-required", "Upgrade Required", "bad_request"),
     Unavailable: Kind(503, "unavailable", "Service unavailable", "unavailable"),
 }
 

@@ -22,7 +22,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = pydantic.Field(
         default=None,
-        description="PostgreSQL URL. Unset: a project-local cluster under svc/.pgdata is used.",
+        description="PostgreSQL URL; required. `make run` sets it to a project-local cluster.",
     )
     host: str = "127.0.0.1"
     port: int = pydantic.Field(default=8080, ge=0, le=65535)
@@ -50,9 +50,16 @@ class Settings(BaseSettings):
     @pydantic.model_validator(mode="after")
     def _pool_bounds(self) -> Settings:
         if self.db_pool_min > self.db_pool_max:
-            raise ValueError("DB_POOL_MIN must not exceed DB_POOL_MAX")
+            raise ValueError(
+                f"DB_POOL_MIN ({self.db_pool_min}) must not exceed DB_POOL_MAX ({self.db_pool_max})"
+            )
         return self
 
+
+NO_DATABASE_URL = (
+    "DATABASE_URL is not set: set it to a PostgreSQL URL, or use `make run` (`make migrate`), "
+    "which starts a project-local PostgreSQL and sets it"
+)
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 
@@ -61,7 +68,10 @@ def describe_error(exc: pydantic.ValidationError) -> str:
     """One line per bad variable, naming it the way the operator spelled it."""
     lines = []
     for err in exc.errors():
-        name = "_".join(str(part) for part in err["loc"]).upper() or "settings"
+        name = "_".join(str(part) for part in err["loc"]).upper()
+        if not name:  # a rule across fields: its message names them, the input is everything
+            lines.append(f"invalid settings: {err['msg'].removeprefix('Value error, ')}")
+            continue
         lines.append(f"invalid setting {name}: {err['msg']} (got {err.get('input')!r})")
     return "; ".join(lines)
 

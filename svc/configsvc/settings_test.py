@@ -48,3 +48,13 @@ def test_the_server_command_prints_that_line_and_no_traceback() -> None:
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().startswith("invalid setting PORT:")
+
+
+def test_pool_bounds_that_contradict_each_other_name_both_variables(monkeypatch) -> None:
+    monkeypatch.setenv("DB_POOL_MIN", "20")
+    monkeypatch.setenv("DB_POOL_MAX", "5")
+    with pytest.raises(SystemExit) as exc:
+        settings_mod.load()
+    assert str(exc.value.code) == (
+        "invalid settings: DB_POOL_MIN (20) must not exceed DB_POOL_MAX (5)"
+    )

@@ -92,7 +92,7 @@ def test_the_installed_command_line_starts(client_venv: Path, command: list[str]
 
 
 def _readme_example() -> str:
-    found = re.search(r"Save as `greeter\.py`:\n\n```python\n(.*?)```", README.read_text(), re.S)
+    found = re.search(r"Save this as `greeter\.py`.*?```python\n(.*?)```", README.read_text(), re.S)
     assert found is not None, "the README's greeter.py example"
     return found.group(1)
 

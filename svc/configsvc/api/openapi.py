@@ -10,6 +10,7 @@ from __future__ import annotations
 import http
 import inspect
 import json
+import re
 from importlib import resources
 from typing import Any
 
@@ -18,15 +19,24 @@ from aiohttp import web
 from configsvc_client import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from configsvc.api import bodies, problems, routes
+from configsvc.api import asyncapi, bodies, problems, routes
 
 OPENAPI_PATH = f"{routes.PREFIX}/openapi.json"
 DOCS_PATH = f"{routes.PREFIX}/docs"
-WS_PATH = f"{routes.PREFIX}/ws"
+WS_PATH = asyncapi.WS_PATH
 DOCUMENT: web.AppKey[bytes] = web.AppKey("openapi_document", bytes)
 PAGE: web.AppKey[bytes] = web.AppKey("docs_page", bytes)
+ASSETS: web.AppKey[dict[str, bytes]] = web.AppKey("docs_assets", dict)
+# The page's script and style, served beside it (``/api/v1/docs.js``): nothing inline.
+_ASSET_TYPES = {"docs.js": "text/javascript", "docs.css": "text/css"}
+ASSETS_PATH = f"{routes.PREFIX}/{{name:{'|'.join(re.escape(name) for name in _ASSET_TYPES)}}}"
 
-_SCHEMAS = "#/components/schemas/"
+# Every HTML page: only this service's own files, no inline script or style, never framed.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
 _JSON = "application/json"
 
 # Why each error status happens; the Problem body says which case it was.
@@ -105,7 +115,9 @@ def _schemas(operations: tuple[routes.Operation, ...]) -> dict[str, Any]:
             wanted.append((op.request, "validation"))
         if op.response is not None:
             wanted.append((op.response, "serialization"))
-    _, top = models_json_schema(list(dict.fromkeys(wanted)), ref_template=_SCHEMAS + "{model}")
+    _, top = models_json_schema(
+        list(dict.fromkeys(wanted)), ref_template=asyncapi.SCHEMAS + "{model}"
+    )
     schemas: dict[str, Any] = top["$defs"]
     return schemas
 
@@ -113,7 +125,7 @@ def _schemas(operations: tuple[routes.Operation, ...]) -> dict[str, Any]:
 def _problem_response(status: int) -> dict[str, Any]:
     response: dict[str, Any] = {
         "description": _WHEN.get(status, http.HTTPStatus(status).phrase),
-        "content": {problems.CONTENT_TYPE: {"schema": {"$ref": _SCHEMAS + "Problem"}}},
+        "content": {problems.CONTENT_TYPE: {"schema": {"$ref": asyncapi.SCHEMAS + "Problem"}}},
     }
     if status == 503:
         response["headers"] = {"Retry-After": _ref("headers", "Retry-After")}
@@ -124,7 +136,7 @@ def _success(op: routes.Operation) -> dict[str, Any]:
     response: dict[str, Any] = {"description": http.HTTPStatus(op.status).phrase}
     if op.response is None:
         return response
-    response["content"] = {_JSON: {"schema": {"$ref": _SCHEMAS + op.response.__name__}}}
+    response["content"] = {_JSON: {"schema": {"$ref": asyncapi.SCHEMAS + op.response.__name__}}}
     headers = {}
     # A resource carries a version, and every response with one carries it as the ETag.
     if "version" in op.response.model_fields:
@@ -162,7 +174,7 @@ def _operation(op: routes.Operation) -> dict[str, Any]:
     if description:
         doc["description"] = description
     if op.request is not None:
-        schema = {"$ref": _SCHEMAS + op.request.__name__}
+        schema = {"$ref": asyncapi.SCHEMAS + op.request.__name__}
         doc["requestBody"] = {"required": True, "content": {_JSON: {"schema": schema}}}
     return doc
 
@@ -174,13 +186,19 @@ def _feed_operation() -> dict[str, Any]:
         "tags": ["feed"],
         "description": (
             "Upgrade to a WebSocket to subscribe to applications and receive their "
-            "configuration changes as they commit. The messages and their order are described "
-            'in the README, section "The live feed: `GET /api/v1/ws`". '
-            "A plain GET without the upgrade headers is a 400."
+            "configuration changes as they commit. Its messages, error codes and close codes "
+            f"are described by the AsyncAPI 3.0 document at `{asyncapi.ASYNCAPI_PATH}` "
+            "(rendered on this page under Live feed)."
         ),
         "responses": {
             "101": {"description": "Switching Protocols: the WebSocket is open."},
-            "400": _problem_response(400),
+            "426": {
+                "description": "A plain GET, without the WebSocket upgrade headers.",
+                "headers": {"Upgrade": {"schema": {"type": "string", "const": "websocket"}}},
+                "content": {
+                    problems.CONTENT_TYPE: {"schema": {"$ref": asyncapi.SCHEMAS + "Problem"}}
+                },
+            },
         },
     }
 
@@ -202,7 +220,7 @@ def document(app: web.Application) -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "configsvc",
+            "title": "configsvc API",
             "version": "1",
             "description": (
                 "Centralized configuration service: applications and their configurations. "
@@ -227,7 +245,9 @@ def document(app: web.Application) -> dict[str, Any]:
 async def _build(app: web.Application) -> None:
     """Serialised once: the routes cannot change after start-up."""
     app[DOCUMENT] = json.dumps(document(app), ensure_ascii=False).encode("utf-8")
-    app[PAGE] = resources.files("configsvc.api").joinpath("static/docs.html").read_bytes()
+    static = resources.files("configsvc.api").joinpath("static")
+    app[PAGE] = static.joinpath("docs.html").read_bytes()
+    app[ASSETS] = {name: static.joinpath(name).read_bytes() for name in _ASSET_TYPES}
 
 
 async def serve_document(request: web.Request) -> web.Response:
@@ -238,7 +258,25 @@ async def serve_docs(request: web.Request) -> web.Response:
     return web.Response(body=request.app[PAGE], content_type="text/html", charset="utf-8")
 
 
+async def serve_asset(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    body = request.app[ASSETS][name]
+    return web.Response(body=body, content_type=_ASSET_TYPES[name], charset="utf-8")
+
+
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """No response is content-sniffed; an HTML page gets the strict CSP and is never framed."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.content_type == "text/html":
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+        response.headers["X-Frame-Options"] = "DENY"
+
+
 def add_routes(app: web.Application) -> None:
+    """The OpenAPI and AsyncAPI documents, the API page and its assets, the pages' headers."""
     app.on_startup.append(_build)
+    app.on_response_prepare.append(security_headers)
     app.router.add_get(OPENAPI_PATH, serve_document, allow_head=False)
     app.router.add_get(DOCS_PATH, serve_docs, allow_head=False)
+    app.router.add_get(ASSETS_PATH, serve_asset, allow_head=False)
+    asyncapi.add_routes(app)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import shutil
 from typing import Any
 
 import pytest
@@ -11,9 +13,11 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import app as app_mod
-from configsvc.api import openapi, routes
+from configsvc.api import asyncapi, openapi, routes
 
-UNDOCUMENTED = {"/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH}
+# The documents and the page themselves; the page's assets' route reads /api/v1/{name}.
+UNDOCUMENTED = {"/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
+                asyncapi.ASYNCAPI_PATH, f"{routes.PREFIX}/{{name}}"}  # fmt: skip
 APPS, CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
 APP, CONFIG = f"{APPS}/{{id}}", f"{CONFIGS}/{{id}}"
 APP_CONFIGS = f"{APP}/configurations"
@@ -86,8 +90,8 @@ def test_the_feed_is_documented_exactly_when_it_is_served(settings) -> None:
 
         app.router.add_get(openapi.WS_PATH, feed)
     ws = openapi.document(app)["paths"][openapi.WS_PATH]["get"]
-    assert set(ws["responses"]) == {"101", "400"}
-    assert "README" in ws["description"]
+    assert set(ws["responses"]) == {"101", "426"}
+    assert asyncapi.ASYNCAPI_PATH in ws["description"]
 
 
 async def test_the_served_document_is_openapi_3_1_and_built_once(client, doc, settings) -> None:
@@ -252,11 +256,44 @@ async def test_the_api_page_is_html_loading_nothing_from_elsewhere(client) -> No
     assert resp.status == 200
     assert resp.content_type == "text/html"
     page = await resp.text()
-    assert "<script" in page
-    assert "openapi.json" in page
-    assert RESOURCE.search(page) is None
-    assert "http://" not in page
-    assert "https://" not in page
+    assert '<script src="docs.js"' in page
+    assert '<link rel="stylesheet" href="docs.css">' in page
+    script = await client.get(f"{routes.PREFIX}/docs.js")
+    style = await client.get(f"{routes.PREFIX}/docs.css")
+    assert (script.content_type, style.content_type) == ("text/javascript", "text/css")
+    code = await script.text()
+    assert '"openapi.json"' in code
+    assert '"asyncapi.json"' in code
+    for text in (page, code, await style.text()):
+        assert RESOURCE.search(text) is None
+        assert "http://" not in text
+        assert "https://" not in text
+
+
+async def test_html_pages_forbid_inline_code_framing_and_sniffing(client) -> None:
+    resp = await client.get(openapi.DOCS_PATH)
+    csp = resp.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
+    assert directives["default-src"] == "'none'"
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert "unsafe-inline" not in csp
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert resp.headers["X-Frame-Options"] == "DENY"
+    page = await resp.text()
+    # Under that policy an inline script, style element or style attribute would not run.
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page) is None
+    assert "<style" not in page
+    assert " style=" not in page
+    json_resp = await client.get(openapi.OPENAPI_PATH)
+    assert json_resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in json_resp.headers
+
+
+async def test_unknown_page_assets_are_404(client) -> None:
+    resp = await client.get(f"{routes.PREFIX}/docs.exe")
+    assert resp.status == 404
 
 
 def test_the_resource_pattern_catches_external_loads() -> None:
@@ -269,3 +306,31 @@ def test_the_resource_pattern_catches_external_loads() -> None:
     for tag in external:
         assert RESOURCE.search(tag), tag
     assert RESOURCE.search('<a href="#op-x">') is None
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine")
+async def test_the_api_page_renders_in_a_browser_under_its_csp(client) -> None:
+    """The real page in headless Chromium: no CSP violation, and everything rendered."""
+    assert CHROMIUM is not None
+    url = str(client.make_url(openapi.DOCS_PATH))
+    proc = await asyncio.create_subprocess_exec(
+        CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+        "--v=0", "--virtual-time-budget=10000", "--dump-dom", url,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(120):
+        dom, log = await proc.communicate()
+    page, console = dom.decode(), log.decode()
+    assert "Content Security Policy" not in console
+    assert "Could not load" not in page
+    assert '<h1 id="title">configsvc API<span class="muted">version 1</span></h1>' in page
+    for kind in ("Subscribe", "Unsubscribe", "Snapshot", "Change", "Synced", "FeedError"):
+        assert f'id="message-{kind}"' in page
+    for code in ("bad_request", "not_found", "unavailable", "4008", "1012"):
+        assert f"<code>{code}</code>" in page
+    # Descriptions of responses and parameters render their `code` spans as code.
+    assert "<code>Retry-After</code> seconds" in page
+    assert "`" not in re.sub(r"<pre>.*?</pre>", "", page, flags=re.DOTALL)

@@ -58,6 +58,8 @@ def from_error(exc: errors.ServiceError) -> web.Response:
     if isinstance(exc, errors.Unavailable):
         # The driver's words name hosts and ports: they go to the log, not to the client.
         return problem(*show, "the database is unavailable; retry", headers={"Retry-After": "1"})
+    if isinstance(exc, errors.UpgradeRequired):
+        return problem(*show, str(exc), headers={"Upgrade": "websocket", "Connection": "Upgrade"})
     if kind.status >= 500:
         return problem(*show, "the server failed; it has been logged")
     return problem(*show, str(exc))

@@ -25,7 +25,6 @@ import asyncpg
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import sqlscript
-from configsvc.devtools import pgcluster
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # Any constant will do, as long as nothing else in the database uses it.
@@ -254,10 +253,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m configsvc.db.migrations")
     parser.add_argument("command", choices=["apply", "status"], nargs="?", default="apply")
     args = parser.parse_args(argv)
+    url = settings_mod.load().database_url
+    if not url:
+        sys.exit(settings_mod.NO_DATABASE_URL)
     try:
-        url = pgcluster.ensure_database_url(settings_mod.load())
         asyncio.run(_main(args.command, url))
-    except (errors.MigrationError, pgcluster.ClusterError) as exc:
+    except errors.MigrationError as exc:
         sys.exit(str(exc))
 
 

