@@ -106,7 +106,7 @@ async def test_operations_carry_their_parameters_and_bodies(doc) -> None:
 
     assert names(APPS, "get") == {"limit", "cursor", "name"}
     assert names(APP, "get") == {"id", "If-None-Match"}
-    assert names(CONFIG, "put") == {"id", "If-Match"}
+    assert names(CONFIG, "put") == {"id", "If-Match", "X-Change-Reason"}
     limit = resolve(doc, {"$ref": "#/components/parameters/limit"})["schema"]
     assert limit == {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
     create = doc["paths"][APPS]["post"]

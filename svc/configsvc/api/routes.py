@@ -19,7 +19,7 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import errors
-from configsvc.api import bodies
+from configsvc.api import bodies, requestid
 from configsvc.db import database
 from configsvc.service import writes
 from configsvc.store import applications, configurations
@@ -74,9 +74,33 @@ def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
     return bodies.none_match(request, resource["version"])
 
 
+REASON_HEADER = "X-Change-Reason"
+USER_AGENT_MAX = 512
+
+
+def change_reason(request: web.Request) -> str:
+    """``X-Change-Reason``: optional; the rules of ``comments`` (at most 1,024 characters, no
+    U+0000, storable as UTF-8), else a 422 naming the header."""
+    reason = request.headers.get(REASON_HEADER, "")
+    try:
+        reason.encode("utf-8")
+    except UnicodeError:
+        reason = "\x00"  # undecodable bytes: refused like any other unstorable character
+    if len(reason) > models.COMMENTS_MAX or "\x00" in reason:
+        raise errors.Invalid.one(
+            REASON_HEADER, f"must be at most {models.COMMENTS_MAX} characters, no U+0000"
+        )
+    return reason
+
+
 def _write(request: web.Request) -> writes.Write:
     """Who is writing and why: the one place a request's actor, reason and id will be read."""
-    return writes.Write()
+    return writes.Write(
+        reason=change_reason(request),
+        request_id=request.get(requestid.REQUEST_ID),
+        remote_addr=request.remote,
+        user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,
+    )
 
 
 # --- applications ------------------------------------------------------------------------
@@ -131,7 +155,10 @@ async def list_applications(request: web.Request) -> web.Response:
 
 
 async def list_configurations(request: web.Request) -> web.Response:
-    """In id order, paged like the application list."""
+    """In id order, paged like the application list. With `at_revision=R`: all of them as they
+    were at global revision R (422 if R is above the latest or older than history keeps)."""
+    if "at_revision" in request.query:
+        return await history.configurations_at(request)
     app_id = _path_id(request, "application")
     limit, after = bodies.limit(request), _decode_cursor(request)
     async with request.app[database.DB].connection() as conn:
@@ -204,6 +231,8 @@ class Operation:
     query: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     headers: tuple[str, ...] = field(default=())
+    # Only administrators may call it, once access control is in place (checked by auth).
+    admin_only: bool = False
 
 
 _WRITE_ERRORS = (400, 409, 413, 415, 422)
@@ -226,7 +255,8 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(404, 412), headers=("If-Match",)),
     Operation("GET", f"{_APPS}/{{id}}/configurations", list_configurations,
               "List an application's configurations", "configurations",
-              response=models.ConfigurationPage, query=("limit", "cursor"), errors=(404, 422)),
+              response=models.ConfigurationPage, query=("limit", "cursor", "at_revision"),
+              errors=(404, 422)),
     Operation("POST", _CONFIGS, create_configuration, "Create a configuration",
               "configurations", 201, models.ConfigurationIn, models.Configuration,
               errors=_WRITE_ERRORS),
@@ -239,6 +269,12 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("DELETE", f"{_CONFIGS}/{{id}}", delete_configuration, "Delete a configuration",
               "configurations", 204, errors=(404, 412), headers=("If-Match",)),
 )  # fmt: skip
+
+
+# Last: history's handlers use this module's helpers (api/__init__.py imports this module first).
+from configsvc.api import history  # noqa: E402
+
+OPERATIONS = (*OPERATIONS, *history.OPERATIONS)
 
 
 def add_routes(app: web.Application) -> None:

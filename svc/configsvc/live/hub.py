@@ -19,12 +19,21 @@ log = logging.getLogger(__name__)
 
 
 def change_frame(entry: changes.Entry) -> str:
-    """The ``change`` message for a log entry, built around the stored JSON text as it is."""
-    key = "application" if entry.op.startswith("application_") else "configuration"
-    return (
+    """The ``change`` message for a log entry, built around the stored JSON text as it is.
+
+    A ``rolled_back`` entry's resource is an object whose members (``configurations``,
+    ``deleted``) become the frame's own: the whole rollback is one frame, applied as one step.
+    """
+    head = (
         f'{{"type":"change","application_id":{json.dumps(entry.application_id)},'
-        f'"revision":{entry.revision},"op":"{entry.op}","{key}":{entry.resource}}}'
+        f'"revision":{entry.revision},"op":"{entry.op}",'
+        f'"reason":{json.dumps(entry.reason, ensure_ascii=False)},'
+        f'"request_id":{json.dumps(entry.request_id)},'
     )
+    if entry.op == "rolled_back":
+        return head + entry.resource.strip()[1:]
+    key = "application" if entry.op.startswith("application_") else "configuration"
+    return f'{head}"{key}":{entry.resource}}}'
 
 
 # Changes a subscriber never sees: nobody can be subscribed to an application before it exists.

@@ -6,12 +6,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
 from aiohttp import web
 
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database
-from configsvc.store import changes
+from configsvc.store import audit, changes, versions
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,17 @@ async def _prune(db: database.Database, settings: settings_mod.Settings) -> None
         try:
             async with db.connection() as conn:
                 await changes.prune(conn, settings.change_retention_days * 86400)
+                await _prune_history(conn, settings)
         except (errors.Unavailable, errors.DatabaseError) as exc:
             log.warning("pruning the change log failed: %r", exc)
+
+
+async def _prune_history(conn: asyncpg.Connection, settings: settings_mod.Settings) -> None:
+    """Versions past both bounds (age and count) and audit entries past their age."""
+    await versions.prune(
+        conn, settings.history_retention_days * 86400, settings.history_keep_versions
+    )
+    await audit.prune(conn, settings.audit_retention_days * 86400)
 
 
 async def pruner_ctx(app: web.Application) -> AsyncIterator[None]:
