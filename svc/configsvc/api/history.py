@@ -81,12 +81,13 @@ async def list_configuration_versions(request: web.Request) -> web.Response:
 
 
 async def get_configuration_version(request: web.Request) -> web.Response:
-    """One version; 410 once history has pruned it."""
+    """One version; 410 once history has pruned it. Its `ETag` is the one the configuration had
+    at that version."""
     config_id = routes._path_id(request, "configuration")
     number = _version_in_path(request)
     async with request.app[database.DB].connection() as conn:
         found = await versions.configuration_version(conn, config_id, number)
-    return web.json_response(found)
+    return routes._resource(found)
 
 
 def _field_change(old: dict[str, Any], new: dict[str, Any], key: str) -> dict[str, str] | None:
