@@ -16,3 +16,22 @@ async def test_the_pruner_runs_in_the_background(aiohttp_client, settings, db) -
         while (await changes.counter(db))[1] == 0:
             await asyncio.sleep(0.05)
     assert await changes.after(db, 0) == []
+
+
+async def test_the_pruner_also_prunes_history_and_the_audit_trail(
+    aiohttp_client, settings, db
+) -> None:
+    fast = settings.model_copy(
+        update={"prune_interval_s": 0.05, "history_retention_days": 1e-9,
+                "history_keep_versions": 0, "audit_retention_days": 1e-9}
+    )  # fmt: skip
+    client = await aiohttp_client(app_mod.create_app(fast))
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    await client.put(f"/api/v1/applications/{app['id']}", json={"name": "b"})
+    async with asyncio.timeout(10):
+        while await db.fetchval("SELECT count(*) FROM application_versions") > 1:
+            await asyncio.sleep(0.05)
+        while await db.fetchval("SELECT count(*) FROM audit") > 0:
+            await asyncio.sleep(0.05)
+    versions = await (await client.get(f"/api/v1/applications/{app['id']}/versions")).json()
+    assert [v["name"] for v in versions["items"]] == ["b"], "the newest version stays"
