@@ -180,10 +180,9 @@ class LiveConfig(Mapping[str, Config]):
                 log.warning("ignoring malformed configuration at %d: %s", message.revision, exc)
                 continue
             old = wanted.get(new.id)
-            if old is None or old.config != new.config or old.name != new.name:
-                if not self._accepts(new, message):
-                    continue
-            wanted[new.id] = new
+            same = old is not None and (old.name, old.config) == (new.name, new.config)
+            if same or self._accepts(new, message):
+                wanted[new.id] = new
         self._replace(wanted, message.revision, op="rolled_back")
 
     def _upsert(self, message: models.Change) -> None:

@@ -41,7 +41,11 @@ async def test_versions_and_diffs_across_create_update_delete_restore(client) ->
     await make(client, "PUT", path, json={"name": "production", "config": {"pool": 5}})
     await make(client, "DELETE", path)
     restored = await make(client, "POST", f"{path}/rollback", json={"to_version": 2})
-    assert (restored["id"], restored["version"], restored["config"]) == (cfg["id"], 5, body["config"])
+    assert (restored["id"], restored["version"], restored["config"]) == (
+        cfg["id"],
+        5,
+        body["config"],
+    )
 
     listed = await make(client, "GET", f"{path}/versions")
     assert [(v["version"], v["op"]) for v in listed["items"]] == [
@@ -60,7 +64,9 @@ async def test_versions_and_diffs_across_create_update_delete_restore(client) ->
     assert jsonpatch.apply_patch(cfg["config"], diff["patch"]) == {"pool": 5}
     assert diff["name"] == {"from": "prod", "to": "production"}
     assert diff["comments"] is None
-    assert (await make(client, "GET", f"{path}/diff", params={"from": "2", "to": "2"}))["patch"] == []
+    assert (await make(client, "GET", f"{path}/diff", params={"from": "2", "to": "2"}))[
+        "patch"
+    ] == []
 
     first = await make(client, "GET", f"{path}/versions", params={"limit": "2"})
     rest = await make(client, "GET", f"{path}/versions", params={"cursor": first["next_cursor"]})
@@ -76,7 +82,9 @@ async def test_a_deleted_configuration_keeps_its_history_and_unknown_ids_are_404
     await problem(client, "GET", f"/configurations/{NOBODY}/versions", 404)
     await problem(client, "GET", f"/configurations/{cfg['id']}/versions/9", 404)
     await problem(client, "GET", f"/configurations/{cfg['id']}/versions/x", 404)
-    bad = await problem(client, "GET", f"/configurations/{cfg['id']}/diff", 422, params={"from": "1"})
+    bad = await problem(
+        client, "GET", f"/configurations/{cfg['id']}/diff", 422, params={"from": "1"}
+    )
     assert bad["errors"][0]["field"] == "to"
     bad = await problem(client, "GET", f"/configurations/{cfg['id']}/versions", 422,
                         params={"cursor": "!!"})  # fmt: skip
@@ -125,9 +133,14 @@ async def test_a_bad_reason_is_a_422_naming_the_header_and_changes_nothing(clien
                         headers={"X-Change-Reason": "r" * 1025})  # fmt: skip
     assert bad["errors"][0]["field"] == "X-Change-Reason"
     assert (await make(client, "GET", path))["name"] == "billing"
-    ok = await make(client, "PUT", path, json={"name": "x"}, headers={"X-Change-Reason": "r" * 1024})
+    ok = await make(
+        client, "PUT", path, json={"name": "x"}, headers={"X-Change-Reason": "r" * 1024}
+    )
     assert ok["version"] == 2
-    assert await db.fetchval("SELECT reason FROM changes WHERE revision = $1", ok["revision"]) == "r" * 1024
+    assert (
+        await db.fetchval("SELECT reason FROM changes WHERE revision = $1", ok["revision"])
+        == "r" * 1024
+    )
 
 
 async def test_configuration_rollback_refusals(client, db) -> None:
@@ -174,7 +187,9 @@ async def test_an_application_rolls_back_to_a_revision_in_one_revision(client, d
     then = await state(db, app["id"])
     at = gone["revision"]
     # After R: names swap, one is deleted, one is created.
-    await make(client, "PUT", f"/configurations/{a['id']}", json={"name": "tmp", "config": {"v": 2}})
+    await make(
+        client, "PUT", f"/configurations/{a['id']}", json={"name": "tmp", "config": {"v": 2}}
+    )
     await make(client, "PUT", f"/configurations/{b['id']}", json={"name": "a", "config": {"v": 2}})
     await make(client, "PUT", f"/configurations/{a['id']}", json={"name": "b", "config": {"v": 3}})
     await make(client, "DELETE", f"/configurations/{gone['id']}")
@@ -184,8 +199,9 @@ async def test_an_application_rolls_back_to_a_revision_in_one_revision(client, d
     assert {c["id"]: (c["name"], c["comments"], c["config"]) for c in past["items"]} == then
     head = await db.fetchval("SELECT revision FROM revision_counter")
 
+    why = {"X-Change-Reason": "bad deploy"}
     done = await make(client, "POST", f"/applications/{app['id']}/rollback",
-                      json={"to_revision": at}, headers={"X-Change-Reason": "bad deploy"})  # fmt: skip
+                      json={"to_revision": at}, headers=why)  # fmt: skip
     assert done["revision"] == head + 1, "one revision for the whole rollback"
     assert done["deleted"] == [later["id"]]
     assert await state(db, app["id"]) == then
@@ -225,7 +241,11 @@ async def test_a_refused_rollback_writes_nothing_but_its_audit_entry(client, db)
     [entry] = audit["items"]
     assert entry["action"] == "configuration.rollback"
     assert entry["target"] == {"kind": "configuration", "id": cfg["id"]}
-    assert (entry["request_id"], entry["reason"], entry["user_agent"]) == ("oops-1", "try", "ops-cli/1")
+    assert (entry["request_id"], entry["reason"], entry["user_agent"]) == (
+        "oops-1",
+        "try",
+        "ops-cli/1",
+    )
     assert entry["revision"] is None
     assert entry["remote_addr"] == "127.0.0.1"
 
@@ -239,10 +259,10 @@ async def test_the_audit_trail_lists_writes_newest_first_with_filters(client) ->
         "configuration.update", "configuration.create", "application.create"
     ]  # fmt: skip
     assert trail[0]["reason"] == "why"
-    assert trail[0]["revision"] == 3 and trail[0]["outcome"] == "ok"
+    assert (trail[0]["revision"], trail[0]["outcome"]) == (3, "ok")
     assert trail[0]["application_id"] == app["id"]
-    only = await make(client, "GET", "/audit",
-                      params={"action": "application.create", "application_id": app["id"]})  # fmt: skip
+    wanted = {"action": "application.create", "application_id": app["id"]}
+    only = await make(client, "GET", "/audit", params=wanted)
     assert [e["action"] for e in only["items"]] == ["application.create"]
     page = await make(client, "GET", "/audit", params={"limit": "2"})
     rest = await make(client, "GET", "/audit", params={"cursor": page["next_cursor"]})

@@ -250,7 +250,9 @@ async def test_a_walk_through_history_and_its_errors_matches_the_document(
 
     app = await call("POST", APPS, json={"name": "billing"})
     cfg = await call("POST", CONFIGS, json={"application_id": app["id"], "name": "p", "config": {}})
-    other = await call("POST", CONFIGS, json={"application_id": app["id"], "name": "q", "config": {}})
+    other = await call(
+        "POST", CONFIGS, json={"application_id": app["id"], "name": "q", "config": {}}
+    )
     await call("PUT", CONFIG, cfg["id"], json={"name": "r", "config": {"a": 1}})
     for path, rid in ((versions, cfg["id"]), (f"{APP}/versions", app["id"])):
         await call("GET", path, rid)

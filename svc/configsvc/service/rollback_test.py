@@ -27,7 +27,11 @@ async def test_a_configuration_rollback_records_who_and_why_everywhere(pooled, d
     back = await rollback.configuration(pooled, OPS, cfg["id"], 1, if_version=2)
     assert (back["version"], back["config"], back["comments"]) == (3, {"a": 1}, "")
     version = await db.fetchrow("SELECT * FROM configuration_versions WHERE version = 3")
-    assert (version["op"], version["actor_id"], version["actor_name"]) == ("updated", "tok_01", "ops-bot")
+    assert (version["op"], version["actor_id"], version["actor_name"]) == (
+        "updated",
+        "tok_01",
+        "ops-bot",
+    )
     assert (version["reason"], version["request_id"]) == ("bad deploy", "req-1")
     entry = await db.fetchrow("SELECT * FROM audit ORDER BY id DESC LIMIT 1")
     assert dict(entry) | {"id": 0, "at": None} == {
