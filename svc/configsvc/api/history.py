@@ -21,7 +21,7 @@ from configsvc.api import bodies, routes
 from configsvc.db import database
 from configsvc.service import audit as audit_service
 from configsvc.service import rollback
-from configsvc.store import audit, versions
+from configsvc.store import applications, audit, versions
 
 _NUMBER = re.compile(r"^[0-9]{1,18}$")
 _INT4_MAX = 2**31 - 1
@@ -124,7 +124,10 @@ async def configurations_at(request: web.Request) -> web.Response:
     """An application's configurations as they were at `at_revision`, in one page."""
     app_id = routes._path_id(request, "application")
     revision = _number(request.query.get("at_revision"), "at_revision")
-    async with request.app[database.DB].connection() as conn:
+    db = request.app[database.DB]
+    # One snapshot: the horizon checked is the one the rows are read under.
+    async with db.connection() as conn, conn.transaction(isolation="repeatable_read"):
+        await applications.require(conn, app_id)
         items = await versions.state_at(conn, app_id, revision)
     return web.json_response({"items": items, "next_cursor": None})
 

@@ -223,6 +223,8 @@ async def test_at_revision_and_application_rollback_refuse_unknown_revisions(cli
     await db.execute("UPDATE revision_counter SET history_from = 1")  # as pruning raises it
     await problem(client, "GET", f"{path}/configurations", 422, params={"at_revision": "0"})
     await problem(client, "POST", f"/applications/{NOBODY}/rollback", 404, json={"to_revision": 1})
+    await problem(client, "GET", f"/applications/{NOBODY}/configurations", 404,
+                  params={"at_revision": "1"})  # fmt: skip
     rows = await db.fetch("SELECT action, outcome, detail FROM audit WHERE outcome <> 'ok'")
     assert [(r["action"], r["outcome"]) for r in rows] == [("application.rollback", "invalid")]
     assert "to_revision" in rows[0]["detail"]
