@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonpatch
@@ -32,6 +32,15 @@ def _number(raw: str | None, name: str, maximum: int = 2**63 - 1, minimum: int =
     if raw is None or not _NUMBER.fullmatch(raw) or not minimum <= int(raw) <= maximum:
         raise errors.Invalid.one(name, f"must be an integer from {minimum} to {maximum}")
     return int(raw)
+
+
+def _storable(text: str) -> bool:
+    """PostgreSQL text holds neither U+0000 nor a lone surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeError:
+        return False
+    return "\x00" not in text
 
 
 def _encode_cursor(below: int) -> str:
@@ -176,7 +185,8 @@ def _moment(request: web.Request, name: str) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(raw)
-    except ValueError:
+        moment.astimezone(UTC)  # year 1 at +14:00 is before what UTC can hold
+    except (ValueError, OverflowError):
         moment = None
     if moment is None or moment.tzinfo is None:
         raise errors.Invalid.one(name, "must be an RFC 3339 time with an offset (…Z or ±hh:mm)")
@@ -188,7 +198,7 @@ def _audit_filter(request: web.Request) -> audit.Filter:
     if app_id is not None and not routes._ID.fullmatch(app_id):
         raise errors.Invalid.one("application_id", "must be an application id (a ULID)")
     actor = request.query.get("actor")
-    if actor is not None and (not 1 <= len(actor) <= models.NAME_MAX or "\x00" in actor):
+    if actor is not None and (not 1 <= len(actor) <= models.NAME_MAX or not _storable(actor)):
         raise errors.Invalid.one("actor", f"must be 1 to {models.NAME_MAX} characters, no U+0000")
     return audit.Filter(
         app_id, actor, _choice(request, "action", tuple(sorted(ACTIONS))),

@@ -273,6 +273,7 @@ async def test_the_audit_trail_lists_writes_newest_first_with_filters(client) ->
     assert len((await make(client, "GET", "/audit", params=window))["items"]) == 3
     for name, value in (("outcome", "maybe"), ("action", "x.y"), ("since", "yesterday"),
                         ("until", "2026-01-01T00:00:00"), ("application_id", "nope"),
+                        ("since", "0001-01-01T00:00:00+14:00"), ("actor", "a\x00"),
                         ("actor", ""), ("limit", "0"), ("cursor", "??")):  # fmt: skip
         bad = await problem(client, "GET", "/audit", 422, params={name: value})
         assert bad["errors"][0]["field"] == name

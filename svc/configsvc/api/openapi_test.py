@@ -211,6 +211,9 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
         )
         await call(op.method, op.path, rid, json={})
 
+    too_long = {"X-Change-Reason": "r" * 1025}
+    await call("DELETE", CONFIG, cfg["id"], headers=too_long)
+    await call("DELETE", APP, app["id"], headers=too_long)
     await call("DELETE", CONFIG, cfg["id"], headers={"If-Match": '"1"'})
     await call("DELETE", CONFIG, cfg["id"])
     await call("DELETE", CONFIG, cfg["id"])

@@ -252,7 +252,7 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",)),
     Operation("DELETE", f"{_APPS}/{{id}}", delete_application,
               "Delete an application and its configurations", "applications", 204,
-              errors=(404, 412), headers=("If-Match",)),
+              errors=(404, 412, 422), headers=("If-Match",)),
     Operation("GET", f"{_APPS}/{{id}}/configurations", list_configurations,
               "List an application's configurations", "configurations",
               response=models.ConfigurationPage, query=("limit", "cursor", "at_revision"),
@@ -267,7 +267,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "configurations", 200, models.ConfigurationReplace, models.Configuration,
               errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",)),
     Operation("DELETE", f"{_CONFIGS}/{{id}}", delete_configuration, "Delete a configuration",
-              "configurations", 204, errors=(404, 412), headers=("If-Match",)),
+              "configurations", 204, errors=(404, 412, 422), headers=("If-Match",)),
 )  # fmt: skip
 
 
