@@ -81,7 +81,8 @@ async def test_subscribe_gets_a_snapshot_then_live_changes(ws, api) -> None:
     models.Change.model_validate(change)
     assert change == {
         "type": "change", "application_id": app["id"], "revision": updated["revision"],
-        "op": "updated", "configuration": updated,
+        "op": "updated", "reason": None, "request_id": change["request_id"],
+        "configuration": updated,
     }  # fmt: skip
 
 
