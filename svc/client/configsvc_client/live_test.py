@@ -264,3 +264,15 @@ def test_a_rollback_is_applied_as_one_step() -> None:
     assert dict(view) == {"b": {"x": 0}, "c": {}}
     assert view._generation == generation + 1, "one wake for the whole rollback"
     assert wakes == [{"b": {"x": 0}, "c": {}}] * 3, "every callback sees the whole result"
+
+
+def test_a_malformed_configuration_in_a_rollback_is_skipped_not_fatal() -> None:
+    view = live.LiveConfig("billing")
+    view.apply_snapshot(snapshot(5, conf(1, "a", {"x": 1})), "billing")
+    message = models.Change(
+        type="change", application_id=APP, revision=6, op="rolled_back",
+        configurations=[{"id": "broken"}, conf(2, "b", {})], deleted=[],
+    )  # fmt: skip
+    assert view.apply_change(message)
+    assert dict(view) == {"a": {"x": 1}, "b": {}}
+    assert view.revision == 6

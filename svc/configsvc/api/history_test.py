@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -277,3 +278,41 @@ async def test_the_audit_trail_lists_writes_newest_first_with_filters(client) ->
                         ("actor", ""), ("limit", "0"), ("cursor", "??")):  # fmt: skip
         bad = await problem(client, "GET", "/audit", 422, params={name: value})
         assert bad["errors"][0]["field"] == name
+
+
+async def raw_request(client: TestClient, head: bytes) -> bytes:  # type: ignore[type-arg]
+    """Send bytes no well-behaved client library would (e.g. a header that is not UTF-8)."""
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(head)
+    await writer.drain()
+    answer = await asyncio.wait_for(reader.read(65536), 10)
+    writer.close()
+    return answer
+
+
+async def test_bytes_that_are_not_utf8_are_refused_or_harmless(client) -> None:
+    app = await make(client, "POST", "/applications", json={"name": "billing"})
+    body = b'{"name": "x"}'
+    answer = await raw_request(client, (
+        f"PUT {API}/applications/{app['id']} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    ).encode() + b"X-Change-Reason: \xff\xfe\r\n\r\n" + body)  # fmt: skip
+    assert answer.startswith(b"HTTP/1.1 422")
+    assert b"X-Change-Reason" in answer
+    assert (await make(client, "GET", f"/applications/{app['id']}"))["name"] == "billing"
+    answer = await raw_request(
+        client,
+        f"GET {API}/audit?actor=%ff HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode(),
+    )
+    assert answer.startswith(b"HTTP/1.1 200"), "undecodable bytes become U+FFFD: no match"
+
+
+async def test_a_deleted_configuration_whose_name_was_taken_is_a_409(client, db) -> None:
+    app, cfg = await app_and_config(client, {"a": 1})
+    await make(client, "DELETE", f"/configurations/{cfg['id']}")
+    await make(client, "POST", "/configurations",
+               json={"application_id": app["id"], "name": "prod", "config": {}})  # fmt: skip
+    taken = await problem(client, "POST", f"/configurations/{cfg['id']}/rollback", 409,
+                          json={"to_version": 1})  # fmt: skip
+    assert "'prod'" in taken["detail"]
+    assert await db.fetchval("SELECT count(*) FROM configurations") == 1
