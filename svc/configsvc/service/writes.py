@@ -10,6 +10,7 @@ revision and wakes no listener.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from configsvc import errors
 from configsvc.db import database
 from configsvc.service import audit
 from configsvc.store import applications, changes, configurations, versions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +107,21 @@ async def apply(
         return await _apply(db, write, step)
     except AUDITED_REFUSALS as exc:
         if target is not None:
-            await audit.refused(
-                db, write, target.action, target.kind, target.id, target.application_id,
-                "invalid", str(exc),
-            )  # fmt: skip
+            await _audit_refusal(db, write, target, exc)
         raise
+
+
+async def _audit_refusal(
+    db: database.Database, write: Write, target: Target, exc: errors.ServiceError
+) -> None:
+    """Record the refusal; if even that fails, the client still gets the refusal, not a 503."""
+    try:
+        await audit.refused(
+            db, write, target.action, target.kind, target.id, target.application_id,
+            "invalid", str(exc),
+        )  # fmt: skip
+    except errors.ServiceError as failed:
+        log.warning("could not audit a refused %s: %r", target.action, failed)
 
 
 async def _apply(db: database.Database, write: Write, step: Step) -> Change:
