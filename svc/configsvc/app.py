@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from configsvc import settings as settings_mod
-from configsvc.api import openapi, problems, routes
+from configsvc.api import openapi, problems, requestid, routes
 from configsvc.db import database
 from configsvc.live import feed
 from configsvc.ops import health, pruning
@@ -17,8 +17,10 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: settings_mod.Settings) -> web.Application:
     """Build the app; every resource it needs is opened and closed by its cleanup contexts."""
+    # The request id first, so every response (errors too) carries it.
     app = web.Application(
-        client_max_size=settings.max_body_bytes, middlewares=[problems.middleware]
+        client_max_size=settings.max_body_bytes,
+        middlewares=[requestid.middleware, problems.middleware],
     )
     app[settings_mod.SETTINGS] = settings
     app.cleanup_ctx.append(database.pool_ctx)

@@ -29,6 +29,10 @@ class PreconditionFailed(ServiceError):
     """If-Match named a version that is no longer current."""
 
 
+class Gone(ServiceError):
+    """The version asked for existed but has been pruned from history."""
+
+
 class BadRequest(ServiceError):
     """The body is not JSON, or not a JSON object."""
 
@@ -75,6 +79,7 @@ KINDS: dict[type[ServiceError], Kind] = {
     Invalid: Kind(422, "validation", "Validation failed", "bad_request"),
     NotFound: Kind(404, "not-found", "Not found", "not_found"),
     Conflict: Kind(409, "conflict", "Name already taken", "conflict"),
+    Gone: Kind(410, "gone", "Gone", "gone"),
     PreconditionFailed: Kind(412, "precondition-failed", "Precondition failed", "conflict"),
     UpgradeRequired: Kind(426, "upgrade-required", "Upgrade Required", "bad_request"),
     Unavailable: Kind(503, "unavailable", "Service unavailable", "unavailable"),

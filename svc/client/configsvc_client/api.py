@@ -236,6 +236,46 @@ class ConfigClient:
                 return item
         return None
 
+    # --- history and rollback ----------------------------------------------------------------
+
+    async def versions(
+        self, configuration_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.ConfigurationVersionPage:
+        """A configuration's versions, newest first (also for a deleted one)."""
+        path = f"{API}/configurations/{_seg(configuration_id)}/versions"
+        reply = await self._call("GET", path, params=_params(limit=limit, cursor=cursor))
+        return models.ConfigurationVersionPage.model_validate(reply.body)
+
+    async def version(self, configuration_id: str, version: int) -> models.ConfigurationVersion:
+        """One version; ``errors.Gone`` once history has pruned it."""
+        path = f"{API}/configurations/{_seg(configuration_id)}/versions/{int(version)}"
+        return models.ConfigurationVersion.model_validate((await self._call("GET", path)).body)
+
+    async def diff(self, configuration_id: str, old: int, new: int) -> models.Diff:
+        """The JSON Patch (and name/comments changes) from version ``old`` to ``new``."""
+        path = f"{API}/configurations/{_seg(configuration_id)}/diff"
+        reply = await self._call("GET", path, params=_params(**{"from": old, "to": new}))
+        return models.Diff.model_validate(reply.body)
+
+    async def rollback(
+        self, configuration_id: str, to_version: int, *, reason: str | None = None,
+        if_match: str | None = None,
+    ) -> models.Configuration:  # fmt: skip
+        """A new version equal to ``to_version``; restores a deleted configuration."""
+        path = f"{API}/configurations/{_seg(configuration_id)}/rollback"
+        headers = {**(_if_match(if_match) or {}), **_reason(reason)}
+        reply = await self._call("POST", path, json={"to_version": to_version}, headers=headers)
+        return models.Configuration.model_validate(reply.body)
+
+    async def rollback_application(
+        self, application_id: str, to_revision: int, *, reason: str | None = None
+    ) -> models.ApplicationRollback:
+        """Every configuration of the application as it was at ``to_revision``, in one step."""
+        path = f"{API}/applications/{_seg(application_id)}/rollback"
+        body = {"to_revision": to_revision}
+        reply = await self._call("POST", path, json=body, headers=_reason(reason))
+        return models.ApplicationRollback.model_validate(reply.body)
+
     async def openapi(self) -> dict[str, Any]:
         """The service's OpenAPI document."""
         body: dict[str, Any] = (await self._call("GET", f"{API}/openapi.json")).body
@@ -340,6 +380,10 @@ def _tagged(model: type[T], reply: _Reply) -> Tagged[T]:
 
 def _if_match(etag: str | None) -> dict[str, str] | None:
     return {"If-Match": etag} if etag is not None else None
+
+
+def _reason(reason: str | None) -> dict[str, str]:
+    return {"X-Change-Reason": reason} if reason else {}
 
 
 def _params(**values: str | int | None) -> dict[str, str]:

@@ -202,3 +202,24 @@ async def test_every_route_the_client_calls_is_in_the_served_document(
         ("PUT", "/api/v1/configurations/{id}"),
         ("DELETE", "/api/v1/configurations/{id}"),
     } <= routes
+
+
+async def test_history_diff_and_rollbacks(rest: api.ConfigClient, db) -> None:
+    app = await rest.create_application("billing")
+    cfg = await rest.create_configuration(app.id, "limits", {"rate": 1})
+    changed = await rest.replace_configuration(cfg.id, "limits", {"rate": 2, "burst": 9})
+    page = await rest.versions(cfg.id, limit=1)
+    assert [v.version for v in page.items] == [2]
+    assert page.next_cursor is not None
+    assert (await rest.version(cfg.id, 1)).config == {"rate": 1}
+    diff = await rest.diff(cfg.id, 1, 2)
+    assert (diff.from_, diff.to, diff.name, diff.comments) == (1, 2, None, None)
+    assert sorted(op["path"] for op in diff.patch) == ["/burst", "/rate"]
+    back = await rest.rollback(cfg.id, 1, reason="too fast", if_match=f'"{changed.version}"')
+    assert (back.version, back.config) == (3, {"rate": 1})
+    assert (await rest.versions(cfg.id)).items[0].reason == "too fast"
+    done = await rest.rollback_application(app.id, cfg.revision - 1, reason="start over")
+    assert (done.deleted, done.configurations) == ([cfg.id], [])
+    await db.execute("DELETE FROM configuration_versions WHERE version = 1")
+    with pytest.raises(errors.Gone):
+        await rest.version(cfg.id, 1)

@@ -1,4 +1,8 @@
-"""The operators' command line: ``python -m configsvc_client --url URL watch|get|put ...``."""
+"""The operators' command line: ``python -m configsvc_client --url URL COMMAND ...``.
+
+Commands: watch, get, put, history, diff, rollback. A configuration is named by its name, or by
+its id (which also names a deleted one, for history and rollback).
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,30 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--file", help="a file holding the config, a JSON object ('-': stdin)")
     source.add_argument("--json", help="the config, a JSON object")
     p.add_argument("--comments", default=None, help="comments (default: keep the current ones)")
+    _history_commands(commands)
     return top
+
+
+def _history_commands(commands: Any) -> None:
+    h = commands.add_parser("history", help="print a configuration's versions, newest first")
+    h.add_argument("application", help="name or id")
+    h.add_argument("configuration", help="name or id")
+    h.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+
+    d = commands.add_parser("diff", help="print the JSON Patch from one version to another")
+    d.add_argument("application", help="name or id")
+    d.add_argument("configuration", help="name or id")
+    d.add_argument("old", type=int, help="from this version")
+    d.add_argument("new", type=int, help="to this version")
+
+    r = commands.add_parser(
+        "rollback", help="APP CONFIG VERSION: back to a version; APP --to-revision R: all of it"
+    )
+    r.add_argument("application", help="name or id")
+    r.add_argument("configuration", nargs="?", help="name or id")
+    r.add_argument("version", nargs="?", type=int, help="the version to go back to")
+    r.add_argument("--to-revision", type=int, default=None, help="the whole application")
+    r.add_argument("--reason", default=None, help="why (recorded with the change)")
 
 
 async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -55,7 +82,9 @@ async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = N
                 return await _watch(client, args, out)
             if args.command == "get":
                 return await _get(client, args, out)
-            return await _put(client, args, out)
+            if args.command == "put":
+                return await _put(client, args, out)
+            return await _HISTORY[args.command](client, args, out)
     except errors.ClientError as exc:
         print(f"error: {exc}", file=err)
         for field_error in getattr(exc, "errors", []):
@@ -124,6 +153,53 @@ async def _put(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) 
         )
     print(json.dumps(result.model_dump(mode="json"), indent=2), file=out)
     return 0
+
+
+async def _history(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) -> int:
+    config_id = await _configuration_id(client, args.application, args.configuration)
+    page = await client.versions(config_id, limit=args.limit)
+    for item in page.items:
+        print(json.dumps(item.model_dump(mode="json", exclude={"config"})), file=out)
+    return 0
+
+
+async def _diff(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) -> int:
+    config_id = await _configuration_id(client, args.application, args.configuration)
+    found = await client.diff(config_id, args.old, args.new)
+    print(json.dumps(found.model_dump(mode="json", by_alias=True), indent=2), file=out)
+    return 0
+
+
+async def _rollback(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) -> int:
+    if (args.to_revision is None) == (args.version is None):
+        raise ValueError("give CONFIGURATION VERSION, or --to-revision R (not both)")
+    application = await _application(client, args.application)
+    done: Any
+    if args.to_revision is not None:
+        done = await client.rollback_application(
+            application.id, args.to_revision, reason=args.reason
+        )
+    else:
+        config_id = await _configuration_id(client, application.id, args.configuration)
+        done = await client.rollback(config_id, args.version, reason=args.reason)
+    print(json.dumps(done.model_dump(mode="json"), indent=2), file=out)
+    return 0
+
+
+_HISTORY = {"history": _history, "diff": _diff, "rollback": _rollback}
+
+
+async def _configuration_id(client: api.ConfigClient, application: str, ref: str | None) -> str:
+    """An id as given (it may name a deleted configuration), or the id of the named one."""
+    if ref is None:
+        raise ValueError("name the configuration")
+    if watch.looks_like_id(ref):
+        return ref
+    app = await _application(client, application)
+    found = await client.find_configuration(app.id, ref)
+    if found is None:
+        raise errors.NotFound(404, None, f"no configuration {ref!r}")
+    return found.id
 
 
 def _read_config(file: str | None, text: str | None) -> dict[str, Any]:

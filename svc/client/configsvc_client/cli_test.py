@@ -106,3 +106,26 @@ async def test_put_reads_the_config_from_stdin(url: str, monkeypatch: pytest.Mon
     monkeypatch.setattr("sys.stdin", io.StringIO('{"from": "stdin"}'))
     status, out, _ = await run("--url", url, "put", "billing", "limits", "--file", "-")
     assert (status, json.loads(out)["config"]) == (0, {"from": "stdin"})
+
+
+async def test_history_diff_and_rollback_commands(url: str) -> None:
+    async with api.ConfigClient(url) as rest:
+        app = await rest.create_application("billing")
+        cfg = await rest.create_configuration(app.id, "limits", {"rate": 1})
+        await rest.replace_configuration(cfg.id, "limits", {"rate": 2})
+    status, out, _ = await run("--url", url, "history", "billing", "limits")
+    assert status == 0
+    assert [json.loads(line)["op"] for line in out.splitlines()] == ["updated", "created"]
+    status, out, _ = await run("--url", url, "diff", "billing", "limits", "1", "2")
+    assert json.loads(out)["patch"] == [{"op": "replace", "path": "/rate", "value": 2}]
+    status, out, _ = await run(
+        "--url", url, "rollback", "billing", "limits", "1", "--reason", "too fast"
+    )
+    assert (status, json.loads(out)["config"]) == (0, {"rate": 1})
+    status, out, _ = await run("--url", url, "rollback", "billing", "--to-revision", "1")
+    assert (status, json.loads(out)["deleted"]) == (0, [cfg.id])
+    status, out, _ = await run("--url", url, "history", "billing", cfg.id, "--limit", "1")
+    assert json.loads(out)["op"] == "deleted", "a deleted configuration is named by its id"
+    status, _, err = await run("--url", url, "rollback", "billing")
+    assert status == 2
+    assert "--to-revision" in err

@@ -62,6 +62,10 @@ class Conflict(ApiError):
     """409: the name is already taken in its scope."""
 
 
+class Gone(ApiError):
+    """410: that version existed but history has pruned it."""
+
+
 class PreconditionFailed(ApiError):
     """412: the ``If-Match`` ETag is no longer current; someone else changed the resource."""
 
@@ -87,6 +91,7 @@ _BY_STATUS: dict[int, type[ApiError]] = {
     404: NotFound,
     405: MethodNotAllowed,
     409: Conflict,
+    410: Gone,
     412: PreconditionFailed,
     413: PayloadTooLarge,
     415: UnsupportedMediaType,

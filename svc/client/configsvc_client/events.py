@@ -9,7 +9,7 @@ from typing import Any, Literal
 from configsvc_client import errors
 
 Config = dict[str, Any]
-EventOp = Literal["created", "updated", "deleted", "snapshot", "application_deleted"]
+EventOp = Literal["created", "updated", "deleted", "snapshot", "application_deleted", "rolled_back"]
 
 
 @dataclass(frozen=True)

@@ -161,11 +161,29 @@ class LiveConfig(Mapping[str, Config]):
             self.mark_deleted()
         elif message.op == "deleted":
             self._delete(str((message.configuration or {}).get("id")), message.revision)
+        elif message.op == "rolled_back":
+            self._roll_back(message)
         else:
             self._upsert(message)
         return True
 
     # --- bookkeeping -----------------------------------------------------------------------
+
+    def _roll_back(self, message: models.Change) -> None:
+        """A whole application went back to a past revision: apply it as ONE step, so every
+        event of it is reported together and ``changed()`` wakes once."""
+        wanted = {cid: c for cid, c in self._by_id.items() if cid not in (message.deleted or [])}
+        for data in message.configurations or []:
+            try:
+                new = models.Configuration.model_validate(data)
+            except pydantic.ValidationError as exc:
+                log.warning("ignoring malformed configuration at %d: %s", message.revision, exc)
+                continue
+            old = wanted.get(new.id)
+            same = old is not None and (old.name, old.config) == (new.name, new.config)
+            if same or self._accepts(new, message):
+                wanted[new.id] = new
+        self._replace(wanted, message.revision, op="rolled_back")
 
     def _upsert(self, message: models.Change) -> None:
         try:

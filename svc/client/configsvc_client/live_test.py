@@ -247,3 +247,32 @@ def test_the_cache_state_round_trips() -> None:
     assert dict(again) == {"a": {"x": [1, 2]}}
     assert again.revision == 3
     assert again.stale
+
+
+def test_a_rollback_is_applied_as_one_step() -> None:
+    view = live.LiveConfig("billing")
+    view.apply_snapshot(snapshot(5, conf(1, "a", {"x": 1}), conf(2, "b", {"y": 2})), "billing")
+    wakes: list[dict[str, Any]] = []
+    view.on_change(lambda name, old, new: wakes.append(dict(view)))
+    generation = view._generation
+    message = models.Change(
+        type="change", application_id=APP, revision=9, op="rolled_back",
+        configurations=[conf(1, "b", {"x": 0}), conf(3, "c", {})],
+        deleted=[conf(2, "b", {})["id"]],
+    )  # fmt: skip
+    assert view.apply_change(message)
+    assert dict(view) == {"b": {"x": 0}, "c": {}}
+    assert view._generation == generation + 1, "one wake for the whole rollback"
+    assert wakes == [{"b": {"x": 0}, "c": {}}] * 3, "every callback sees the whole result"
+
+
+def test_a_malformed_configuration_in_a_rollback_is_skipped_not_fatal() -> None:
+    view = live.LiveConfig("billing")
+    view.apply_snapshot(snapshot(5, conf(1, "a", {"x": 1})), "billing")
+    message = models.Change(
+        type="change", application_id=APP, revision=6, op="rolled_back",
+        configurations=[{"id": "broken"}, conf(2, "b", {})], deleted=[],
+    )  # fmt: skip
+    assert view.apply_change(message)
+    assert dict(view) == {"a": {"x": 1}, "b": {}}
+    assert view.revision == 6

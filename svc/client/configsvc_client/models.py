@@ -127,6 +127,119 @@ class ConfigurationPage(BaseModel):
     next_cursor: str | None
 
 
+# --- history, rollback and audit -------------------------------------------------------------
+
+VersionOp = Literal["created", "updated", "deleted", "restored"]
+
+
+class Actor(BaseModel):
+    """Who made a change: a token's public id and name."""
+
+    id: str
+    name: str
+
+
+class _VersionBase(BaseModel):
+    version: int = Field(ge=1)
+    revision: int = Field(ge=0, description="The global revision of the change that made it.")
+    op: VersionOp
+    name: str
+    comments: str
+    actor: Actor | None
+    reason: str | None = Field(description="The writer's `X-Change-Reason`, if any.")
+    request_id: str | None
+    committed_at: datetime
+
+
+class ConfigurationVersion(_VersionBase):
+    """One version of a configuration; for a deletion, the content it had when deleted."""
+
+    config: dict[str, Any]
+
+
+class ApplicationVersion(_VersionBase):
+    """One version of an application."""
+
+
+class ConfigurationVersionPage(BaseModel):
+    items: list[ConfigurationVersion]
+    next_cursor: str | None
+
+
+class ApplicationVersionPage(BaseModel):
+    items: list[ApplicationVersion]
+    next_cursor: str | None
+
+
+class FieldChange(BaseModel):
+    from_: str = Field(alias="from")
+    to: str
+
+
+class Diff(BaseModel):
+    """From one version to another: an RFC 6902 JSON Patch of ``config`` (apply it to the
+    ``from`` version's config to get the ``to`` version's), and name/comments when they differ."""
+
+    from_: int = Field(alias="from")
+    to: int
+    patch: list[dict[str, Any]]
+    name: FieldChange | None
+    comments: FieldChange | None
+
+
+class RollbackIn(_Input):
+    """Body of POST /configurations/{id}/rollback."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to_version": 3}]})
+
+    to_version: int = Field(ge=1, le=2**31 - 1)
+
+
+class ApplicationRollbackIn(_Input):
+    """Body of POST /applications/{id}/rollback."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to_revision": 42}]})
+
+    to_revision: int = Field(ge=0, le=2**63 - 1)
+
+
+class ApplicationRollback(BaseModel):
+    """What an application rollback did, all at ``revision`` (one change-log entry)."""
+
+    revision: int
+    configurations: list[Configuration] = Field(description="Changed or restored, as now.")
+    deleted: list[Ulid] = Field(description="Ids of configurations created after the revision.")
+
+
+class AuditTarget(BaseModel):
+    kind: str
+    id: str | None
+
+
+class AuditEntry(BaseModel):
+    """One audited action; ``outcome`` is ``ok``, ``denied`` (401/403) or ``invalid``
+    (409/412/422); ``detail`` says why a refused one was refused."""
+
+    id: int
+    at: datetime
+    actor: Actor | None
+    remote_addr: str | None
+    user_agent: str | None
+    request_id: str | None
+    action: str
+    target: AuditTarget
+    application_id: str | None
+    outcome: Literal["ok", "denied", "invalid"]
+    revision: int | None
+    reason: str | None
+    detail: str | None
+
+
+class AuditPage(BaseModel):
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field or query parameter.")
     message: str
@@ -144,7 +257,15 @@ class Problem(BaseModel):
 
 # --- the live feed: messages on GET /api/v1/ws -------------------------------------------------
 
-ChangeOp = Literal["created", "updated", "deleted", "application_updated", "application_deleted"]
+ChangeOp = Literal[
+    "created",
+    "updated",
+    "deleted",
+    "restored",
+    "rolled_back",
+    "application_updated",
+    "application_deleted",
+]
 
 
 class Subscribe(_Input):
@@ -168,12 +289,20 @@ class Snapshot(BaseModel):
 
 
 class Change(BaseModel):
+    """One committed change. ``rolled_back``: a whole application went back to a past revision
+    in this ONE change: ``configurations`` (changed or restored, as now) and ``deleted`` (ids)
+    are to be applied together, as one step. ``restored``: a deleted configuration is back."""
+
     type: Literal["change"]
     application_id: str
     revision: int
     op: ChangeOp
+    reason: str | None = None
+    request_id: str | None = None
     configuration: dict[str, Any] | None = None
     application: dict[str, Any] | None = None
+    configurations: list[dict[str, Any]] | None = None
+    deleted: list[str] | None = None
 
 
 class Synced(BaseModel):

@@ -358,3 +358,39 @@ async def test_a_cancelled_close_is_cancelled(service_factory: Factory) -> None:
             closing.cancel()
         assert closing.cancelled()
         assert view.closed
+
+
+async def test_a_subscriber_sees_an_application_rollback_as_one_step(client) -> None:
+    async with api.ConfigClient(str(client.make_url(""))) as rest:
+        app = await rest.create_application("billing")
+        a = await rest.create_configuration(app.id, "a", {"v": 1})
+        b = await rest.create_configuration(app.id, "b", {"v": 1})
+        await rest.replace_configuration(a.id, "a", {"v": 2})
+        await rest.delete_configuration(b.id)
+        await rest.create_configuration(app.id, "c", {"v": 1})
+        async with rest.watch(app.id) as view:
+            assert dict(view) == {"a": {"v": 2}, "c": {"v": 1}}
+            stream = view.events()
+            wakes: list[tuple[int, dict[str, Any]]] = []
+
+            async def record_wakes() -> None:
+                while True:
+                    await view.changed()
+                    wakes.append((view.revision, dict(view)))
+
+            waker = asyncio.create_task(record_wakes())
+            await asyncio.sleep(0)
+            done = await rest.rollback_application(app.id, b.revision, reason="bad deploy")
+            step = [await asyncio.wait_for(anext(stream), PATIENCE) for _ in range(3)]
+            async with asyncio.timeout(PATIENCE):
+                while not wakes:
+                    await asyncio.sleep(0.01)
+            waker.cancel()
+    then = {"a": {"v": 1}, "b": {"v": 1}}
+    assert wakes == [(done.revision, then)], "one wake, and it shows the whole rollback"
+    assert [(e.name, e.old, e.new) for e in step if isinstance(e, events.ChangeEvent)] == [
+        ("a", {"v": 2}, {"v": 1}), ("b", None, {"v": 1}), ("c", {"v": 1}, None)
+    ]  # fmt: skip
+    assert {(e.revision, e.op) for e in step if isinstance(e, events.ChangeEvent)} == {
+        (done.revision, "rolled_back")
+    }

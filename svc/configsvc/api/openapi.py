@@ -45,6 +45,7 @@ _WHEN: dict[int, str] = {
     400: "The body is not valid JSON, or not a JSON object.",
     404: "The id in the path is unknown or malformed.",
     409: "The name is already taken in its scope; `detail` names it.",
+    410: "That version existed but history has pruned it.",
     412: "If-Match names a version that is no longer current.",
     413: "The body is over the size limit.",
     415: "The body is not `application/json`.",
@@ -73,6 +74,61 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "name": "name", "in": "query", "required": False,
         "description": "Only the application with exactly this name.",
         "schema": {"type": "string", "maxLength": models.NAME_MAX},
+    },
+    "version": {
+        "name": "version", "in": "path", "required": True,
+        "description": "A version number (1, 2, ...).",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+    "from": {
+        "name": "from", "in": "query", "required": True,
+        "description": "The version to diff from.", "schema": {"type": "integer", "minimum": 1},
+    },
+    "to": {
+        "name": "to", "in": "query", "required": True,
+        "description": "The version to diff to.", "schema": {"type": "integer", "minimum": 1},
+    },
+    "at_revision": {
+        "name": "at_revision", "in": "query", "required": False,
+        "description": "All of them as they were at this global revision, in one page "
+                       "(422 if above the latest or older than history keeps).",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    "application_id": {
+        "name": "application_id", "in": "query", "required": False,
+        "description": "Only entries about this application.",
+        "schema": {"type": "string", "pattern": models.ID_PATTERN},
+    },
+    "actor": {
+        "name": "actor", "in": "query", "required": False,
+        "description": "Only entries by this actor (its id or its name).",
+        "schema": {"type": "string", "maxLength": models.NAME_MAX},
+    },
+    "action": {
+        "name": "action", "in": "query", "required": False,
+        "description": "Only this action, e.g. `configuration.update`.",
+        "schema": {"type": "string"},
+    },
+    "outcome": {
+        "name": "outcome", "in": "query", "required": False,
+        "description": "Only this outcome.",
+        "schema": {"type": "string", "enum": ["ok", "denied", "invalid"]},
+    },
+    "since": {
+        "name": "since", "in": "query", "required": False,
+        "description": "Only entries at or after this RFC 3339 time.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    "until": {
+        "name": "until", "in": "query", "required": False,
+        "description": "Only entries before this RFC 3339 time.",
+        "schema": {"type": "string", "format": "date-time"},
+    },
+    "X-Change-Reason": {
+        "name": "X-Change-Reason", "in": "header", "required": False,
+        "description": "Why: recorded with the version, the audit entry and the feed's change "
+                       "(at most 1,024 characters; else 422).",
+        "schema": {"type": "string", "maxLength": models.COMMENTS_MAX},
     },
     "If-Match": {
         "name": "If-Match", "in": "header", "required": False,
@@ -163,6 +219,8 @@ def _responses(op: routes.Operation) -> dict[str, Any]:
 
 def _operation(op: routes.Operation) -> dict[str, Any]:
     names = (*(("id",) if "{id}" in op.path else ()), *op.query, *op.headers)
+    if op.method != "GET":
+        names = (*names, "X-Change-Reason")
     doc: dict[str, Any] = {
         "operationId": op.handler.__name__,
         "summary": op.summary,
@@ -225,7 +283,10 @@ def document(app: web.Application) -> dict[str, Any]:
             "description": (
                 "Centralized configuration service: applications and their configurations. "
                 "Errors are RFC 9457 problem details (`application/problem+json`); every "
-                "single-resource response carries an `ETag` for If-Match / If-None-Match."
+                "single-resource response carries an `ETag` for If-Match / If-None-Match. "
+                "Every response carries `X-Request-Id`: yours when you sent a well-formed one "
+                "(1-128 of `A-Za-z0-9._-`), else a new one; it is recorded with what the "
+                "request changed (versions, audit trail, the feed's `change` frames)."
             ),
         },
         "tags": [

@@ -13,7 +13,7 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import app as app_mod
-from configsvc.api import asyncapi, openapi, routes
+from configsvc.api import asyncapi, history, openapi, routes
 
 # The documents and the page themselves; the page's assets' route reads /api/v1/{name}.
 UNDOCUMENTED = {"/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
@@ -110,7 +110,7 @@ async def test_operations_carry_their_parameters_and_bodies(doc) -> None:
 
     assert names(APPS, "get") == {"limit", "cursor", "name"}
     assert names(APP, "get") == {"id", "If-None-Match"}
-    assert names(CONFIG, "put") == {"id", "If-Match"}
+    assert names(CONFIG, "put") == {"id", "If-Match", "X-Change-Reason"}
     limit = resolve(doc, {"$ref": "#/components/parameters/limit"})["schema"]
     assert limit == {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
     create = doc["paths"][APPS]["post"]
@@ -215,6 +215,9 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
         )
         await call(op.method, op.path, rid, json={})
 
+    too_long = {"X-Change-Reason": "r" * 1025}
+    await call("DELETE", CONFIG, cfg["id"], headers=too_long)
+    await call("DELETE", APP, app["id"], headers=too_long)
     await call("DELETE", CONFIG, cfg["id"], headers={"If-Match": '"1"'})
     await call("DELETE", CONFIG, cfg["id"])
     await call("DELETE", CONFIG, cfg["id"])
@@ -224,15 +227,74 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     if openapi.serves_feed(client.app):
         await call("GET", openapi.WS_PATH)
 
-    doc = call.contract.doc
-    every = {
+    assert every_status(call.contract.doc, core=True) - call.contract.seen == set()
+
+
+HISTORY_PATHS = {op.path for op in history.OPERATIONS}
+
+
+def every_status(doc: dict[str, Any], core: bool) -> set[tuple[str, str, str]]:
+    """Every documented (method, path, status): of the core API, or of history's operations."""
+    return {
         (method.upper(), path, status)
         for path, item in doc["paths"].items()
         for method, operation in item.items()
         for status in operation["responses"]
         if status not in {"503", "101"}  # 503: the next test; 101: the feed's own tests
+        and (path in HISTORY_PATHS) != core
     }
-    assert every - call.contract.seen == set()
+
+
+async def test_a_walk_through_history_and_its_errors_matches_the_document(
+    call, client, db, settings
+) -> None:
+    versions, diff = f"{CONFIG}/versions", f"{CONFIG}/diff"
+    rollback, audit = f"{CONFIG}/rollback", f"{routes.PREFIX}/audit"
+
+    async def version(rid: str, number: str) -> None:
+        resp = await client.get(f"{CONFIGS}/{rid}/versions/{number}")
+        await call.contract.check("GET", f"{versions}/{{version}}", resp)
+
+    app = await call("POST", APPS, json={"name": "billing"})
+    cfg = await call("POST", CONFIGS, json={"application_id": app["id"], "name": "p", "config": {}})
+    other = await call(
+        "POST", CONFIGS, json={"application_id": app["id"], "name": "q", "config": {}}
+    )
+    await call("PUT", CONFIG, cfg["id"], json={"name": "r", "config": {"a": 1}})
+    for path, rid in ((versions, cfg["id"]), (f"{APP}/versions", app["id"])):
+        await call("GET", path, rid)
+        await call("GET", path, NOBODY)
+        await call("GET", path, rid, params={"limit": "0"})
+    await call("GET", diff, cfg["id"], params={"from": "1", "to": "2"})
+    await call("GET", diff, NOBODY, params={"from": "1", "to": "2"})
+    await call("GET", diff, cfg["id"], params={"from": "x", "to": "2"})
+    await version(cfg["id"], "2")
+    await version(cfg["id"], "9")
+    await call("POST", rollback, cfg["id"], json={"to_version": 1}, headers={"If-Match": '"1"'})
+    await call("POST", rollback, NOBODY, json={"to_version": 1})
+    await call("POST", rollback, cfg["id"], json={"to_version": 1})
+    await call("PUT", CONFIG, other["id"], json={"name": "r", "config": {}})
+    await call("POST", rollback, cfg["id"], json={"to_version": 2})  # "r" is taken now: 409
+    await call("POST", f"{APP}/rollback", app["id"], json={"to_revision": 1})
+    await call("POST", f"{APP}/rollback", NOBODY, json={"to_revision": 1})
+    await call("GET", APP_CONFIGS, app["id"], params={"at_revision": "2"})
+    await call("GET", audit, params={"outcome": "invalid"})
+    await call("GET", audit, params={"outcome": "no"})
+    await db.execute("DELETE FROM configuration_versions WHERE version = 1")  # as pruning does
+    await version(cfg["id"], "1")
+    await call("GET", diff, cfg["id"], params={"from": "1", "to": "2"})
+    await call("POST", rollback, cfg["id"], json={"to_version": 1})
+    await call("POST", f"{APP}/rollback", app["id"], json={"to_revision": 10**6})
+    await call("POST", rollback, cfg["id"], json={"to_version": 0})
+    too_big = b" " * (settings.max_body_bytes + 1)
+    for op in (op for op in history.OPERATIONS if op.request is not None):
+        rid = app["id"] if op.path.startswith(APP) else cfg["id"]
+        await call(op.method, op.path, rid, data="{", headers={"Content-Type": "application/json"})
+        await call(op.method, op.path, rid, data="x", headers={"Content-Type": "text/plain"})
+        await call(
+            op.method, op.path, rid, data=too_big, headers={"Content-Type": "application/json"}
+        )
+    assert every_status(call.contract.doc, core=False) - call.contract.seen == set()
 
 
 async def test_a_database_outage_is_the_documented_503(call, database_outage) -> None:

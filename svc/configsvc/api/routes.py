@@ -19,7 +19,7 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import errors
-from configsvc.api import bodies
+from configsvc.api import bodies, requestid
 from configsvc.db import database
 from configsvc.service import writes
 from configsvc.store import applications, configurations
@@ -28,7 +28,7 @@ PREFIX = "/api/v1"
 _ID = re.compile(models.ID_PATTERN)
 
 
-def _path_id(request: web.Request, what: str) -> str:
+def path_id(request: web.Request, what: str) -> str:
     """The id in the path; a malformed one names nothing, so it is a 404 like an unknown one."""
     value = request.match_info["id"]
     if not _ID.fullmatch(value):
@@ -61,7 +61,7 @@ def _page(items: list[dict[str, Any]], limit: int) -> web.Response:
     return web.json_response({"items": items, "next_cursor": cursor})
 
 
-def _resource(
+def resource_response(
     resource: dict[str, Any], status: int = 200, location: str | None = None
 ) -> web.Response:
     headers = {"ETag": bodies.etag(resource["version"])}
@@ -74,9 +74,33 @@ def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
     return bodies.none_match(request, resource["version"])
 
 
-def _write(request: web.Request) -> writes.Write:
+REASON_HEADER = "X-Change-Reason"
+USER_AGENT_MAX = 512
+
+
+def change_reason(request: web.Request) -> str:
+    """``X-Change-Reason``: optional; the rules of ``comments`` (at most 1,024 characters, no
+    U+0000, storable as UTF-8), else a 422 naming the header."""
+    reason = request.headers.get(REASON_HEADER, "")
+    try:
+        reason.encode("utf-8")
+    except UnicodeError:
+        reason = "\x00"  # undecodable bytes: refused like any other unstorable character
+    if len(reason) > models.COMMENTS_MAX or "\x00" in reason:
+        raise errors.Invalid.one(
+            REASON_HEADER, f"must be at most {models.COMMENTS_MAX} characters, no U+0000"
+        )
+    return reason
+
+
+def write_of(request: web.Request) -> writes.Write:
     """Who is writing and why: the one place a request's actor, reason and id will be read."""
-    return writes.Write()
+    return writes.Write(
+        reason=change_reason(request),
+        request_id=request.get(requestid.REQUEST_ID),
+        remote_addr=request.remote,
+        user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,
+    )
 
 
 # --- applications ------------------------------------------------------------------------
@@ -86,36 +110,36 @@ async def create_application(request: web.Request) -> web.Response:
     """The name is unique among applications; a taken name is a 409 naming it."""
     body = await bodies.body(request, models.ApplicationIn)
     db = request.app[database.DB]
-    app = await writes.create_application(db, _write(request), body.name, body.comments)
-    return _resource(app, 201, f"{PREFIX}/applications/{app['id']}")
+    app = await writes.create_application(db, write_of(request), body.name, body.comments)
+    return resource_response(app, 201, f"{PREFIX}/applications/{app['id']}")
 
 
 async def get_application(request: web.Request) -> web.Response:
     """The application with the ids of its configurations, in id order."""
-    app_id = _path_id(request, "application")
+    app_id = path_id(request, "application")
     async with request.app[database.DB].connection() as conn:
         app = await applications.get(conn, app_id)
     if _not_modified(request, app):
         raise web.HTTPNotModified(headers={"ETag": bodies.etag(app["version"])})
-    return _resource(app)
+    return resource_response(app)
 
 
 async def replace_application(request: web.Request) -> web.Response:
     """Full replacement: an omitted `comments` becomes empty. `version` grows by one."""
-    app_id = _path_id(request, "application")
+    app_id = path_id(request, "application")
     body = await bodies.body(request, models.ApplicationIn)
     app = await writes.replace_application(
-        request.app[database.DB], _write(request), app_id, body.model_dump(),
+        request.app[database.DB], write_of(request), app_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return _resource(app)
+    return resource_response(app)
 
 
 async def delete_application(request: web.Request) -> web.Response:
     """Its configurations are deleted with it, in the same transaction."""
-    app_id = _path_id(request, "application")
+    app_id = path_id(request, "application")
     await writes.delete_application(
-        request.app[database.DB], _write(request), app_id, bodies.if_match(request)
+        request.app[database.DB], write_of(request), app_id, bodies.if_match(request)
     )
     return web.Response(status=204)
 
@@ -131,8 +155,11 @@ async def list_applications(request: web.Request) -> web.Response:
 
 
 async def list_configurations(request: web.Request) -> web.Response:
-    """In id order, paged like the application list."""
-    app_id = _path_id(request, "application")
+    """In id order, paged like the application list. With `at_revision=R`: all of them as they
+    were at global revision R (422 if R is above the latest or older than history keeps)."""
+    if "at_revision" in request.query:
+        return await history.configurations_at(request)
+    app_id = path_id(request, "application")
     limit, after = bodies.limit(request), _decode_cursor(request)
     async with request.app[database.DB].connection() as conn:
         items = await configurations.page(conn, app_id, after, limit + 1)
@@ -148,38 +175,38 @@ async def create_configuration(request: web.Request) -> web.Response:
     if not _ID.fullmatch(body.application_id):
         raise errors.Invalid.one("application_id", f"no application with id {body.application_id}")
     resource = await writes.create_configuration(
-        request.app[database.DB], _write(request), body.application_id, body.model_dump()
+        request.app[database.DB], write_of(request), body.application_id, body.model_dump()
     )
-    return _resource(resource, 201, f"{PREFIX}/configurations/{resource['id']}")
+    return resource_response(resource, 201, f"{PREFIX}/configurations/{resource['id']}")
 
 
 async def get_configuration(request: web.Request) -> web.Response:
     """The configuration, with its `ETag`."""
-    config_id = _path_id(request, "configuration")
+    config_id = path_id(request, "configuration")
     async with request.app[database.DB].connection() as conn:
         resource = await configurations.get(conn, config_id)
     if _not_modified(request, resource):
         raise web.HTTPNotModified(headers={"ETag": bodies.etag(resource["version"])})
-    return _resource(resource)
+    return resource_response(resource)
 
 
 async def replace_configuration(request: web.Request) -> web.Response:
     """Full replacement; `application_id`, if given, must be the current one:
     a configuration cannot move to another application."""
-    config_id = _path_id(request, "configuration")
+    config_id = path_id(request, "configuration")
     body = await bodies.body(request, models.ConfigurationReplace)
     resource = await writes.replace_configuration(
-        request.app[database.DB], _write(request), config_id, body.model_dump(),
+        request.app[database.DB], write_of(request), config_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return _resource(resource)
+    return resource_response(resource)
 
 
 async def delete_configuration(request: web.Request) -> web.Response:
     """Deletes the configuration; 404 once it is gone."""
-    config_id = _path_id(request, "configuration")
+    config_id = path_id(request, "configuration")
     await writes.delete_configuration(
-        request.app[database.DB], _write(request), config_id, bodies.if_match(request)
+        request.app[database.DB], write_of(request), config_id, bodies.if_match(request)
     )
     return web.Response(status=204)
 
@@ -204,6 +231,8 @@ class Operation:
     query: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     headers: tuple[str, ...] = field(default=())
+    # Only administrators may call it, once access control is in place (checked by auth).
+    admin_only: bool = False
 
 
 _WRITE_ERRORS = (400, 409, 413, 415, 422)
@@ -223,10 +252,11 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",)),
     Operation("DELETE", f"{_APPS}/{{id}}", delete_application,
               "Delete an application and its configurations", "applications", 204,
-              errors=(404, 412), headers=("If-Match",)),
+              errors=(404, 412, 422), headers=("If-Match",)),
     Operation("GET", f"{_APPS}/{{id}}/configurations", list_configurations,
               "List an application's configurations", "configurations",
-              response=models.ConfigurationPage, query=("limit", "cursor"), errors=(404, 422)),
+              response=models.ConfigurationPage, query=("limit", "cursor", "at_revision"),
+              errors=(404, 422)),
     Operation("POST", _CONFIGS, create_configuration, "Create a configuration",
               "configurations", 201, models.ConfigurationIn, models.Configuration,
               errors=_WRITE_ERRORS),
@@ -237,8 +267,14 @@ OPERATIONS: tuple[Operation, ...] = (
               "configurations", 200, models.ConfigurationReplace, models.Configuration,
               errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",)),
     Operation("DELETE", f"{_CONFIGS}/{{id}}", delete_configuration, "Delete a configuration",
-              "configurations", 204, errors=(404, 412), headers=("If-Match",)),
+              "configurations", 204, errors=(404, 412, 422), headers=("If-Match",)),
 )  # fmt: skip
+
+
+# Last: history's handlers use this module's helpers (api/__init__.py imports this module first).
+from configsvc.api import history  # noqa: E402
+
+OPERATIONS = (*OPERATIONS, *history.OPERATIONS)
 
 
 def add_routes(app: web.Application) -> None:

@@ -82,7 +82,8 @@ async def test_subscribe_gets_a_snapshot_then_live_changes(ws, api) -> None:
     models.Change.model_validate(change)
     assert change == {
         "type": "change", "application_id": app["id"], "revision": updated["revision"],
-        "op": "updated", "configuration": updated,
+        "op": "updated", "reason": None, "request_id": change["request_id"],
+        "configuration": updated,
     }  # fmt: skip
 
 
@@ -481,3 +482,42 @@ async def test_brackets_inside_strings_do_not_count_as_depth(ws) -> None:
     name = "[{" * 100 + '\\"' + "[" * 100
     await ws.send_str(f'{{"type": "subscribe", "application_name": "{name}"}}')
     assert (await recv(ws))["code"] == "not_found"
+
+
+async def test_a_change_carries_its_reason_and_request_id(ws, api, client) -> None:
+    app = await api.app()
+    cfg = await api.config(app["id"], v=0)
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    await recv(ws)
+    headers = {"X-Change-Reason": "rotate the key", "X-Request-Id": "deploy-7"}
+    body = {"name": cfg["name"], "config": {"v": 1}}
+    resp = await client.put(f"/api/v1/configurations/{cfg['id']}", json=body, headers=headers)
+    assert resp.headers["X-Request-Id"] == "deploy-7"
+    frame = await recv(ws)
+    assert (frame["reason"], frame["request_id"]) == ("rotate the key", "deploy-7")
+    models.Change.model_validate(frame)
+
+
+async def test_an_application_rollback_is_one_frame_live_and_on_resume(ws, api, client) -> None:
+    app = await api.app()
+    keep = await api.config(app["id"], v=0)
+    gone = await api.config(app["id"], v=0)
+    at = gone["revision"]
+    await api.put(keep, v=1)
+    resp = await client.delete(f"/api/v1/configurations/{gone['id']}")
+    assert resp.status == 204
+    later = await api.config(app["id"], v=2)
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    seen = (await recv(ws))["revision"]
+    resp = await client.post(f"/api/v1/applications/{app['id']}/rollback", json={"to_revision": at})
+    assert resp.status == 200, await resp.text()
+    frame = await recv(ws)
+    assert (frame["op"], frame["deleted"]) == ("rolled_back", [later["id"]])
+    assert {c["id"]: c["config"] for c in frame["configurations"]} == {
+        keep["id"]: {"v": 0}, gone["id"]: {"v": 0}
+    }  # fmt: skip
+    await nothing_more(ws)
+    again = await client.ws_connect("/api/v1/ws")
+    await again.send_json({"type": "subscribe", "application_id": app["id"], "since": seen})
+    assert await recv(again) == frame, "resuming replays the very same frame"
+    await again.close()

@@ -18,22 +18,32 @@ from configsvc.store import changes
 log = logging.getLogger(__name__)
 
 
-# The key of the resource in a change, by op. An op this worker does not know cannot be
-# framed correctly: dispatch raises, and the listener retries or restarts the worker.
-RESOURCE_KEYS = {
+# The key of the resource in a change, by op (None: a rollback, whose resource holds the
+# frame's own members). An op this worker does not know cannot be framed correctly: dispatch
+# raises, and the listener retries or restarts the worker.
+RESOURCE_KEYS: dict[str, str | None] = {
     "created": "configuration", "updated": "configuration", "deleted": "configuration",
-    "application_created": "application", "application_updated": "application",
-    "application_deleted": "application",
+    "restored": "configuration", "rolled_back": None, "application_created": "application",
+    "application_updated": "application", "application_deleted": "application",
 }  # fmt: skip
 
 
 def change_frame(entry: changes.Entry) -> str:
-    """The ``change`` message for a log entry, built around the stored JSON text as it is."""
-    key = RESOURCE_KEYS[entry.op]
-    return (
+    """The ``change`` message for a log entry, built around the stored JSON text as it is.
+
+    A ``rolled_back`` entry's resource is an object whose members (``configurations``,
+    ``deleted``) become the frame's own: the whole rollback is one frame, applied as one step.
+    """
+    head = (
         f'{{"type":"change","application_id":{json.dumps(entry.application_id)},'
-        f'"revision":{entry.revision},"op":"{entry.op}","{key}":{entry.resource}}}'
+        f'"revision":{entry.revision},"op":"{entry.op}",'
+        f'"reason":{json.dumps(entry.reason, ensure_ascii=False)},'
+        f'"request_id":{json.dumps(entry.request_id)},'
     )
+    key = RESOURCE_KEYS[entry.op]
+    if key is None:
+        return head + entry.resource.strip()[1:]
+    return f'{head}"{key}":{entry.resource}}}'
 
 
 # Changes a subscriber never sees: nobody can be subscribed to an application before it exists.

@@ -6,13 +6,14 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
+import asyncpg
 from aiohttp import web
 
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database
 from configsvc.ops import outage
-from configsvc.store import changes
+from configsvc.store import audit, changes, versions
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,21 @@ async def _prune(db: database.Database, settings: settings_mod.Settings) -> None
         try:
             async with db.connection() as conn:
                 await changes.prune(conn, settings.change_retention_days * 86400)
+                await _prune_history(conn, settings)
         except errors.Unavailable as exc:
             down.failed(exc)
         except Exception:
-            log.exception("pruning the change log failed; trying again in %s s",
-                          settings.prune_interval_s)  # fmt: skip
+            log.exception("pruning failed; trying again in %s s", settings.prune_interval_s)
         else:
             down.ok()
+
+
+async def _prune_history(conn: asyncpg.Connection, settings: settings_mod.Settings) -> None:
+    """Versions past both bounds (age and count) and audit entries past their age."""
+    await versions.prune(
+        conn, settings.history_retention_days * 86400, settings.history_keep_versions
+    )
+    await audit.prune(conn, settings.audit_retention_days * 86400)
 
 
 async def pruner_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -9,6 +9,7 @@ revision and wakes no listener.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,10 @@ import asyncpg
 
 from configsvc import errors
 from configsvc.db import database
-from configsvc.store import applications, changes, configurations
+from configsvc.service import audit
+from configsvc.store import applications, changes, configurations, versions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,22 +34,56 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class Write:
-    """Who asks for a write and why; ``dry_run`` checks and applies it, then rolls it back."""
+    """Who asks for a write and why; ``dry_run`` checks and applies it, then rolls it back.
+
+    ``remote_addr`` and ``user_agent`` are for the audit trail only.
+    """
 
     actor: Actor | None = None
     reason: str = ""
     request_id: str | None = None
     dry_run: bool = False
+    remote_addr: str | None = None
+    user_agent: str | None = None
+
+    def stamp(self) -> versions.Stamp:
+        """What every version row this write makes records about it."""
+        actor = self.actor
+        return versions.Stamp(
+            actor.id if actor else None, actor.name if actor else None,
+            self.reason or None, self.request_id,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What one write did, as the change log records it."""
+    """What one write did, as the change log records it.
+
+    ``versions`` lists the (version op, configuration) rows it makes when that is not simply
+    (op, resource), e.g. for a rollback or an application's cascade; ``action`` names it in the
+    audit trail when the op's usual name (audit.ACTIONS) does not fit.
+    """
 
     op: str
     resource: dict[str, Any]
     application_id: str
     configuration_id: str | None = None
+    versions: tuple[tuple[str, dict[str, Any]], ...] | None = None
+    action: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a write is about, known before it runs: audited if the write is refused."""
+
+    action: str
+    kind: str
+    id: str | None
+    application_id: str | None = None
+
+
+# Refusals the write path audits (as ``invalid``); a 404 names nothing to audit.
+AUDITED_REFUSALS = (errors.Invalid, errors.Conflict, errors.PreconditionFailed, errors.Gone)
 
 
 Step = Callable[[asyncpg.Connection, int], Awaitable[Change]]
@@ -59,8 +97,34 @@ class _RollBack(Exception):
         self.change = change
 
 
-async def apply(db: database.Database, write: Write, step: Step) -> Change:
-    """Run ``step(conn, revision)`` as one write, in one transaction, and log its change."""
+async def apply(
+    db: database.Database, write: Write, step: Step, target: Target | None = None
+) -> Change:
+    """Run ``step(conn, revision)`` as one write, in one transaction, and log its change,
+    its version rows and its audit entry. A refusal in AUDITED_REFUSALS of a write with a
+    ``target`` is audited on its own, after the write's transaction has rolled back."""
+    try:
+        return await _apply(db, write, step)
+    except AUDITED_REFUSALS as exc:
+        if target is not None:
+            await _audit_refusal(db, write, target, exc)
+        raise
+
+
+async def _audit_refusal(
+    db: database.Database, write: Write, target: Target, exc: errors.ServiceError
+) -> None:
+    """Record the refusal; if even that fails, the client still gets the refusal, not a 503."""
+    try:
+        await audit.refused(
+            db, write, target.action, target.kind, target.id, target.application_id,
+            "invalid", str(exc),
+        )  # fmt: skip
+    except errors.ServiceError as failed:
+        log.warning("could not audit a refused %s: %r", target.action, failed)
+
+
+async def _apply(db: database.Database, write: Write, step: Step) -> Change:
     async with db.connection() as conn:
         try:
             async with conn.transaction():
@@ -70,12 +134,35 @@ async def apply(db: database.Database, write: Write, step: Step) -> Change:
                     conn, revision, change.op, change.resource,
                     application_id=change.application_id,
                     configuration_id=change.configuration_id,
+                    reason=write.reason or None, request_id=write.request_id,
                 )  # fmt: skip
+                await _history(conn, write, revision, change)
                 if write.dry_run:
                     raise _RollBack(change)
         except _RollBack as rolled_back:
             return rolled_back.change
     return change
+
+
+async def _history(conn: asyncpg.Connection, write: Write, revision: int, change: Change) -> None:
+    """The version rows and the audit entry of ``change``, in its transaction."""
+    stamp = write.stamp()
+    is_app = change.op.startswith("application_")
+    if is_app:
+        op = change.op.removeprefix("application_")
+        await versions.record_application(conn, op, change.resource, revision, stamp)
+    for op, resource in _configuration_versions(change, is_app):
+        await versions.record_configuration(conn, op, resource, revision, stamp)
+    kind = "application" if is_app or change.op == "rolled_back" else "configuration"
+    target = change.application_id if kind == "application" else change.configuration_id
+    action = change.action or audit.ACTIONS[change.op]
+    await audit.record(conn, write, action, kind, target, change.application_id, revision=revision)
+
+
+def _configuration_versions(change: Change, is_app: bool) -> tuple[tuple[str, dict[str, Any]], ...]:
+    if change.versions is not None:
+        return change.versions
+    return () if is_app else ((change.op, change.resource),)
 
 
 def precondition(current: int | None, if_version: int | None, kind: str, id_: str) -> None:
@@ -101,7 +188,8 @@ async def create_application(
         app = await applications.insert(conn, name, comments, revision)
         return Change("application_created", app, app["id"])
 
-    return (await apply(db, write, step)).resource
+    target = Target("application.create", "application", None)
+    return (await apply(db, write, step, target)).resource
 
 
 async def replace_application(
@@ -115,7 +203,8 @@ async def replace_application(
         app = await applications.update(conn, app_id, fields["name"], fields["comments"], revision)
         return Change("application_updated", app, app_id)
 
-    return (await apply(db, write, step)).resource
+    target = Target("application.update", "application", app_id, app_id)
+    return (await apply(db, write, step, target)).resource
 
 
 async def delete_application(
@@ -125,10 +214,11 @@ async def delete_application(
 
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
         precondition(await applications.lock(conn, app_id), if_version, "application", app_id)
+        cascade = [("deleted", c) for c in await configurations.all_of(conn, app_id)]
         gone = {**await applications.delete(conn, app_id), "revision": revision}
-        return Change("application_deleted", gone, app_id)
+        return Change("application_deleted", gone, app_id, versions=tuple(cascade))
 
-    await apply(db, write, step)
+    await apply(db, write, step, Target("application.delete", "application", app_id, app_id))
 
 
 # --- configurations ----------------------------------------------------------------------
@@ -143,7 +233,8 @@ async def create_configuration(
         resource = await configurations.insert(conn, app_id, fields, revision)
         return Change("created", resource, app_id, resource["id"])
 
-    return (await apply(db, write, step)).resource
+    target = Target("configuration.create", "configuration", None, app_id)
+    return (await apply(db, write, step, target)).resource
 
 
 def _same_application(current: str, wanted: str | None) -> None:
@@ -167,7 +258,8 @@ async def replace_configuration(
         resource = await configurations.update(conn, config_id, fields, revision)
         return Change("updated", resource, locked[0], config_id)
 
-    return (await apply(db, write, step)).resource
+    target = Target("configuration.update", "configuration", config_id)
+    return (await apply(db, write, step, target)).resource
 
 
 async def delete_configuration(
@@ -182,4 +274,4 @@ async def delete_configuration(
         gone = {**await configurations.delete(conn, config_id), "revision": revision}
         return Change("deleted", gone, gone["application_id"], config_id)
 
-    await apply(db, write, step)
+    await apply(db, write, step, Target("configuration.delete", "configuration", config_id))

@@ -19,8 +19,9 @@ NEXT_REVISION = "UPDATE revision_counter SET revision = revision + 1 RETURNING r
 
 RECORD = """
 WITH logged AS (
-    INSERT INTO changes (revision, application_id, configuration_id, op, resource)
-    VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO changes (revision, application_id, configuration_id, op, resource, reason,
+        request_id)
+    VALUES ($1, $2, $3, $4, $5, $8, $9)
     RETURNING revision
 )
 SELECT pg_notify($6, $7) FROM logged
@@ -28,7 +29,7 @@ SELECT pg_notify($6, $7) FROM logged
 
 # The resource is read as text: the feed sends it on as it is, without decoding it here.
 AFTER = """
-SELECT revision, application_id, op, resource::text AS resource
+SELECT revision, application_id, op, resource::text AS resource, reason, request_id
 FROM changes
 WHERE revision > $1
 ORDER BY revision
@@ -36,7 +37,7 @@ LIMIT $2
 """
 
 AFTER_FOR_APPLICATION = """
-SELECT revision, application_id, op, resource::text AS resource
+SELECT revision, application_id, op, resource::text AS resource, reason, request_id
 FROM changes
 WHERE application_id = $1 AND revision > $2 AND revision <= $3
 ORDER BY revision
@@ -59,12 +60,15 @@ RETURNING pruned_through
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One committed change; ``resource`` is the JSON text of the resource after it."""
+    """One committed change; ``resource`` is the JSON text of the resource after it (for
+    ``rolled_back``, of ``{"configurations": [...], "deleted": [...]}``)."""
 
     revision: int
     application_id: str
     op: str
     resource: str
+    reason: str | None = None
+    request_id: str | None = None
 
 
 async def next_revision(conn: asyncpg.Connection) -> int:
@@ -80,16 +84,22 @@ async def record(
     *,
     application_id: str,
     configuration_id: str | None = None,
+    reason: str | None = None,
+    request_id: str | None = None,
 ) -> None:
-    """Log the change and wake every listener; both take effect only when the caller commits."""
+    """Log the change and wake every listener; both take effect only when the caller commits.
+
+    ``reason`` and ``request_id`` travel with the change to the feed's ``change`` frame.
+    """
     wakeup = json.dumps(
         {"revision": revision, "op": op, "application_id": application_id,
          "configuration_id": configuration_id},
         separators=(",", ":"),
     )  # fmt: skip
     await conn.execute(
-        RECORD, revision, application_id, configuration_id, op, resource, CHANNEL, wakeup
-    )
+        RECORD, revision, application_id, configuration_id, op, resource, CHANNEL, wakeup,
+        reason, request_id,
+    )  # fmt: skip
 
 
 async def after(conn: asyncpg.Connection, revision: int, limit: int = 1000) -> list[Entry]:

@@ -36,6 +36,17 @@ RETURNING *
 
 DELETE = "DELETE FROM configurations WHERE id = $1 RETURNING *"
 
+# A deleted configuration back under its old id, at the version after its deletion.
+RESTORE = """
+INSERT INTO configurations (id, application_id, name, comments, config, revision, version)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+RETURNING *
+"""
+
+# Frees a name for the rest of a rollback's transaction (names may swap), before the real
+# update of the same row: no version, no revision of its own.
+PARK = "UPDATE configurations SET name = id || ' (rolling back)' WHERE id = $1"
+
 # Held to commit: the version a precondition was checked against is the one that is written.
 LOCK = "SELECT application_id, version FROM configurations WHERE id = $1 FOR UPDATE"
 
@@ -109,3 +120,28 @@ async def update(
 async def delete(conn: asyncpg.Connection, config_id: str) -> dict[str, Any]:
     """Delete a locked configuration."""
     return resources.configuration(await conn.fetchrow(DELETE, config_id))
+
+
+async def restore(
+    conn: asyncpg.Connection, config_id: str, app_id: str, fields: dict[str, Any],
+    version: int, revision: int,
+) -> dict[str, Any]:  # fmt: skip
+    """Bring back a deleted configuration with its id; its application must still exist."""
+    name = fields["name"]
+    try:
+        row = await conn.fetchrow(
+            RESTORE, config_id, app_id, name, fields["comments"], fields["config"], revision,
+            version,
+        )  # fmt: skip
+    except asyncpg.UniqueViolationError as exc:
+        raise _taken(name) from exc
+    except asyncpg.ForeignKeyViolationError as exc:
+        raise errors.Invalid.one(
+            "application_id", f"application {app_id} no longer exists; restore it first"
+        ) from exc
+    return resources.configuration(row)
+
+
+async def park(conn: asyncpg.Connection, config_id: str) -> None:
+    """Move a locked configuration's name out of the way within the current transaction."""
+    await conn.execute(PARK, config_id)

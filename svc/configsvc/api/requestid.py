@@ -1,0 +1,40 @@
+"""``X-Request-Id`` on every response: the client's, when well formed, else a new ULID.
+
+The id is recorded with every version, audit entry and feed ``change`` frame a request causes,
+so one id ties a user's report to what the service did.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from configsvc.store import resources
+
+HEADER = "X-Request-Id"
+# 1 to 128 characters that need no quoting anywhere they are shown (logs, headers, JSON).
+PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def chosen(sent: str | None) -> str:
+    """The client's id if it is well formed; otherwise a fresh one (a malformed id is no error)."""
+    return sent if sent is not None and PATTERN.fullmatch(sent) else resources.new_id()
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Outermost: so errors (problem responses, 304s, 405s) carry the id too."""
+    request_id = request[REQUEST_ID] = chosen(request.headers.get(HEADER))
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        exc.headers[HEADER] = request_id
+        raise
+    if not response.prepared:
+        response.headers[HEADER] = request_id
+    return response

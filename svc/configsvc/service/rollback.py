@@ -1,0 +1,107 @@
+"""Going back: a configuration to one of its versions, an application to a past revision.
+
+Both are ordinary writes through ``writes.apply`` (one transaction, one revision, version rows,
+audit entry, change log), so whatever the write path enforces applies to them too.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from configsvc import errors
+from configsvc.db import database
+from configsvc.service import writes
+from configsvc.store import applications, configurations, versions
+
+_FIELDS = ("name", "comments", "config")
+
+
+def _fields(version: dict[str, Any]) -> dict[str, Any]:
+    return {key: version[key] for key in _FIELDS}
+
+
+async def configuration(
+    db: database.Database, write: writes.Write, config_id: str, to_version: int,
+    if_version: int | None,
+) -> dict[str, Any]:  # fmt: skip
+    """A new version equal to ``to_version`` (name, comments, config); a deleted configuration
+    comes back with its id (op ``restored``). Gone if that version was pruned."""
+
+    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+        locked = await configurations.lock(conn, config_id)
+        target = await versions.configuration_version(conn, config_id, to_version)
+        if target["op"] == "deleted":
+            raise errors.Invalid.one("to_version", f"version {to_version} is a deletion")
+        app_id, fields = target["application_id"], _fields(target)
+        if locked is None:
+            newest = await versions.newest(conn, config_id)
+            writes.precondition(newest, if_version, "configuration", config_id)
+            assert newest is not None
+            back = await configurations.restore(
+                conn, config_id, app_id, fields, newest + 1, revision
+            )
+            return writes.Change("restored", back, app_id, config_id, action=_ACTION)
+        writes.precondition(locked[1], if_version, "configuration", config_id)
+        resource = await configurations.update(conn, config_id, fields, revision)
+        return writes.Change("updated", resource, app_id, config_id, action=_ACTION)
+
+    target = writes.Target(_ACTION, "configuration", config_id)
+    return (await writes.apply(db, write, step, target)).resource
+
+
+_ACTION = "configuration.rollback"
+
+
+def _differs(now: dict[str, Any], then: dict[str, Any]) -> bool:
+    return any(now[key] != then[key] for key in _FIELDS)
+
+
+async def _go_back(
+    conn: asyncpg.Connection, app_id: str, past: dict[str, dict[str, Any]], revision: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """Make the application's configurations equal ``past``; the (op, resource) of each move."""
+    now = {c["id"]: c for c in await configurations.all_of(conn, app_id)}
+    moves = [("deleted", await configurations.delete(conn, cid)) for cid in now if cid not in past]
+    changed = [cid for cid in now if cid in past and _differs(now[cid], past[cid])]
+    for cid in changed:
+        if now[cid]["name"] != past[cid]["name"]:
+            await configurations.park(conn, cid)  # names may swap
+    for cid in changed:
+        updated = await configurations.update(conn, cid, _fields(past[cid]), revision)
+        moves.append(("updated", updated))
+    for cid in sorted(past.keys() - now.keys()):
+        newest = await versions.newest(conn, cid)
+        assert newest is not None  # it has a past, so it has history
+        fields = _fields(past[cid])
+        back = await configurations.restore(conn, cid, app_id, fields, newest + 1, revision)
+        moves.append(("restored", back))
+    return moves
+
+
+async def application(
+    db: database.Database, write: writes.Write, app_id: str, to_revision: int
+) -> dict[str, Any]:
+    """Every configuration of the application as it was at ``to_revision``, in ONE revision:
+    one change-log entry (op ``rolled_back``), so subscribers see it as one step.
+
+    Returns ``{"revision", "configurations": [changed or restored], "deleted": [ids]}``.
+    """
+
+    made: list[int] = []
+
+    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+        made.append(revision)
+        writes.precondition(await applications.lock(conn, app_id), None, "application", app_id)
+        then = await versions.state_at(conn, app_id, to_revision, "to_revision")
+        moves = await _go_back(conn, app_id, {c["id"]: c for c in then}, revision)
+        resource = {
+            "configurations": [r for op, r in moves if op != "deleted"],
+            "deleted": [r["id"] for op, r in moves if op == "deleted"],
+        }
+        return writes.Change("rolled_back", resource, app_id, versions=tuple(moves))
+
+    target = writes.Target("application.rollback", "application", app_id, app_id)
+    change = await writes.apply(db, write, step, target)
+    return {"revision": made[-1], **change.resource}
