@@ -25,7 +25,7 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.db import database
+from configsvc.db import database, jsonb
 from configsvc.live import hub, listener, peer
 from configsvc.store import applications, changes, configurations
 
@@ -38,7 +38,7 @@ _peer_ids = itertools.count(1)
 
 
 def _frame(message: dict[str, Any]) -> str:
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return jsonb.dumps(message)  # a snapshot's numbers, exactly as stored
 
 
 def _error(code: str, detail: str, application_id: str | None = None) -> str:
@@ -51,8 +51,12 @@ def _error(code: str, detail: str, application_id: str | None = None) -> str:
 def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
     try:
         data = json.loads(text)
+    except RecursionError as exc:
+        raise errors.BadRequest(f"nests more than {models.MAX_JSON_DEPTH} levels deep") from exc
     except ValueError as exc:
         raise errors.BadRequest(f"not JSON: {exc}") from exc
+    if models.json_depth(data) > models.MAX_JSON_DEPTH:
+        raise errors.BadRequest(f"nests more than {models.MAX_JSON_DEPTH} levels deep")
     if not isinstance(data, dict) or data.get("type") not in {"subscribe", "unsubscribe"}:
         raise errors.BadRequest('expected an object with "type": "subscribe" or "unsubscribe"')
     model = models.Subscribe if data["type"] == "subscribe" else models.Unsubscribe
@@ -73,7 +77,11 @@ async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
     # refuse a U+0000 with an error of its own).
     if message.application_name is not None:
         name = message.application_name
-        if len(name) > models.NAME_MAX or "\x00" in name:
+        try:
+            name = models.normal_name(name)  # looked up as it was stored
+        except ValueError:
+            raise errors.NotFound(f"no application named {name[:300]!r}") from None
+        if len(name) > models.NAME_MAX:
             raise errors.NotFound(f"no application named {name[:300]!r}")
         return str((await applications.get_by_name(conn, name))["id"])
     assert message.application_id is not None

@@ -49,6 +49,8 @@ class Change:
 
 
 Step = Callable[[asyncpg.Connection, int], Awaitable[Change]]
+# The versions If-Match accepts (one, or any of several); None: any current version.
+IfMatch = int | frozenset[int] | None
 
 
 class _RollBack(Exception):
@@ -78,14 +80,15 @@ async def apply(db: database.Database, write: Write, step: Step) -> Change:
     return change
 
 
-def precondition(current: int | None, if_version: int | None, kind: str, id_: str) -> None:
+def precondition(current: int | None, if_version: IfMatch, kind: str, id_: str) -> None:
     """NotFound when the resource is gone, PreconditionFailed when If-Match names an old version.
 
     ``current`` is the version locked by the write, so nobody can change it before commit.
     """
     if current is None:
         raise errors.NotFound(f"no {kind} with id {id_}")
-    if if_version is not None and if_version != current:
+    wanted = {if_version} if isinstance(if_version, int) else if_version
+    if wanted is not None and current not in wanted:
         raise errors.PreconditionFailed(f"{kind} {id_} has changed since that version")
 
 
@@ -106,7 +109,7 @@ async def create_application(
 
 async def replace_application(
     db: database.Database, write: Write, app_id: str, fields: dict[str, Any],
-    if_version: int | None,
+    if_version: IfMatch,
 ) -> dict[str, Any]:  # fmt: skip
     """Replace name and comments, if the application is still at ``if_version`` (when given)."""
 
@@ -119,7 +122,7 @@ async def replace_application(
 
 
 async def delete_application(
-    db: database.Database, write: Write, app_id: str, if_version: int | None
+    db: database.Database, write: Write, app_id: str, if_version: IfMatch
 ) -> None:
     """Delete the application and, in the same transaction, its configurations."""
 
@@ -153,7 +156,7 @@ def _same_application(current: str, wanted: str | None) -> None:
 
 async def replace_configuration(
     db: database.Database, write: Write, config_id: str, fields: dict[str, Any],
-    if_version: int | None,
+    if_version: IfMatch,
 ) -> dict[str, Any]:  # fmt: skip
     """Replace name, comments and config; ``fields["application_id"]``, if set, must match:
     a configuration never moves to another application."""
@@ -171,7 +174,7 @@ async def replace_configuration(
 
 
 async def delete_configuration(
-    db: database.Database, write: Write, config_id: str, if_version: int | None
+    db: database.Database, write: Write, config_id: str, if_version: IfMatch
 ) -> None:
     """Delete the configuration."""
 

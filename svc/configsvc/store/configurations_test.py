@@ -22,4 +22,4 @@ async def test_all_of_an_application_in_id_order_with_json_intact(pooled) -> Non
         assert await configurations.all_of(conn, app["id"]) == sorted(made, key=lambda c: c["id"])
         assert await configurations.get(conn, made[0]["id"]) == made[0]
         with pytest.raises(errors.NotFound):
-            await configurations.page(conn, "0" * 26, "", 10)
+            await configurations.page(conn, "0" * 26, "", 10, 1024)
