@@ -110,9 +110,10 @@ async def _read(request: web.Request) -> bytes:
         async with asyncio.timeout(timeout):
             return await request.read()  # 413 past client_max_size
     except TimeoutError as exc:
-        raise web.HTTPRequestTimeout(
-            text=f"the body did not arrive within {timeout:g} s", headers={"Connection": "close"}
-        ) from exc
+        # Give up on the rest, so the connection is not kept open to read it after the 408
+        # (aiohttp's lingering close), and close it: the stream is out of step anyway.
+        request.content.feed_eof()
+        raise web.HTTPRequestTimeout(text=f"the body did not arrive within {timeout:g} s") from exc
 
 
 async def json_object(request: web.Request) -> dict[str, Any]:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 from configsvc_client import models
+
+from configsvc import app as app_mod
 
 
 async def problem(resp, status: int, field: str) -> None:
@@ -178,3 +183,26 @@ async def test_if_none_match_follows_rfc_9110(client, resource, header, status) 
     assert resp.status == status
     if status == 304:
         assert resp.headers["ETag"] == '"2"'
+
+
+async def test_a_body_that_stalls_half_way_is_answered_408_within_the_deadline(
+    aiohttp_client, settings
+) -> None:
+    client = await aiohttp_client(
+        app_mod.create_app(settings.model_copy(update={"body_read_timeout_s": 1.0}))
+    )
+    reader, writer = await asyncio.open_connection(client.host, client.port)
+    writer.write(
+        b"POST /api/v1/applications HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n"
+        b'Content-Type: application/json\r\n\r\n{"name": "half'
+    )
+    await writer.drain()
+    started = time.monotonic()
+    async with asyncio.timeout(10):  # generous: the deadline itself is 1 s
+        answer = await reader.read()  # up to the server closing the connection
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+    assert b"application/problem+json" in answer
+    assert time.monotonic() - started < 10
+    listed = await client.get("/api/v1/applications")
+    assert (await listed.json())["items"] == [], "nothing was written"
