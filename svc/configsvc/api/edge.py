@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiohttp import hdrs, web
+from aiohttp import hdrs, web, web_response
 
 from configsvc import settings as settings_mod
 from configsvc.api import problems
@@ -96,3 +96,6 @@ async def stamp_server(request: web.Request, response: web.StreamResponse) -> No
 def setup(app: web.Application, settings: settings_mod.Settings) -> None:
     app[RULES] = Rules.from_settings(settings)
     app.on_response_prepare.append(stamp_server)
+    # A request aiohttp's parser refuses (400) is answered before any app hook runs, with
+    # the default Server header: that default is the only place to change it.
+    web_response.SERVER_SOFTWARE = SERVER
