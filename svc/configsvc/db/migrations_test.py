@@ -138,3 +138,22 @@ def test_with_database_swaps_only_the_database() -> None:
         migrations.with_database(url, "other")
         == "postgresql://u:p@127.0.0.1:5432/other?sslmode=disable"
     )
+
+
+async def test_names_the_rules_now_refuse_are_listed_for_review_not_rewritten(db) -> None:
+    rows = [("A" * 26, "Cafe\u0301", ""), ("B" * 26, " padded", ""), ("C" * 26, "zw\u200b", ""),
+            ("D" * 26, "ansi\x1b[31m", "line\nbreak ok"), ("E" * 26, "fine", "tab\tok"),
+            ("F" * 26, "fine too", "bell\x07")]  # fmt: skip
+    await db.executemany(
+        "INSERT INTO applications (id, name, comments, revision) VALUES ($1, $2, $3, 1)", rows
+    )
+    listed = {r["id"]: r["reasons"] for r in await db.fetch("SELECT * FROM names_to_review")}
+    assert listed == {
+        "A" * 26: ["name is not in NFC"],
+        "B" * 26: ["name starts or ends with whitespace"],
+        "C" * 26: ["name has a format character"],
+        "D" * 26: ["name has a control character"],
+        "F" * 26: ["comments break the character rules"],
+    }
+    stored = await db.fetchval("SELECT name FROM applications WHERE id = $1", "A" * 26)
+    assert stored == "Cafe\u0301", "kept as it was"
