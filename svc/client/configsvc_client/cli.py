@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from configsvc_client import api, errors, events, models, watch
+from configsvc_client import api, errors, events, exactjson, models, watch
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -78,7 +77,7 @@ async def _watch(client: api.ConfigClient, args: argparse.Namespace, out: TextIO
         stream = view.events()
         seen = 0
         async for event in stream:
-            print(json.dumps(_event_line(event)), file=out, flush=True)
+            print(exactjson.dumps(_event_line(event)), file=out, flush=True)
             seen += 1
             if args.count is not None and seen >= args.count:
                 break
@@ -102,8 +101,8 @@ async def _get(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) 
     found = await client.find_configuration(application.id, args.configuration)
     if found is None:
         raise errors.NotFound(404, None, f"no configuration {args.configuration!r}")
-    shown = found.model_dump(mode="json") if args.full else found.config
-    print(json.dumps(shown, indent=2), file=out)
+    shown = found.model_dump() if args.full else found.config
+    print(exactjson.dumps(shown, indent=2), file=out)
     return 0
 
 
@@ -122,14 +121,14 @@ async def _put(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) 
         result = await client.replace_configuration(
             found.id, args.configuration, config, comments, if_match=current.etag or None
         )
-    print(json.dumps(result.model_dump(mode="json"), indent=2), file=out)
+    print(exactjson.dumps(result.model_dump(), indent=2), file=out)
     return 0
 
 
 def _read_config(file: str | None, text: str | None) -> dict[str, Any]:
     if file is not None:
         text = sys.stdin.read() if file == "-" else Path(file).read_text()
-    value = json.loads(text or "")
+    value = exactjson.loads(text or "")
     if not isinstance(value, dict):
         raise ValueError("the config must be a JSON object")
     return value

@@ -76,7 +76,7 @@ async def test_a_config_at_the_limit_is_stored_and_read_back(client, app_id) -> 
 
 
 async def test_brackets_inside_strings_do_not_count_as_nesting(client, app_id) -> None:
-    resp = await post_config(client, app_id, '{"s": "' + "[{" * 500 + '", "t": "\\\""}')
+    resp = await post_config(client, app_id, '{"s": "' + "[{" * 500 + '", "t": "\\""}')
     assert resp.status == 201, await resp.text()
 
 

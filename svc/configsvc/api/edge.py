@@ -67,15 +67,15 @@ def refusal(request: web.Request, rules: Rules) -> web.Response | None:
     """The 403 this request gets at the edge, or None when it may go on."""
     host = request.headers.get(hdrs.HOST, "")
     if rules.hosts is not None and _hostname(host) not in rules.hosts:
-        return problems.problem(403, "host-not-allowed", "Host not allowed",
-                                f"the Host header {host[:200]!r} is not one this server answers")  # fmt: skip
+        detail = f"the Host header {host[:200]!r} is not one this server answers"
+        return problems.problem(403, "host-not-allowed", "Host not allowed", detail)
     origin = request.headers.get(hdrs.ORIGIN)
     if origin is None or request.headers.get(hdrs.UPGRADE, "").lower() != "websocket":
         return None
     if _same_origin(origin, host) or rules.origins is None or origin.lower() in rules.origins:
         return None
-    return problems.problem(403, "origin-not-allowed", "Origin not allowed",
-                            f"the Origin {origin[:200]!r} may not open the live feed")  # fmt: skip
+    detail = f"the Origin {origin[:200]!r} may not open the live feed"
+    return problems.problem(403, "origin-not-allowed", "Origin not allowed", detail)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -98,4 +98,4 @@ def setup(app: web.Application, settings: settings_mod.Settings) -> None:
     app.on_response_prepare.append(stamp_server)
     # A request aiohttp's parser refuses (400) is answered before any app hook runs, with
     # the default Server header: that default is the only place to change it.
-    web_response.SERVER_SOFTWARE = SERVER
+    web_response.SERVER_SOFTWARE = SERVER  # type: ignore[attr-defined]

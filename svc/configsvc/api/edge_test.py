@@ -96,4 +96,5 @@ async def test_a_request_the_parser_refuses_gets_no_version_either(client) -> No
         head = await reader.readuntil(b"\r\n\r\n")
     writer.close()
     assert b" 400 " in head.split(b"\r\n")[0]
-    assert b"aiohttp" not in head and b"Python" not in head
+    assert b"aiohttp" not in head
+    assert b"Python" not in head

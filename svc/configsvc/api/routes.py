@@ -16,12 +16,12 @@ from typing import Any
 
 import pydantic
 from aiohttp import web
-from configsvc_client import models
+from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.api import bodies
-from configsvc.db import database, jsonb
+from configsvc.db import database
 from configsvc.service import writes
 from configsvc.store import applications, configurations
 
@@ -56,7 +56,7 @@ def _decode_cursor(request: web.Request) -> str:
 
 def _page(items: list[dict[str, Any]], more: bool) -> web.Response:
     cursor = _encode_cursor(items[-1]["id"]) if more else None
-    return web.json_response({"items": items, "next_cursor": cursor}, dumps=jsonb.dumps)
+    return web.json_response({"items": items, "next_cursor": cursor}, dumps=exactjson.dumps)
 
 
 def _resource(
@@ -65,7 +65,7 @@ def _resource(
     headers = {"ETag": bodies.etag(resource["version"])}
     if location:
         headers["Location"] = location
-    return web.json_response(resource, status=status, headers=headers, dumps=jsonb.dumps)
+    return web.json_response(resource, status=status, headers=headers, dumps=exactjson.dumps)
 
 
 def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiohttp import web
+from configsvc_client import exactjson
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.db import jsonb, migrations
+from configsvc.db import migrations
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ async def init_connection(conn: asyncpg.Connection) -> None:
     """Decode json/jsonb into Python objects and encode them back, numbers kept exactly."""
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(
-            typename, encoder=jsonb.dumps, decoder=jsonb.loads, schema="pg_catalog"
+            typename, encoder=exactjson.dumps, decoder=exactjson.loads, schema="pg_catalog"
         )
 
 

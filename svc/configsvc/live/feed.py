@@ -21,11 +21,11 @@ from typing import Any
 import asyncpg
 import pydantic
 from aiohttp import WSCloseCode, WSMsgType, web
-from configsvc_client import models
+from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.db import database, jsonb
+from configsvc.db import database
 from configsvc.live import hub, listener, peer
 from configsvc.store import applications, changes, configurations
 
@@ -38,7 +38,7 @@ _peer_ids = itertools.count(1)
 
 
 def _frame(message: dict[str, Any]) -> str:
-    return jsonb.dumps(message)  # a snapshot's numbers, exactly as stored
+    return exactjson.dumps(message)  # a snapshot's numbers, exactly as stored
 
 
 def _error(code: str, detail: str, application_id: str | None = None) -> str:

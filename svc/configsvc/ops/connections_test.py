@@ -27,7 +27,8 @@ async def test_past_max_connections_a_new_one_is_refused_503_and_rest_comes_back
         answer = await reader.read()
     writer.close()
     assert answer.startswith(b"HTTP/1.1 503 "), answer[:100]
-    assert b"Retry-After: 1" in answer and b"application/problem+json" in answer
+    assert b"Retry-After: 1" in answer
+    assert b"application/problem+json" in answer
     for _reader, idle_writer in idle:
         idle_writer.close()
     assert await _get_until_ok(f"{service.url}/api/v1/applications") == 200
