@@ -34,6 +34,7 @@ _WHEN: dict[int, str] = {
     304: "If-None-Match names the current version: no body, the ETag again.",
     400: "The body is not valid JSON, or not a JSON object.",
     404: "The id in the path is unknown or malformed.",
+    408: "The body did not arrive within BODY_READ_TIMEOUT_S; the connection is closed.",
     409: "The name is already taken in its scope; `detail` names it.",
     412: "If-Match names a version that is no longer current.",
     413: "The body is over the size limit.",
@@ -66,7 +67,8 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "If-Match": {
         "name": "If-Match", "in": "header", "required": False,
-        "description": "Write only if the resource still has this ETag (or `*`); else 412.",
+        "description": "Write only if the resource still has one of these strong ETags "
+                       "(or `*`); else 412.",
         "schema": {"type": "string"}, "example": '"1"',
     },
     "If-None-Match": {

@@ -38,6 +38,7 @@ class CappedRunner(web.AppRunner):
     def __init__(self, app: web.Application, max_connections: int, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self.max_connections = max_connections
+        self.refusing = False  # logged once per episode, not once per connection of a flood
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()
@@ -45,10 +46,13 @@ class CappedRunner(web.AppRunner):
 
         def connection_made(handler: Any, transport: asyncio.Transport) -> None:
             admit(handler, transport)  # registered first, so that closing it unregisters it
-            if len(server.connections) > self.max_connections:
-                log.warning("refusing a connection: %d open", self.max_connections)
+            full = len(server.connections) > self.max_connections
+            if full:
                 transport.write(REFUSAL)
                 transport.close()
+            if full and not self.refusing:
+                log.warning("%d connections open: refusing more", self.max_connections)
+            self.refusing = full
 
         # The server calls this for every accepted connection, before reading from it.
         setattr(server, "connection_made", connection_made)  # noqa: B010
