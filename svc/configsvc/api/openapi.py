@@ -34,7 +34,6 @@ _WHEN: dict[int, str] = {
     304: "If-None-Match names the current version: no body, the ETag again.",
     400: "The body is not valid JSON, or not a JSON object.",
     404: "The id in the path is unknown or malformed.",
-    408: "The body did not arrive within BODY_READ_TIMEOUT_S; the connection is closed.",
     409: "The name is already taken in its scope; `detail` names it.",
     412: "If-Match names a version that is no longer current.",
     413: "The body is over the size limit.",

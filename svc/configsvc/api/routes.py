@@ -207,7 +207,7 @@ class Operation:
     headers: tuple[str, ...] = field(default=())
 
 
-_WRITE_ERRORS = (400, 408, 409, 413, 415, 422)
+_WRITE_ERRORS = (400, 409, 413, 415, 422)
 _APPS = f"{PREFIX}/applications"
 _CONFIGS = f"{PREFIX}/configurations"
 
