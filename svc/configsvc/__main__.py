@@ -14,24 +14,21 @@ import sys
 
 import asyncpg
 
-from configsvc import errors
+from configsvc import app, errors
 from configsvc import settings as settings_mod
 from configsvc.db import database, migrations
 
 
 def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> list[str]:
-    # No access log unless DEBUG: formatting a line per request costs a few percent of
-    # throughput; gunicorn's aiohttp worker logs nothing when no access log file is set.
-    access_log = ["--access-logfile", "-"] if settings.log_level == "DEBUG" else []
+    # The access log, if any, is the runner's (see app.create_runner_from_env).
     return [
-        sys.executable, "-m", "gunicorn", "configsvc.app:create_app_from_env()",
+        sys.executable, "-m", "gunicorn", "configsvc.app:create_runner_from_env",
         "--worker-class", "configsvc.worker.Worker",
         "--workers", str(settings.workers),
         "--bind", f"fd://{fd}" if fd is not None else f"{settings.host}:{settings.port}",
-        "--graceful-timeout", "10",
+        "--graceful-timeout", str(app.GRACEFUL_TIMEOUT_S),
         "--no-control-socket",
         "--log-level", settings.log_level.lower(),
-        *access_log,
     ]  # fmt: skip
 
 

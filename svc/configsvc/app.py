@@ -7,12 +7,15 @@ import logging
 from aiohttp import web
 
 from configsvc import settings as settings_mod
-from configsvc.api import openapi, problems, requestid, routes
+from configsvc.api import edge, openapi, problems, requestid, routes
 from configsvc.db import database
 from configsvc.live import feed
-from configsvc.ops import health, pruning
+from configsvc.ops import connections, health, pruning
 
 log = logging.getLogger(__name__)
+
+# How long gunicorn lets a worker finish its requests at shutdown (its --graceful-timeout).
+GRACEFUL_TIMEOUT_S = 10
 
 
 def create_app(settings: settings_mod.Settings) -> web.Application:
@@ -20,9 +23,10 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     # The request id first, so every response (errors too) carries it.
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[requestid.middleware, problems.middleware],
+        middlewares=[requestid.middleware, problems.middleware, edge.middleware],
     )
     app[settings_mod.SETTINGS] = settings
+    edge.setup(app, settings)
     app.cleanup_ctx.append(database.pool_ctx)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
@@ -34,10 +38,28 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
 
 
 def create_app_from_env() -> web.Application:
-    """Entry point for gunicorn (``configsvc.app:create_app_from_env()``) in each worker."""
+    """The app from the environment's settings, with logging set up as they say."""
     settings = settings_mod.load()
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
     )
     return create_app(settings)
+
+
+async def create_runner_from_env() -> web.AppRunner:
+    """Entry point for gunicorn (``configsvc.app:create_runner_from_env``) in each worker.
+
+    A runner rather than an app, so that the worker's server caps its connections. No access
+    log unless DEBUG: a line per request costs a few percent of throughput.
+    """
+    app = create_app_from_env()
+    settings = app[settings_mod.SETTINGS]
+    debug = settings.log_level == "DEBUG"
+    return connections.CappedRunner(
+        app,
+        settings.max_connections,
+        keepalive_timeout=settings.keepalive_timeout_s,
+        access_log=logging.getLogger("aiohttp.access") if debug else None,
+        shutdown_timeout=GRACEFUL_TIMEOUT_S * 0.95,
+    )

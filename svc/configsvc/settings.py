@@ -32,6 +32,20 @@ class Settings(BaseSettings):
     db_acquire_timeout_s: float = pydantic.Field(default=5.0, gt=0)
     workers: int = pydantic.Field(default=1, ge=1, le=64)
     max_body_bytes: int = pydantic.Field(default=1024 * 1024, ge=1024)
+    body_read_timeout_s: float = pydantic.Field(default=10.0, gt=0)
+    max_connections: int = pydantic.Field(default=1000, ge=1)
+    keepalive_timeout_s: float = pydantic.Field(default=2.0, gt=0)
+    page_max_bytes: int = pydantic.Field(default=4 * 1024 * 1024, ge=1024)
+    allowed_hosts: str = pydantic.Field(
+        default="",
+        description="Comma-separated host names the Host header may carry; `*` for any. "
+        "Empty: loopback names when HOST is a loopback address, else any.",
+    )
+    allowed_origins: str = pydantic.Field(
+        default="",
+        description="Comma-separated origins (scheme://host[:port]) allowed besides the "
+        "request's own; `*` for any.",
+    )
     change_retention_days: float = pydantic.Field(default=7.0, gt=0)
     history_retention_days: float = pydantic.Field(default=365.0, gt=0)
     history_keep_versions: int = pydantic.Field(default=100, ge=0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json as json_mod
 import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import aiohttp
 import pydantic
 
 from configsvc_client import backoff as backoff_mod
-from configsvc_client import errors, models
+from configsvc_client import errors, exactjson, models
 from configsvc_client import watch as watch_mod
 
 log = logging.getLogger(__name__)
@@ -353,9 +352,13 @@ class ConfigClient:
         headers: dict[str, str] | None,
     ) -> _Reply:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
+        if json is not None:  # written by hand: aiohttp's json= would refuse a Decimal
+            headers = {**(headers or {}), "Content-Type": "application/json"}
+        data = None if json is None else exactjson.dumps(json).encode()
         async with self.session.request(
-            method, self.base_url + path, json=json, params=params, headers=headers, timeout=timeout
-        ) as resp:
+            method, self.base_url + path, data=data, params=params, headers=headers,
+            timeout=timeout,
+        ) as resp:  # fmt: skip
             text = await resp.text()
             return _Reply(resp.status, _decode(resp, text), text, resp.headers.get("ETag"))
 
@@ -365,7 +368,7 @@ def _decode(resp: aiohttp.ClientResponse, text: str) -> Any:
     if not text or "json" not in resp.content_type:
         return None
     try:
-        return json_mod.loads(text)
+        return exactjson.loads(text)  # fractions as Decimal: exactly what the service stored
     except ValueError:
         return None
 

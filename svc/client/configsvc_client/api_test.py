@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import decimal
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -11,7 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from configsvc.devtools import pgcluster
-from configsvc_client import api, backoff, errors
+from configsvc_client import api, backoff, cache, errors
 
 FAST = backoff.Backoff(base=0.001, cap=0.002)
 
@@ -223,3 +224,22 @@ async def test_history_diff_and_rollbacks(rest: api.ConfigClient, db) -> None:
     await db.execute("DELETE FROM configuration_versions WHERE version = 1")
     with pytest.raises(errors.Gone):
         await rest.version(cfg.id, 1)
+
+
+async def test_numbers_stay_exact_through_the_client_its_view_and_its_cache(
+    rest: api.ConfigClient, tmp_path
+) -> None:
+    exact = decimal.Decimal("0.1000000000000000055511151231257827021181583404541015625")
+    big = decimal.Decimal("12345678901234567890.5")
+    app = await rest.create_application("exact")
+    made = await rest.create_configuration(app.id, "c", {"x": exact, "y": [big, 3]})
+    assert made.config == {"x": exact, "y": [big, 3]}
+    assert (await rest.get_configuration(made.id)).config["x"] == exact
+    cache_file = tmp_path / "exact.json"
+    async with rest.watch(app.id, cache_path=str(cache_file)) as view:
+        assert view["c"] == {"x": exact, "y": [big, 3]}
+    async with asyncio.timeout(10):
+        while (state := cache.load(cache_file, app.id)) is None:
+            await asyncio.sleep(0.05)
+    assert state.configurations[0].config == {"x": exact, "y": [big, 3]}
+    assert str(exact) in cache_file.read_text(), "written as a number, digit for digit"

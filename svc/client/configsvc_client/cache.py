@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pydantic
 
-from configsvc_client import models
+from configsvc_client import exactjson, models
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,10 @@ class CacheState(pydantic.BaseModel):
 def load(path: str | os.PathLike[str], application: str) -> CacheState | None:
     """The cached state of ``application``, or None if there is none usable."""
     try:
-        state = CacheState.model_validate_json(Path(path).read_bytes())
+        state = CacheState.model_validate(exactjson.loads(Path(path).read_bytes()))
     except FileNotFoundError:
         return None
-    except (OSError, pydantic.ValidationError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: not JSON, or not a state
         # A cache is an optimisation: an unreadable one must not stop the service starting.
         log.warning("ignoring unreadable cache file %s: %s", path, exc)
         return None
@@ -57,7 +57,7 @@ def save(path: str | os.PathLike[str], state: CacheState) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as file:
-            file.write(state.model_dump_json().encode())
+            file.write(exactjson.dumps(state.model_dump()).encode())  # numbers exact
             file.flush()
             os.fsync(file.fileno())
         os.replace(tmp, target)

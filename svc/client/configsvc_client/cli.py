@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from configsvc_client import api, errors, events, models, watch
+from configsvc_client import api, errors, events, exactjson, models, watch
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 
@@ -107,7 +106,7 @@ async def _watch(client: api.ConfigClient, args: argparse.Namespace, out: TextIO
         stream = view.events()
         seen = 0
         async for event in stream:
-            print(json.dumps(_event_line(event)), file=out, flush=True)
+            print(exactjson.dumps(_event_line(event)), file=out, flush=True)
             seen += 1
             if args.count is not None and seen >= args.count:
                 break
@@ -131,8 +130,8 @@ async def _get(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) 
     found = await client.find_configuration(application.id, args.configuration)
     if found is None:
         raise errors.NotFound(404, None, f"no configuration {args.configuration!r}")
-    shown = found.model_dump(mode="json") if args.full else found.config
-    print(json.dumps(shown, indent=2), file=out)
+    shown = found.model_dump() if args.full else found.config
+    print(exactjson.dumps(shown, indent=2), file=out)
     return 0
 
 
@@ -151,7 +150,7 @@ async def _put(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) 
         result = await client.replace_configuration(
             found.id, args.configuration, config, comments, if_match=current.etag or None
         )
-    print(json.dumps(result.model_dump(mode="json"), indent=2), file=out)
+    print(exactjson.dumps(result.model_dump(), indent=2), file=out)
     return 0
 
 
@@ -159,14 +158,14 @@ async def _history(client: api.ConfigClient, args: argparse.Namespace, out: Text
     config_id = await _configuration_id(client, args.application, args.configuration)
     page = await client.versions(config_id, limit=args.limit)
     for item in page.items:
-        print(json.dumps(item.model_dump(mode="json", exclude={"config"})), file=out)
+        print(exactjson.dumps(item.model_dump(mode="json", exclude={"config"})), file=out)
     return 0
 
 
 async def _diff(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) -> int:
     config_id = await _configuration_id(client, args.application, args.configuration)
     found = await client.diff(config_id, args.old, args.new)
-    print(json.dumps(found.model_dump(mode="json", by_alias=True), indent=2), file=out)
+    print(exactjson.dumps(found.model_dump(mode="json", by_alias=True), indent=2), file=out)
     return 0
 
 
@@ -182,7 +181,7 @@ async def _rollback(client: api.ConfigClient, args: argparse.Namespace, out: Tex
     else:
         config_id = await _configuration_id(client, application.id, args.configuration)
         done = await client.rollback(config_id, args.version, reason=args.reason)
-    print(json.dumps(done.model_dump(mode="json"), indent=2), file=out)
+    print(exactjson.dumps(done.model_dump(), indent=2), file=out)
     return 0
 
 
@@ -205,7 +204,7 @@ async def _configuration_id(client: api.ConfigClient, application: str, ref: str
 def _read_config(file: str | None, text: str | None) -> dict[str, Any]:
     if file is not None:
         text = sys.stdin.read() if file == "-" else Path(file).read_text()
-    value = json.loads(text or "")
+    value = exactjson.loads(text or "")
     if not isinstance(value, dict):
         raise ValueError("the config must be a JSON object")
     return value

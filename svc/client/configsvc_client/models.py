@@ -6,6 +6,7 @@ module must import nothing beyond pydantic.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -15,23 +16,70 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
 NAME_MAX = 256
 COMMENTS_MAX = 1024
+# Deepest nesting of arrays and objects accepted in a body, a config or a feed message: deep
+# enough for any real configuration, shallow enough for every recursive walk of it.
+MAX_JSON_DEPTH = 64
+# Line breaks and tabs are what a comment may hold that a name may not.
+_COMMENT_LAYOUT = frozenset("\t\n\r")
 
 
-def _not_blank(value: str) -> str:
+def _invisible(value: str, allowed: frozenset[str] = frozenset()) -> str | None:
+    """The first control (Cc) or format (Cf) character of ``value`` not in ``allowed``."""
+    for char in value:
+        if char not in allowed and unicodedata.category(char) in ("Cc", "Cf"):
+            return char
+    return None
+
+
+def normal_name(value: str) -> str:
+    """A name as it is stored and looked up: NFC, so that one spelling is one name.
+
+    ``ValueError`` for what no name may be: blank, padded with whitespace, or holding a control
+    or format character (ANSI escapes, zero-width spaces). Case is kept: ``Café`` is not ``café``.
+    """
+    value = unicodedata.normalize("NFC", value)
     if not value.strip():
         raise ValueError("must not be blank")
+    if value != value.strip():
+        raise ValueError("must not start or end with whitespace")
+    char = _invisible(value)
+    if char is not None:
+        raise ValueError(f"must not contain the control or format character U+{ord(char):04X}")
     return value
 
 
-# The pattern tells clients (and generated tests) what _not_blank enforces: it searches for one
-# character Python's str.isspace() rejects, which is what its `\S` means.
+def normal_comments(value: str) -> str:
+    """Comments in NFC; line breaks and tabs allowed, other control and format characters not."""
+    value = unicodedata.normalize("NFC", value)
+    char = _invisible(value, _COMMENT_LAYOUT)
+    if char is not None:
+        raise ValueError(f"must not contain the control or format character U+{ord(char):04X}")
+    return value
+
+
+def json_depth(value: Any) -> int:
+    """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
+# The pattern tells clients (and generated tests) what normal_name enforces at the edges: no
+# whitespace first or last (the other rules have no JSON Schema spelling).
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=NAME_MAX),
-    AfterValidator(_not_blank),
-    Field(json_schema_extra={"pattern": r"\S"}),
+    AfterValidator(normal_name),
+    Field(json_schema_extra={"pattern": r"^\S(.*\S)?$"}),
 ]
-Comments = Annotated[str, StringConstraints(max_length=COMMENTS_MAX)]
+Comments = Annotated[
+    str, StringConstraints(max_length=COMMENTS_MAX), AfterValidator(normal_comments)
+]
 Ulid = Annotated[str, Field(pattern=ID_PATTERN, examples=["01JDQ2Z8B6M4R1V3XK7N9P0TQS"])]
 ConfigObject = Annotated[
     dict[str, Any], Field(description="A JSON object; values may be any JSON.")

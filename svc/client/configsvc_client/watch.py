@@ -18,7 +18,7 @@ import aiohttp
 import pydantic
 
 from configsvc_client import backoff as backoff_mod
-from configsvc_client import cache, errors, models
+from configsvc_client import cache, errors, exactjson, models
 from configsvc_client import live as live_mod
 
 if TYPE_CHECKING:
@@ -217,8 +217,8 @@ class Watch:
 
     def _handle(self, data: str) -> None:
         try:
-            message = _MESSAGE.validate_json(data)
-        except pydantic.ValidationError as exc:
+            message = _MESSAGE.validate_python(exactjson.loads(data))  # fractions exact
+        except ValueError as exc:  # not JSON, or not a message (ValidationError is one too)
             # One bad frame is the server's bug; dropping the socket for it would not help.
             log.warning("ignoring malformed feed message %.200r: %s", data, exc)
             return

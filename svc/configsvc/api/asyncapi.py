@@ -50,6 +50,7 @@ ERROR_CODES: dict[str, str] = {
     "bad_request": "Not JSON, not a text frame, an unknown `type` or wrong fields.",
     "not_found": "No such application, or `unsubscribe` from one not subscribed to.",
     "unavailable": "The database is unreachable; send the message again later.",
+    "gone": "Reserved: a pruned version; no message of today's protocol gets it.",
     "conflict": "Reserved for messages that change state; no message of today's protocol gets it.",
     "internal": "A bug in the server, which logged it; other subscriptions carry on.",
 }

@@ -294,7 +294,7 @@ async def test_bytes_that_are_not_utf8_are_refused_or_harmless(client) -> None:
     app = await make(client, "POST", "/applications", json={"name": "billing"})
     body = b'{"name": "x"}'
     answer = await raw_request(client, (
-        f"PUT {API}/applications/{app['id']} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+        f"PUT {API}/applications/{app['id']} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     ).encode() + b"X-Change-Reason: \xff\xfe\r\n\r\n" + body)  # fmt: skip
     assert answer.startswith(b"HTTP/1.1 422")
@@ -302,7 +302,8 @@ async def test_bytes_that_are_not_utf8_are_refused_or_harmless(client) -> None:
     assert (await make(client, "GET", f"/applications/{app['id']}"))["name"] == "billing"
     answer = await raw_request(
         client,
-        f"GET {API}/audit?actor=%ff HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode(),
+        f"GET {API}/audit?actor=%ff HTTP/1.1\r\nHost: localhost\r\n"
+        "Connection: close\r\n\r\n".encode(),
     )
     assert answer.startswith(b"HTTP/1.1 200"), "undecodable bytes become U+FFFD: no match"
 

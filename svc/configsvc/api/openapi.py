@@ -132,7 +132,8 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "If-Match": {
         "name": "If-Match", "in": "header", "required": False,
-        "description": "Write only if the resource still has this ETag (or `*`); else 412.",
+        "description": "Write only if the resource still has one of these strong ETags "
+                       "(or `*`); else 412.",
         "schema": {"type": "string"}, "example": '"1"',
     },
     "If-None-Match": {

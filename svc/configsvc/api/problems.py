@@ -70,7 +70,10 @@ def from_http(exc: web.HTTPException) -> web.Response:
     headers = {k: v for k, v in exc.headers.items() if k.lower() in {"allow", "retry-after"}}
     slug = exc.reason.lower().replace(" ", "-")
     detail = exc.text if exc.text and not exc.text.startswith(f"{exc.status}:") else exc.reason
-    return problem(exc.status, slug, exc.reason, detail, headers=headers)
+    response = problem(exc.status, slug, exc.reason, detail, headers=headers)
+    if exc.status == web.HTTPRequestTimeout.status_code:
+        response.force_close()  # the rest of that body may still come: never read it as a request
+    return response
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -73,7 +73,7 @@ async def test_a_client_that_drops_mid_body_is_not_a_database_outage(settings, c
         caplog.set_level(logging.DEBUG)
         _reader, writer = await asyncio.open_connection(host, port)
         writer.write(
-            b"POST /api/v1/applications HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+            b"POST /api/v1/applications HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n"
             b'Content-Type: application/json\r\n\r\n{"name": "half'
         )
         await writer.drain()

@@ -16,9 +16,10 @@ from typing import Any
 
 import pydantic
 from aiohttp import web
-from configsvc_client import models
+from configsvc_client import exactjson, models
 
 from configsvc import errors
+from configsvc import settings as settings_mod
 from configsvc.api import bodies, requestid
 from configsvc.db import database
 from configsvc.service import writes
@@ -53,12 +54,9 @@ def _decode_cursor(request: web.Request) -> str:
     return value
 
 
-def _page(items: list[dict[str, Any]], limit: int) -> web.Response:
-    """One more row than asked for was fetched: its presence means there is a next page."""
-    more = len(items) > limit
-    items = items[:limit]
+def _page(items: list[dict[str, Any]], more: bool) -> web.Response:
     cursor = _encode_cursor(items[-1]["id"]) if more else None
-    return web.json_response({"items": items, "next_cursor": cursor})
+    return web.json_response({"items": items, "next_cursor": cursor}, dumps=exactjson.dumps)
 
 
 def resource_response(
@@ -67,7 +65,7 @@ def resource_response(
     headers = {"ETag": bodies.etag(resource["version"])}
     if location:
         headers["Location"] = location
-    return web.json_response(resource, status=status, headers=headers)
+    return web.json_response(resource, status=status, headers=headers, dumps=exactjson.dumps)
 
 
 def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
@@ -151,19 +149,23 @@ async def list_applications(request: web.Request) -> web.Response:
     name = bodies.name_filter(request)
     async with request.app[database.DB].connection() as conn:
         items = await applications.page(conn, after, limit + 1, name)
-    return _page(items, limit)
+    # One more row than asked for was fetched: its presence means there is a next page.
+    return _page(items[:limit], len(items) > limit)
 
 
 async def list_configurations(request: web.Request) -> web.Response:
-    """In id order, paged like the application list. With `at_revision=R`: all of them as they
-    were at global revision R (422 if R is above the latest or older than history keeps)."""
+    """In id order, paged like the application list; a page stops early once its
+    configurations hold PAGE_MAX_BYTES (stored size), and always holds at least one. With
+    `at_revision=R`: all of them as they were at global revision R (422 if R is above the
+    latest or older than history keeps)."""
     if "at_revision" in request.query:
         return await history.configurations_at(request)
     app_id = path_id(request, "application")
     limit, after = bodies.limit(request), _decode_cursor(request)
+    max_bytes = request.app[settings_mod.SETTINGS].page_max_bytes
     async with request.app[database.DB].connection() as conn:
-        items = await configurations.page(conn, app_id, after, limit + 1)
-    return _page(items, limit)
+        items, more = await configurations.page(conn, app_id, after, limit, max_bytes)
+    return _page(items, more)
 
 
 # --- configurations ----------------------------------------------------------------------

@@ -358,7 +358,7 @@ async def test_bad_configuration_fields_are_422(client, make_app, body, bad) -> 
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{", b"[1, 2]", b'"text"', b"null", b"\xff\xfe", b'{"name": NaN}', b'{"n": 1e999}',
+    [b"{", b"[1, 2]", b'"text"', b"null", b"\xff\xfe", b'{"name": NaN}',
      b'{"name": "\\ud800"}', b"[" * 100000],
 )  # fmt: skip
 async def test_bodies_that_are_not_a_json_object_are_400(client, raw) -> None:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import asyncpg
 from aiohttp import web
+from configsvc_client import exactjson
 
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import migrations
+
+log = logging.getLogger(__name__)
 
 # What the driver raises when the database is unreachable, restarting, overloaded, or dropped
 # the connection: worth a 503 and a retry. Other PostgreSQL errors are bugs, not outages.
@@ -78,13 +81,10 @@ DB: web.AppKey[Database] = web.AppKey("db", Database)
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
-    """Decode json/jsonb into Python objects and encode them back, on every connection."""
+    """Decode json/jsonb into Python objects and encode them back, numbers kept exactly."""
     for typename in ("json", "jsonb"):
         await conn.set_type_codec(
-            typename,
-            encoder=lambda value: json.dumps(value, separators=(",", ":"), ensure_ascii=False),
-            decoder=json.loads,
-            schema="pg_catalog",
+            typename, encoder=exactjson.dumps, decoder=exactjson.loads, schema="pg_catalog"
         )
 
 
@@ -121,7 +121,10 @@ async def problems(db: Database) -> list[str]:
         async with asyncio.timeout(2), db.connection() as conn:
             todo = await migrations.pending(conn)
     except (errors.Unavailable, errors.DatabaseError, TimeoutError) as exc:
-        return [f"database unavailable: {exc}"]
+        # The driver's words name hosts and ports: the log gets them, the probe does not.
+        log.warning("readiness: database unavailable: %s", exc)
+        return ["database unavailable"]
     except errors.MigrationError as exc:
-        return [str(exc)]
+        log.warning("readiness: %s", exc)
+        return ["database schema does not match the migrations"]
     return [f"migrations pending: {', '.join(m.path.name for m in todo)}"] if todo else []

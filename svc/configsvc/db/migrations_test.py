@@ -34,7 +34,7 @@ async def empty_url(admin_url):
 async def test_all_migrations_apply_to_an_empty_database_and_are_recorded(empty_url) -> None:
     conn = await asyncpg.connect(empty_url)
     applied = await migrations.apply(conn)
-    assert [m.version for m in applied] == [m.version for m in FILES] == [1, 2, 6]
+    assert [m.version for m in applied] == [m.version for m in FILES] == [1, 2, 3, 6]
     rows = await conn.fetch("SELECT * FROM migrations ORDER BY version")
     assert [(r["version"], r["name"], r["checksum"]) for r in rows] == [
         (m.version, m.name, m.checksum) for m in FILES
@@ -170,12 +170,15 @@ async def _indexes(conn: asyncpg.Connection) -> dict[str, bool]:
 async def test_a_no_transaction_migration_builds_indexes_concurrently_and_is_recorded(
     empty_url, tmp_path: Path
 ) -> None:
-    folder = _folder_with(tmp_path, **{"0003_indexes": INDEXES})
+    folder = _folder_with(tmp_path, **{"0099_indexes": INDEXES})
     conn = await asyncpg.connect(empty_url)
     applied = await migrations.apply(conn, folder)
-    assert [(m.version, m.transactional) for m in applied] == [(1, True), (2, True), (3, False)]
+    assert [(m.version, m.transactional) for m in applied] == [
+        *((m.version, True) for m in FILES),
+        (99, False),
+    ]
     assert await _indexes(conn) == dict.fromkeys(NAMES, True)
-    assert await conn.fetchval("SELECT name FROM migrations WHERE version = 3") == "indexes"
+    assert await conn.fetchval("SELECT name FROM migrations WHERE version = 99") == "indexes"
     await conn.close()
 
 
@@ -188,14 +191,14 @@ async def test_a_no_transaction_migration_failing_half_way_succeeds_when_run_aga
     # Two names that differ only in case: the unique index on lower(name) cannot be built.
     for app_id, name in [("A" * 26, "Billing"), ("B" * 26, "billing")]:
         await conn.execute("INSERT INTO applications (id, name) VALUES ($1, $2)", app_id, name)
-    (folder / "0003_indexes.sql").write_text(INDEXES)
-    with pytest.raises(errors.MigrationError, match=r"^0003_indexes\.sql failed: Unique"):
+    (folder / "0099_indexes.sql").write_text(INDEXES)
+    with pytest.raises(errors.MigrationError, match=r"^0099_indexes\.sql failed: Unique"):
         await migrations.apply(conn, folder)
     assert await _indexes(conn) == {NAMES[0]: True, NAMES[1]: False}, "an INVALID leftover"
-    assert [m.version for m in await migrations.pending(conn, folder)] == [3]
+    assert [m.version for m in await migrations.pending(conn, folder)] == [99]
 
     await conn.execute("DELETE FROM applications WHERE id = $1", "B" * 26)
-    assert [m.version for m in await migrations.apply(conn, folder)] == [3]
+    assert [m.version for m in await migrations.apply(conn, folder)] == [99]
     assert await _indexes(conn) == dict.fromkeys(NAMES, True), "the leftover was rebuilt"
     with pytest.raises(asyncpg.UniqueViolationError, match="applications_lower_name"):
         await conn.execute("INSERT INTO applications (id, name) VALUES ($1, 'BILLING')", "C" * 26)
@@ -206,10 +209,10 @@ async def test_workers_migrating_at_once_through_a_concurrent_index_build_apply_
     empty_url, tmp_path: Path
 ) -> None:
     slow = "-- configsvc:no-transaction\nSELECT pg_sleep(0.5);\n" + INDEXES.split("\n", 1)[1]
-    folder = _folder_with(tmp_path, **{"0003_indexes": slow})
+    folder = _folder_with(tmp_path, **{"0099_indexes": slow})
     conns = [await asyncpg.connect(empty_url) for _ in range(4)]
     results = await asyncio.gather(*(migrations.apply(conn, folder) for conn in conns))
-    assert sorted(m.version for done in results for m in done) == [1, 2, 3]
+    assert sorted(m.version for done in results for m in done) == [*(m.version for m in FILES), 99]
     assert await _indexes(conns[0]) == dict.fromkeys(NAMES, True)
     for conn in conns:
         await conn.close()
@@ -226,7 +229,7 @@ def test_a_no_transaction_index_without_if_not_exists_is_refused(tmp_path: Path)
 async def test_the_previous_release_starts_on_a_database_a_newer_release_migrated(
     empty_url, tmp_path: Path
 ) -> None:
-    newer = _folder_with(tmp_path, **{"0003_add_owner": (
+    newer = _folder_with(tmp_path, **{"0099_add_owner": (
         "ALTER TABLE applications ADD COLUMN owner text NOT NULL DEFAULT '';")})  # fmt: skip
     conn = await asyncpg.connect(empty_url)
     await migrations.apply(conn, newer)
@@ -249,10 +252,29 @@ async def test_a_failing_migration_changes_nothing_and_stops_naming_its_file(
     empty_url, tmp_path: Path
 ) -> None:
     bad = "CREATE TABLE half (a int);\nSELECT 1 / 0;\n"
-    folder = _folder_with(tmp_path, **{"0003_half": bad})
+    folder = _folder_with(tmp_path, **{"0099_half": bad})
     conn = await asyncpg.connect(empty_url)
-    with pytest.raises(errors.MigrationError, match=r"^0003_half\.sql failed: DivisionByZero"):
+    with pytest.raises(errors.MigrationError, match=r"^0099_half\.sql failed: DivisionByZero"):
         await migrations.apply(conn, folder)
     assert await conn.fetchval("SELECT to_regclass('half')") is None, "rolled back as a whole"
-    assert [m.version for m in await migrations.pending(conn, folder)] == [3]
+    assert [m.version for m in await migrations.pending(conn, folder)] == [99]
     await conn.close()
+
+
+async def test_names_the_rules_now_refuse_are_listed_for_review_not_rewritten(db) -> None:
+    rows = [("A" * 26, "Cafe\u0301", ""), ("B" * 26, " padded", ""), ("C" * 26, "zw\u200b", ""),
+            ("D" * 26, "ansi\x1b[31m", "line\nbreak ok"), ("E" * 26, "fine", "tab\tok"),
+            ("F" * 26, "fine too", "bell\x07")]  # fmt: skip
+    await db.executemany(
+        "INSERT INTO applications (id, name, comments, revision) VALUES ($1, $2, $3, 1)", rows
+    )
+    listed = {r["id"]: r["reasons"] for r in await db.fetch("SELECT * FROM names_to_review")}
+    assert listed == {
+        "A" * 26: ["name is not in NFC"],
+        "B" * 26: ["name starts or ends with whitespace"],
+        "C" * 26: ["name has a format character"],
+        "D" * 26: ["name has a control character"],
+        "F" * 26: ["comments break the character rules"],
+    }
+    stored = await db.fetchval("SELECT name FROM applications WHERE id = $1", "A" * 26)
+    assert stored == "Cafe\u0301", "kept as it was"

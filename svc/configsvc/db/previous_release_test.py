@@ -133,7 +133,7 @@ async def test_every_statement_of_the_previous_release_runs_on_the_newest_schema
          "configsvc/store/changes.py:RECORD: types changed"),
         ("ALTER TABLE applications ALTER COLUMN version TYPE bigint",
          "configsvc/store/applications.py:GET: types changed"),
-        ("ALTER TABLE configurations DROP COLUMN comments",
+        ("ALTER TABLE configurations DROP COLUMN comments CASCADE",
          "configsvc/store/configurations.py:REPLACE: UndefinedColumnError"),
     ],
 )  # fmt: skip

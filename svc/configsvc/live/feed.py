@@ -18,11 +18,12 @@ import os
 import re
 import signal
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import pydantic
 from aiohttp import WSCloseCode, WSMsgType, web
-from configsvc_client import models
+from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
@@ -38,8 +39,11 @@ LISTENER: web.AppKey[listener.Listener] = web.AppKey("listener", listener.Listen
 _peer_ids = itertools.count(1)
 
 # Deeper JSON is refused before it is parsed (REST bodies share the limit: api/bodies.py).
-MAX_JSON_DEPTH = 64
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _frame(message: dict[str, Any]) -> str:
+    return exactjson.dumps(message)  # a snapshot's numbers, exactly as stored
 
 
 def _error(code: str, detail: str, application_id: str | None = None) -> str:
@@ -51,13 +55,13 @@ def _error(code: str, detail: str, application_id: str | None = None) -> str:
 
 
 def _too_deep(text: str) -> bool:
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
+    if text.count("[") + text.count("{") <= models.MAX_JSON_DEPTH:
         return False
     depth = 0
     for char in _JSON_STRING.sub("", text):
         if char in "[{":
             depth += 1
-            if depth > MAX_JSON_DEPTH:
+            if depth > models.MAX_JSON_DEPTH:
                 return True
         elif char in "]}":
             depth -= 1
@@ -74,7 +78,7 @@ def _encodable(value: str | None) -> bool:
 
 def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
     if _too_deep(text):
-        raise errors.BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        raise errors.BadRequest(f"JSON nested deeper than {models.MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(text)
     except ValueError as exc:
@@ -102,7 +106,11 @@ async def _resolve(conn: asyncpg.Connection, message: models.Subscribe) -> str:
     # refuse a U+0000 with an error of its own).
     if message.application_name is not None:
         name = message.application_name
-        if len(name) > models.NAME_MAX or "\x00" in name:
+        try:
+            name = models.normal_name(name)  # looked up as it was stored
+        except ValueError:
+            raise errors.NotFound(f"no application named {name[:300]!r}") from None
+        if len(name) > models.NAME_MAX:
             raise errors.NotFound(f"no application named {name[:300]!r}")
         return str((await applications.get_by_name(conn, name))["id"])
     assert message.application_id is not None

@@ -206,6 +206,8 @@ async def test_unknown_application_is_an_error_and_the_socket_stays_open(ws, api
         '{"type": "subscribe", "application_id": "A", "since": "3"}',
         '{"type": "subscribe", "application_id": "A", "extra": 1}',
         '{"type": "unsubscribe"}',
+        '{"type": "subscribe", "application_id": ' + "[" * 65 + "]" * 65 + "}",  # MAX_JSON_DEPTH
+        '{"type": "subscribe", "application_id": ' + "[" * 30_000 + "]" * 30_000 + "}",
     ],
 )
 async def test_malformed_messages_get_bad_request_and_the_socket_stays_open(ws, api, raw) -> None:
@@ -229,6 +231,15 @@ async def test_values_no_application_can_have_are_not_found(ws, api, message) ->
     app = await api.app()
     await ws.send_json({"type": "subscribe", "application_id": app["id"]})
     assert (await recv(ws))["type"] == "snapshot", "the socket still works"
+
+
+async def test_application_name_is_looked_up_as_names_are_stored(ws, api) -> None:
+    app = await api.app("Caf\u00e9")
+    await ws.send_json({"type": "subscribe", "application_name": "Cafe\u0301"})  # NFD
+    snapshot = await recv(ws)
+    assert (snapshot["type"], snapshot["application_id"]) == ("snapshot", app["id"])
+    await ws.send_json({"type": "subscribe", "application_name": "Caf\u00e9\u200b"})
+    assert (await recv(ws))["code"] == "not_found"
 
 
 async def test_binary_frames_get_bad_request(ws) -> None:

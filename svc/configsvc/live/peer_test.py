@@ -58,7 +58,7 @@ class RawSocket:
         reader, writer = await asyncio.open_connection(sock=sock, limit=1024)
         key = base64.b64encode(os.urandom(16))
         writer.write(
-            b"GET " + path.encode() + b" HTTP/1.1\r\nHost: test\r\nUpgrade: websocket\r\n"
+            b"GET " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
             b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\n"
             b"Sec-WebSocket-Version: 13\r\n\r\n"
         )

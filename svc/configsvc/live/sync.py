@@ -8,11 +8,11 @@ socket: a client that does not read never holds a database connection.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from configsvc_client import exactjson
 
 from configsvc.live import hub
 from configsvc.store import applications, changes, configurations
@@ -28,7 +28,7 @@ class Sync:
 
 def _frame(message: dict[str, Any]) -> str:
     # Not ASCII-escaped: the stored text goes out as it is, and is valid UTF-8.
-    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+    return exactjson.dumps(message)  # numbers exactly as stored
 
 
 async def read(conn: asyncpg.Connection, app_id: str, since: int | None, budget: int) -> Sync:

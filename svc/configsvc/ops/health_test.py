@@ -28,4 +28,9 @@ async def test_readyz_is_503_when_the_database_is_gone(client, database_outage) 
     async with database_outage():
         resp = await client.get("/readyz")
         assert resp.status == 503
-        assert "database unavailable" in " ".join((await resp.json())["reasons"])
+        body = await resp.json()
+        # Which check failed, not the driver's words (they name hosts, ports, databases).
+        assert body["status"] == "unavailable"
+        assert body["reasons"][0] == "database unavailable"
+        assert set(body["reasons"]) <= {
+            "database unavailable", "change listener is not connected to the database"}  # fmt: skip

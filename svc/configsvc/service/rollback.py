@@ -24,7 +24,7 @@ def _fields(version: dict[str, Any]) -> dict[str, Any]:
 
 async def configuration(
     db: database.Database, write: writes.Write, config_id: str, to_version: int,
-    if_version: int | None,
+    if_version: writes.IfMatch,
 ) -> dict[str, Any]:  # fmt: skip
     """A new version equal to ``to_version`` (name, comments, config); a deleted configuration
     comes back with its id (op ``restored``). Gone if that version was pruned."""

@@ -87,6 +87,8 @@ AUDITED_REFUSALS = (errors.Invalid, errors.Conflict, errors.PreconditionFailed, 
 
 
 Step = Callable[[asyncpg.Connection, int], Awaitable[Change]]
+# The versions If-Match accepts (one, or any of several); None: any current version.
+IfMatch = int | frozenset[int] | None
 
 
 class _RollBack(Exception):
@@ -165,14 +167,15 @@ def _configuration_versions(change: Change, is_app: bool) -> tuple[tuple[str, di
     return () if is_app else ((change.op, change.resource),)
 
 
-def precondition(current: int | None, if_version: int | None, kind: str, id_: str) -> None:
+def precondition(current: int | None, if_version: IfMatch, kind: str, id_: str) -> None:
     """NotFound when the resource is gone, PreconditionFailed when If-Match names an old version.
 
     ``current`` is the version locked by the write, so nobody can change it before commit.
     """
     if current is None:
         raise errors.NotFound(f"no {kind} with id {id_}")
-    if if_version is not None and if_version != current:
+    wanted = {if_version} if isinstance(if_version, int) else if_version
+    if wanted is not None and current not in wanted:
         raise errors.PreconditionFailed(f"{kind} {id_} has changed since that version")
 
 
@@ -194,7 +197,7 @@ async def create_application(
 
 async def replace_application(
     db: database.Database, write: Write, app_id: str, fields: dict[str, Any],
-    if_version: int | None,
+    if_version: IfMatch,
 ) -> dict[str, Any]:  # fmt: skip
     """Replace name and comments, if the application is still at ``if_version`` (when given)."""
 
@@ -208,7 +211,7 @@ async def replace_application(
 
 
 async def delete_application(
-    db: database.Database, write: Write, app_id: str, if_version: int | None
+    db: database.Database, write: Write, app_id: str, if_version: IfMatch
 ) -> None:
     """Delete the application and, in the same transaction, its configurations."""
 
@@ -244,7 +247,7 @@ def _same_application(current: str, wanted: str | None) -> None:
 
 async def replace_configuration(
     db: database.Database, write: Write, config_id: str, fields: dict[str, Any],
-    if_version: int | None,
+    if_version: IfMatch,
 ) -> dict[str, Any]:  # fmt: skip
     """Replace name, comments and config; ``fields["application_id"]``, if set, must match:
     a configuration never moves to another application."""
@@ -263,7 +266,7 @@ async def replace_configuration(
 
 
 async def delete_configuration(
-    db: database.Database, write: Write, config_id: str, if_version: int | None
+    db: database.Database, write: Write, config_id: str, if_version: IfMatch
 ) -> None:
     """Delete the configuration."""
 

@@ -11,12 +11,23 @@ from configsvc.store import resources
 
 GET = "SELECT * FROM configurations WHERE id = $1"
 
+# A page stops early once the configurations before a row hold $4 bytes or more: the rows past
+# that are counted by their stored size (pg_column_size: no need to read their JSON) and never
+# sent. The first row is always in, however big.
 LIST = """
-SELECT * FROM configurations
-WHERE application_id = $1 AND id > $2
+SELECT * FROM (
+    SELECT c.*,
+           sum(pg_column_size(c.config)) OVER (ORDER BY c.id) AS bytes_through
+    FROM configurations c
+    WHERE c.application_id = $1 AND c.id > $2
+    ORDER BY c.id
+    LIMIT $3
+) page
+WHERE bytes_through - pg_column_size(config) < $4
 ORDER BY id
-LIMIT $3
 """
+
+ANY_AFTER = "SELECT EXISTS (SELECT FROM configurations WHERE application_id = $1 AND id > $2)"
 
 ALL_OF_APPLICATION = "SELECT * FROM configurations WHERE application_id = $1 ORDER BY id"
 
@@ -65,13 +76,18 @@ async def get(conn: asyncpg.Connection, config_id: str) -> dict[str, Any]:
 
 
 async def page(
-    conn: asyncpg.Connection, app_id: str, after: str, limit: int
-) -> list[dict[str, Any]]:
-    """Up to ``limit`` of the application's configurations with ids above ``after``."""
-    rows = await conn.fetch(LIST, app_id, after, limit)
+    conn: asyncpg.Connection, app_id: str, after: str, limit: int, max_bytes: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """Up to ``limit`` of the application's configurations with ids above ``after``, fewer
+    once they hold ``max_bytes``; and whether any come after them."""
+    rows = await conn.fetch(LIST, app_id, after, limit + 1, max_bytes)
     if not rows and not await conn.fetchval(APPLICATION_EXISTS, app_id):
         raise errors.NotFound(f"no application with id {app_id}")
-    return [resources.configuration(row) for row in rows]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if not more and rows and rows[-1]["bytes_through"] >= max_bytes:
+        more = await conn.fetchval(ANY_AFTER, app_id, rows[-1]["id"])
+    return [resources.configuration(row) for row in rows], more
 
 
 async def all_of(conn: asyncpg.Connection, app_id: str) -> list[dict[str, Any]]:
