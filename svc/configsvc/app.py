@@ -8,6 +8,7 @@ from aiohttp import web
 
 from configsvc import settings as settings_mod
 from configsvc.api import openapi, problems, routes
+from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
 from configsvc.ops import health, pruning
@@ -18,10 +19,12 @@ log = logging.getLogger(__name__)
 def create_app(settings: settings_mod.Settings) -> web.Application:
     """Build the app; every resource it needs is opened and closed by its cleanup contexts."""
     app = web.Application(
-        client_max_size=settings.max_body_bytes, middlewares=[problems.middleware]
+        client_max_size=settings.max_body_bytes,
+        middlewares=[problems.middleware, guard.middleware],
     )
     app[settings_mod.SETTINGS] = settings
     app.cleanup_ctx.append(database.pool_ctx)
+    app.cleanup_ctx.append(guard.guard_ctx)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     routes.add_routes(app)

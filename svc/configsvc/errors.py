@@ -45,6 +45,21 @@ class Invalid(ServiceError):
         return cls([(field, message)])
 
 
+class Unauthenticated(ServiceError):
+    """No usable credentials: missing, malformed, unknown, expired or revoked.
+
+    ``presented`` says whether a token was sent at all (it decides the WWW-Authenticate error).
+    """
+
+    def __init__(self, detail: str, *, presented: bool) -> None:
+        super().__init__(detail)
+        self.presented = presented
+
+
+class Forbidden(ServiceError):
+    """The token may see the target but lacks the access the request needs."""
+
+
 class Unavailable(ServiceError):
     """The database is unreachable, restarting, overloaded, or no connection freed up in time."""
 
@@ -72,6 +87,8 @@ KINDS: dict[type[ServiceError], Kind] = {
     NotFound: Kind(404, "not-found", "Not found", "not_found"),
     Conflict: Kind(409, "conflict", "Name already taken", "conflict"),
     PreconditionFailed: Kind(412, "precondition-failed", "Precondition failed", "conflict"),
+    Unauthenticated: Kind(401, "unauthenticated", "Unauthenticated", "unauthenticated"),
+    Forbidden: Kind(403, "forbidden", "Forbidden", "forbidden"),
     Unavailable: Kind(503, "unavailable", "Service unavailable", "unavailable"),
 }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 # A ULID as the service makes them: 26 characters of Crockford base32.
 ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
@@ -127,6 +127,80 @@ class ConfigurationPage(BaseModel):
     next_cursor: str | None
 
 
+# --- access tokens ---------------------------------------------------------------------------
+
+TOKEN_GRANTS_MAX = 1000
+
+
+class Grant(_Input):
+    """Access to one application, or to every one with ``"*"``; ``write`` implies ``read``."""
+
+    application_id: Annotated[str, Field(pattern=r"^(\*|[0-9A-HJKMNP-TV-Z]{26})$")]
+    access: Literal["read", "write"]
+
+
+ExpiresAt = Annotated[
+    AwareDatetime | None,
+    Field(default=None, strict=False, description="RFC 3339 with a time zone; null: never."),
+]
+
+
+class TokenIn(_Input):
+    """Body of POST /tokens."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "billing-prod",
+                    "grants": [{"application_id": "01JDQ2Z8B6M4R1V3XK7N9P0TQS", "access": "read"}],
+                }
+            ]
+        }
+    )
+
+    name: Name
+    admin: bool = False
+    grants: Annotated[list[Grant], Field(max_length=TOKEN_GRANTS_MAX)] = []
+    expires_at: ExpiresAt = None
+
+
+class TokenReplace(_Input):
+    """Body of PUT /tokens/{id}: replaces name, grants and expiry."""
+
+    name: Name
+    grants: Annotated[list[Grant], Field(max_length=TOKEN_GRANTS_MAX)] = []
+    expires_at: ExpiresAt = None
+
+
+class Token(BaseModel):
+    """A token as listed: never its secret."""
+
+    id: Ulid
+    name: str
+    admin: bool
+    grants: list[Grant]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None = Field(description="Updated at most about once a minute.")
+
+
+class TokenCreated(Token):
+    token: str = Field(description="The secret (cfs_...): shown this once, never again.")
+
+
+class TokenPage(BaseModel):
+    items: list[Token]
+    next_cursor: str | None
+
+
+class Actor(BaseModel):
+    """Who made a change: a token's id and name."""
+
+    id: str
+    name: str
+
+
 class FieldError(BaseModel):
     field: str = Field(description="Dotted path of the offending field or query parameter.")
     message: str
@@ -174,6 +248,7 @@ class Change(BaseModel):
     op: ChangeOp
     configuration: dict[str, Any] | None = None
     application: dict[str, Any] | None = None
+    actor: Actor | None = None
 
 
 class Synced(BaseModel):

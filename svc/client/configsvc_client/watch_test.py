@@ -21,6 +21,9 @@ from aiohttp import web
 import conftest
 from configsvc_client import api, backoff, errors, events, live, live_test, models, watch
 
+# These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
+pytestmark = pytest.mark.usefixtures("token_env")
+
 Factory = Callable[..., conftest.Service]
 QUICK = backoff.Backoff(base=0.05, cap=1.0)
 PATIENCE = 60

@@ -25,8 +25,9 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
+from configsvc.auth import access, guard
 from configsvc.db import database
-from configsvc.live import hub, listener, peer
+from configsvc.live import hub, listener, peer, revocation
 from configsvc.store import applications, changes, configurations
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,11 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
     fanout = request.app[HUB]
     async with request.app[database.DB].connection() as conn:
         app_id = await _resolve(conn, message)
+        missing = (
+            f"no application with id {app_id}" if message.application_name is None
+            else f"no application named {message.application_name!r}"
+        )  # fmt: skip
+        access.authorize(to.caller, app_id, "read", errors.NotFound(missing))
         sub = fanout.subscribe(to, app_id)
         try:
             sub.synced(await _sync(conn, to, app_id, message.since))
@@ -162,14 +168,18 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     settings = request.app[settings_mod.SETTINGS]
     # No per-message compression: frames are built once and written to every socket as they
     # are, and deflating them once per subscriber would cost more than the bytes saved.
+    # The token was checked by the auth middleware before the upgrade: a refusal is a plain
+    # 401. A browser's token rides in a second subprotocol; the one selected is configsvc.v1.
     ws = web.WebSocketResponse(
-        heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False
-    )
+        heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False,
+        protocols=(guard.SUBPROTOCOL,),
+    )  # fmt: skip
     await ws.prepare(request)
     assert request.transport is not None
     fanout = request.app[HUB]
     me = peer.Peer(ws, request.transport, settings.ws_send_queue,
                    f"ws-{next(_peer_ids)} {request.remote}")  # fmt: skip
+    me.caller = guard.caller(request)
     fanout.peers.add(me)
     try:
         async for msg in ws:
@@ -193,16 +203,24 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_mod.SETTINGS]
     assert settings.database_url is not None
     fanout = hub.Hub()
-    follower = listener.Listener(settings.database_url, fanout, settings.listener_probe_s)
+    revoker = revocation.Revocations(app[guard.GUARD], fanout)
+    follower = listener.Listener(
+        settings.database_url, fanout, settings.listener_probe_s, revoker.notified
+    )
     app[HUB], app[LISTENER] = fanout, follower
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.
     async with app[database.DB].connection() as conn:
         follower.last, _ = await changes.counter(conn)
-    task = asyncio.create_task(follower.run(), name="change listener")
-    task.add_done_callback(_report_death)
+    tasks = [
+        asyncio.create_task(follower.run(), name="change listener"),
+        asyncio.create_task(revoker.run(), name="token revocations"),
+    ]
+    for task in tasks:
+        task.add_done_callback(_report_death)
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def going_away(app: web.Application) -> None:

@@ -21,9 +21,14 @@ log = logging.getLogger(__name__)
 def change_frame(entry: changes.Entry) -> str:
     """The ``change`` message for a log entry, built around the stored JSON text as it is."""
     key = "application" if entry.op.startswith("application_") else "configuration"
+    actor = (
+        "null" if entry.actor_id is None
+        else json.dumps({"id": entry.actor_id, "name": entry.actor_name}, ensure_ascii=False)
+    )  # fmt: skip
     return (
         f'{{"type":"change","application_id":{json.dumps(entry.application_id)},'
-        f'"revision":{entry.revision},"op":"{entry.op}","{key}":{entry.resource}}}'
+        f'"revision":{entry.revision},"op":"{entry.op}","{key}":{entry.resource},'
+        f'"actor":{actor}}}'
     )
 
 

@@ -37,7 +37,8 @@ async def revisions(ws: aiohttp.ClientWebSocketResponse, count: int) -> list[int
 def test_the_change_frame_is_the_documented_message() -> None:
     frame = json.loads(hub.change_frame(entry(7)))
     assert frame == {"type": "change", "application_id": "A", "revision": 7, "op": "updated",
-                     "configuration": {"id": "C", "name": "n", "pad": ""}}  # fmt: skip
+                     "configuration": {"id": "C", "name": "n", "pad": ""},
+                     "actor": None}  # fmt: skip
     assert "application" in json.loads(hub.change_frame(entry(8, "application_updated")))
 
 

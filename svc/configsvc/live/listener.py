@@ -4,6 +4,9 @@ NOTIFY only says "something was committed"; the log says what. After every (re)c
 listener first catches up from the log, from the last revision it dispatched, so a notification
 lost while it was away costs latency, never a change. It is not a pooled connection: releasing
 one to the pool runs UNLISTEN *.
+
+It also hears the tokens channel (payload: a token id) and hands each id to ``on_token``; after
+every (re)connect it calls ``on_token(None)``: tokens may have changed unheard meanwhile.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 
 import asyncpg
 
@@ -18,6 +22,7 @@ from configsvc import errors
 from configsvc.db import database
 from configsvc.live import hub
 from configsvc.store import changes
+from configsvc.store import tokens as token_store
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +35,12 @@ APPLICATION_NAME = "configsvc-listener"
 class Listener:
     """Reads the change log in revision order and hands every entry to the hub."""
 
-    def __init__(self, url: str, fanout: hub.Hub, probe_s: float) -> None:
+    def __init__(
+        self, url: str, fanout: hub.Hub, probe_s: float,
+        on_token: Callable[[str | None], None] | None = None,
+    ) -> None:  # fmt: skip
         self.url, self.hub, self.probe_s = url, fanout, probe_s
+        self.on_token = on_token
         self.connected = False
         self.last: int | None = None  # highest revision dispatched
         self._wake = asyncio.Event()
@@ -39,6 +48,10 @@ class Listener:
 
     def _on_notify(self, conn: object, pid: int, channel: str, payload: str) -> None:
         self._wake.set()
+
+    def _on_token(self, conn: object, pid: int, channel: str, payload: str) -> None:
+        if self.on_token is not None:
+            self.on_token(payload)
 
     def _on_lost(self, conn: object) -> None:
         self.connected = False
@@ -63,6 +76,9 @@ class Listener:
         try:
             conn.add_termination_listener(self._on_lost)
             await conn.add_listener(changes.CHANNEL, self._on_notify)
+            await conn.add_listener(token_store.CHANNEL, self._on_token)
+            if self.on_token is not None:
+                self.on_token(None)
             await self._check_retention(conn)
             await self._catch_up(conn)
             self.connected, self._backoff = True, 0.1

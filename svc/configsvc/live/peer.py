@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from configsvc.auth.access import Caller
     from configsvc.live.hub import Subscription
 
 log = logging.getLogger(__name__)
@@ -45,13 +46,15 @@ class Peer:
 
     # Thousands of these sit idle in a worker: slots and a backlog made only when needed keep
     # each one small.
-    __slots__ = ("_backlog", "_task", "close_code", "limit", "name", "subscriptions",
+    __slots__ = ("_backlog", "_task", "caller", "close_code", "limit", "name", "subscriptions",
                  "transport", "ws")  # fmt: skip
 
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, limit: int,
                  name: str) -> None:  # fmt: skip
         self.ws, self.transport, self.limit, self.name = ws, transport, limit, name
         self.subscriptions: dict[str, Subscription] = {}
+        # Who opened the socket: its token is re-checked when it changes or expires.
+        self.caller: Caller | None = None
         self.close_code: int | None = None
         self._backlog: deque[str] | None = None
         self._task: asyncio.Task[None] | None = None  # the drain, or the close, under way

@@ -19,8 +19,9 @@ NEXT_REVISION = "UPDATE revision_counter SET revision = revision + 1 RETURNING r
 
 RECORD = """
 WITH logged AS (
-    INSERT INTO changes (revision, application_id, configuration_id, op, resource)
-    VALUES ($1, $2, $3, $4, $5)
+    INSERT INTO changes (revision, application_id, configuration_id, op, resource,
+                         actor_id, actor_name)
+    VALUES ($1, $2, $3, $4, $5, $8, $9)
     RETURNING revision
 )
 SELECT pg_notify($6, $7) FROM logged
@@ -28,7 +29,7 @@ SELECT pg_notify($6, $7) FROM logged
 
 # The resource is read as text: the feed sends it on as it is, without decoding it here.
 AFTER = """
-SELECT revision, application_id, op, resource::text AS resource
+SELECT revision, application_id, op, resource::text AS resource, actor_id, actor_name
 FROM changes
 WHERE revision > $1
 ORDER BY revision
@@ -36,7 +37,7 @@ LIMIT $2
 """
 
 AFTER_FOR_APPLICATION = """
-SELECT revision, application_id, op, resource::text AS resource
+SELECT revision, application_id, op, resource::text AS resource, actor_id, actor_name
 FROM changes
 WHERE application_id = $1 AND revision > $2 AND revision <= $3
 ORDER BY revision
@@ -65,6 +66,8 @@ class Entry:
     application_id: str
     op: str
     resource: str
+    actor_id: str | None = None
+    actor_name: str | None = None
 
 
 async def next_revision(conn: asyncpg.Connection) -> int:
@@ -80,16 +83,22 @@ async def record(
     *,
     application_id: str,
     configuration_id: str | None = None,
+    actor: tuple[str, str] | None = None,
 ) -> None:
-    """Log the change and wake every listener; both take effect only when the caller commits."""
+    """Log the change and wake every listener; both take effect only when the caller commits.
+
+    ``actor`` is the (id, name) of the token that made it.
+    """
     wakeup = json.dumps(
         {"revision": revision, "op": op, "application_id": application_id,
          "configuration_id": configuration_id},
         separators=(",", ":"),
     )  # fmt: skip
+    actor_id, actor_name = actor or (None, None)
     await conn.execute(
-        RECORD, revision, application_id, configuration_id, op, resource, CHANNEL, wakeup
-    )
+        RECORD, revision, application_id, configuration_id, op, resource, CHANNEL, wakeup,
+        actor_id, actor_name,
+    )  # fmt: skip
 
 
 async def after(conn: asyncpg.Connection, revision: int, limit: int = 1000) -> list[Entry]:
