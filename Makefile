@@ -55,3 +55,7 @@ check: lint test ## everything CI checks
 
 clean: db-stop ## stop PostgreSQL, remove the local cluster and the virtualenv
 	rm -rf svc/.pgdata svc/.venv svc/.coverage svc/.mypy_cache svc/.ruff_cache
+
+token: install ## a token: make token ARGS='--name ci --grant APP_ID:read' (prints the secret once)
+	$(RUN) configsvc tokens create $(ARGS)
+.PHONY: token

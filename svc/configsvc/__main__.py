@@ -44,6 +44,10 @@ async def _migrate(url: str) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["tokens"]:
+        from configsvc.auth import cli  # noqa: PLC0415 (only this command needs it)
+
+        sys.exit(cli.main(sys.argv[2:]))
     settings = settings_mod.load()
     try:
         url = pgcluster.ensure_database_url(settings)

@@ -47,15 +47,15 @@ async def revoke(db: database.Database, token_id: str) -> None:
         await token_store.notify(conn, token_id)
 
 
-async def bootstrap(db: database.Database, secret: str) -> bool:
-    """Store ``secret`` as admin token ``bootstrap`` unless an admin token exists.
+async def bootstrap(db: database.Database, secret: str, name: str = "bootstrap") -> bool:
+    """Store ``secret`` as admin token ``name`` unless an admin token exists.
 
     Safe with many workers starting at once: the check and the insert share one lock.
     """
     async with db.connection() as conn, conn.transaction():
         if await token_store.lock_bootstrap(conn):
             return False
-        fields = {"name": "bootstrap", "admin": True}
+        fields = {"name": name, "admin": True}
         token = await token_store.insert(conn, tokens.hash_secret(secret), fields)
         await token_store.notify(conn, token["id"])
     return True
