@@ -45,7 +45,7 @@ async def _migrate(url: str) -> None:
 
 def main() -> None:
     if sys.argv[1:2] == ["tokens"]:
-        from configsvc.auth import cli  # noqa: PLC0415 (only this command needs it)
+        from configsvc.auth import cli
 
         sys.exit(cli.main(sys.argv[2:]))
     settings = settings_mod.load()

@@ -341,16 +341,16 @@ async def test_a_revoked_token_ends_the_view_with_revoked_not_a_reconnect_loop(
     async with api.ConfigClient(service.url) as admin:
         app = await admin.create_application("billing")
         reader = await _token(admin, app.id, "read")
-        async with api.ConfigClient(service.url, token=reader["token"]) as rest:
-            async with rest.watch(app.id, backoff=QUICK) as view:
-                url = f"{service.url}/api/v1/tokens/{reader['id']}"
-                async with admin.session.delete(url, headers=admin.auth_headers()) as resp:
-                    assert resp.status == 204
-                # The view ends by itself, saying why: no reconnecting with a dead token.
-                with pytest.raises(errors.Revoked):
-                    async with asyncio.timeout(PATIENCE):
-                        await view.changed()
-                assert view.closed
+        rest = api.ConfigClient(service.url, token=reader["token"])
+        async with rest, rest.watch(app.id, backoff=QUICK) as view:
+            url = f"{service.url}/api/v1/tokens/{reader['id']}"
+            async with admin.session.delete(url, headers=admin.auth_headers()) as resp:
+                assert resp.status == 204
+            # The view ends by itself, saying why: no reconnecting with a dead token.
+            with pytest.raises(errors.Revoked):
+                async with asyncio.timeout(PATIENCE):
+                    await view.changed()
+            assert view.closed
 
 
 async def test_an_unusable_token_is_unauthorized_at_once(service_factory: Factory) -> None:

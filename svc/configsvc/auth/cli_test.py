@@ -59,6 +59,8 @@ async def test_grants_expiry_and_bad_input(database_url, db) -> None:
     for bad in (("create", "--name", "x"), ("create", "--name", "x", "--grant", "nope:read"),
                 ("create", "--name", "x", "--admin", "--expires", "soon")):  # fmt: skip
         refused = await asyncio.to_thread(_tokens, database_url, *bad)
-        assert refused.returncode == 2 and refused.stderr.startswith("error:"), bad
+        assert refused.returncode == 2, bad
+        assert refused.stderr.startswith("error:"), bad
     missing = await asyncio.to_thread(_tokens, database_url, "revoke", "0" * 26)
-    assert missing.returncode == 1 and "no token" in missing.stderr
+    assert missing.returncode == 1
+    assert "no token" in missing.stderr

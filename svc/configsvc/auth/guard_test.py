@@ -21,7 +21,8 @@ from configsvc.api import routes
 from configsvc.auth import guard, tokens
 
 API = routes.PREFIX
-APP, CONFIG, TOKEN = f"{API}/applications/{{id}}", f"{API}/configurations/{{id}}", f"{API}/tokens/{{id}}"  # fmt: skip
+APP, CONFIG = f"{API}/applications/{{id}}", f"{API}/configurations/{{id}}"
+TOKEN = f"{API}/tokens/{{id}}"
 BEARER = 'Bearer realm="configsvc"'
 INVALID = 'Bearer realm="configsvc", error="invalid_token"'
 
@@ -85,14 +86,15 @@ async def state(db: asyncpg.Connection) -> str:
 
 # (case, credentials, the status each kind of operation gets): needs read / token / write /
 # create / admin. None: allowed (not a refusal; the status is the operation's own).
+NEEDS = ("read", "token", "write", "create", "admin")
 CASES = [
-    ("missing", None, dict.fromkeys(("read", "token", "write", "create", "admin"), 401)),
-    ("malformed", "Basic dXNlcjpwYXNz", dict.fromkeys(("read", "token", "write", "create", "admin"), 401)),
-    ("unknown", tokens.new_secret(), dict.fromkeys(("read", "token", "write", "create", "admin"), 401)),
-    ("expired", "expired", dict.fromkeys(("read", "token", "write", "create", "admin"), 401)),
-    ("revoked", "revoked", dict.fromkeys(("read", "token", "write", "create", "admin"), 401)),
-    ("read-only", "reader", {"read": None, "token": None, "write": 403, "create": 403, "admin": 403}),
-    ("other-app", "other", {"read": 404, "token": None, "write": 404, "create": 403, "admin": 403}),
+    ("missing", None, dict.fromkeys(NEEDS, 401)),
+    ("malformed", "Basic dXNlcjpwYXNz", dict.fromkeys(NEEDS, 401)),
+    ("unknown", tokens.new_secret(), dict.fromkeys(NEEDS, 401)),
+    ("expired", "expired", dict.fromkeys(NEEDS, 401)),
+    ("revoked", "revoked", dict.fromkeys(NEEDS, 401)),
+    ("read-only", "reader", dict(zip(NEEDS, (None, None, 403, 403, 403), strict=True))),
+    ("other-app", "other", dict(zip(NEEDS, (404, None, 404, 403, 403), strict=True))),
 ]  # fmt: skip
 
 
@@ -146,7 +148,7 @@ async def test_a_target_outside_the_grants_is_the_very_404_of_a_missing_one(clie
         absent = await client.get(path.replace("{id}", missing), headers=other)
         assert hidden.status == absent.status == 404
         shown, real = await hidden.json(), await absent.json()
-        assert shown["title"] == real["title"] and shown["type"] == real["type"]
+        assert (shown["title"], shown["type"]) == (real["title"], real["type"])
         assert world["a"]["name"] not in json.dumps(shown)
 
 

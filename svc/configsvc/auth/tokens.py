@@ -50,7 +50,8 @@ def same_hash(a: bytes, b: bytes) -> bool:
 def decode_subprotocol(value: str) -> str | None:
     """The secret carried by ``configsvc.bearer.<base64url, no padding>``, or None."""
     try:
-        return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+        padded = value + "=" * (-len(value) % 4)
+        return base64.b64decode(padded, altchars=b"-_", validate=True).decode("ascii")
     except (ValueError, UnicodeDecodeError):
         return None
 

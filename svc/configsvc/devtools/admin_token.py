@@ -19,7 +19,7 @@ from configsvc.db import database, migrations
 from configsvc.service import tokens as token_service
 
 ADMIN_TOKEN_FILE = Path(__file__).resolve().parents[2] / ".admin-token"
-TOKEN_NAME = "local-admin"
+TOKEN_NAME = "local-admin"  # noqa: S105 (a name, not a secret)
 
 
 def _write_private(path: Path, secret: str) -> None:

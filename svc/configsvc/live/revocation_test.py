@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from conftest import ADMIN_HEADERS
 
 from configsvc.live import revocation
+from conftest import ADMIN_HEADERS
 
 API = "/api/v1"
 
