@@ -119,6 +119,9 @@ async def _flush(guard: Guard) -> None:
                 await guard.cache.flush(conn)
         except (errors.Unavailable, errors.DatabaseError) as exc:
             log.warning("recording token use failed: %r", exc)
+        except Exception:
+            # A bug must not stop the bookkeeping for good: say so loudly, try again later.
+            log.exception("recording token use failed")
 
 
 async def guard_ctx(app: web.Application) -> AsyncIterator[None]:

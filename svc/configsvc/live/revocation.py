@@ -66,8 +66,9 @@ class Revocations:
             try:
                 await self._recheck()
                 backoff = 0.1
-            except (errors.Unavailable, errors.DatabaseError) as exc:
-                log.warning("re-checking tokens failed: %r; retrying", exc)
+            except Exception as exc:
+                # An outage, or a bug: either way the sockets must still be re-checked.
+                log.warning("re-checking tokens failed: %r; retrying", exc, exc_info=exc)
                 self._everything = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
