@@ -14,6 +14,10 @@ Keyed by the SHA-256 of the secret. A miss reads the database once and keeps the
   tokens NOTIFY clears the negative entries (the notification is usually a creation), so the
   staleness is bounded by the notification latency as well as by the short TTL.
 
+A notification may arrive while a miss is being read (the read saw the row as it was before
+the change): each forget bumps a generation, and a read that straddled one is used for that
+request but not kept, so the cache never holds what a notification already overtook.
+
 Use is recorded in memory; :meth:`TokenCache.flush` writes ``last_used_at`` in one statement
 for the tokens not written for a minute, so a token is written at most about once a minute.
 """
@@ -43,6 +47,7 @@ class TokenCache:
         self._unknown: OrderedDict[bytes, float] = OrderedDict()
         self._touched: dict[str, float] = {}  # token id -> when last_used_at was last written
         self._pending: set[str] = set()
+        self._generation = 0  # bumped by every forget/clear
 
     def cached(self, secret_hash: bytes) -> tuple[bool, tokens.Token | None]:
         """(hit, token): a hit with None is a secret known to be unknown."""
@@ -57,9 +62,11 @@ class TokenCache:
 
     async def load(self, conn: asyncpg.Connection, secret_hash: bytes) -> tokens.Token | None:
         """Read the token from the database and remember the answer either way."""
+        generation = self._generation
         found = await token_store.by_hash(conn, secret_hash)
         token = None if found is None else tokens.Token.from_resource(found)
-        self.put(secret_hash, token)
+        if generation == self._generation:
+            self.put(secret_hash, token)
         return token
 
     def put(self, secret_hash: bytes, token: tokens.Token | None) -> None:
@@ -77,11 +84,13 @@ class TokenCache:
 
     def forget(self, token_id: str) -> None:
         """A token changed somewhere: drop it, and every negative entry (it may be new)."""
+        self._generation += 1
         self._unknown.clear()
         for key in [k for k, (t, _) in self._known.items() if t.id == token_id]:
             del self._known[key]
 
     def clear(self) -> None:
+        self._generation += 1
         self._known.clear()
         self._unknown.clear()
 

@@ -3,6 +3,8 @@ everything forgotten when told."""
 
 from __future__ import annotations
 
+import asyncio
+
 from configsvc.auth import cache, tokens
 from configsvc.service import tokens as token_service
 
@@ -40,3 +42,15 @@ def test_negative_entries_are_bounded() -> None:
     assert keep.cached(hashes[-1]) == (True, None)
     keep.clear()
     assert keep.cached(hashes[-1]) == (False, None)
+
+
+async def test_a_read_overtaken_by_a_notification_is_not_kept(pooled) -> None:
+    created = await token_service.create(pooled, {"name": "t", "admin": True})
+    secret_hash = tokens.hash_secret(created["token"])
+    keep = cache.TokenCache()
+    async with pooled.connection() as conn:
+        reading = asyncio.ensure_future(keep.load(conn, secret_hash))
+        await asyncio.sleep(0)  # the query is on its way
+        keep.forget(created["id"])  # heard while the row was being read
+        assert (await reading) is not None, "this request still gets its answer"
+    assert keep.cached(secret_hash) == (False, None), "but the next one reads again"
