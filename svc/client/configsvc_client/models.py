@@ -6,10 +6,19 @@ module must import nothing beyond pydantic.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 # A ULID as the service makes them: 26 characters of Crockford base32.
 ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
@@ -139,9 +148,24 @@ class Grant(_Input):
     access: Literal["read", "write"]
 
 
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)$")
+
+
+def _rfc3339(value: object) -> object:
+    """Only an RFC 3339 string (or a datetime, from Python): not a number, not a bare date."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with a time zone, e.g. 2030-01-01T00:00:00Z")
+
+
+# Lax inside (JSON has no date-time type: the string is parsed), strict about the shape outside.
+_LaxDatetime = Annotated[AwareDatetime, Field(strict=False)]
 ExpiresAt = Annotated[
-    AwareDatetime | None,
-    Field(default=None, strict=False, description="RFC 3339 with a time zone; null: never."),
+    _LaxDatetime | None,
+    BeforeValidator(_rfc3339),
+    Field(default=None, description="RFC 3339 with a time zone; null: never."),
 ]
 
 
