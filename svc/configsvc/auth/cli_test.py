@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import subprocess
 import sys
 
 from configsvc import settings as settings_mod
-from configsvc.auth import tokens
+from configsvc.auth import cli, tokens
 
 
 def _tokens(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -47,20 +48,25 @@ async def test_create_list_and_revoke_through_the_database(database_url, client,
             await asyncio.sleep(0.05)
 
 
-async def test_grants_expiry_and_bad_input(database_url, db) -> None:
+async def test_grants_expiry_and_bad_input(database_url, db, monkeypatch, capsys) -> None:
+    """In-process this time: ``cli.main`` as ``python -m configsvc tokens`` calls it."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
     app_id = "01JDQ2Z8B6M4R1V3XK7N9P0TQS"
-    args = ("create", "--name", "ci", "--grant", f"{app_id}:read", "--grant", "*:write",
-            "--expires", "2100-01-01T00:00:00Z")  # fmt: skip
-    made = await asyncio.to_thread(_tokens, database_url, *args)
-    assert made.returncode == 0, made.stderr
+    out = io.StringIO()
+    argv = ["create", "--name", "ci", "--grant", f"{app_id}:read", "--grant", "*:write",
+            "--expires", "2100-01-01T00:00:00Z"]  # fmt: skip
+    assert await asyncio.to_thread(cli.main, argv, out) == 0
+    assert tokens.looks_like_secret(out.getvalue().strip())
     row = await db.fetchrow("SELECT grants, expires_at FROM tokens WHERE name = 'ci'")
     assert json.loads(row["grants"]) == [{"application_id": app_id, "access": "read"},
                                          {"application_id": "*", "access": "write"}]  # fmt: skip
-    for bad in (("create", "--name", "x"), ("create", "--name", "x", "--grant", "nope:read"),
-                ("create", "--name", "x", "--admin", "--expires", "soon")):  # fmt: skip
-        refused = await asyncio.to_thread(_tokens, database_url, *bad)
-        assert refused.returncode == 2, bad
-        assert refused.stderr.startswith("error:"), bad
-    missing = await asyncio.to_thread(_tokens, database_url, "revoke", "0" * 26)
-    assert missing.returncode == 1
-    assert "no token" in missing.stderr
+    capsys.readouterr()
+    for bad in (["create", "--name", "x"], ["create", "--name", "x", "--grant", "nope:read"],
+                ["create", "--name", "x", "--admin", "--expires", "soon"]):  # fmt: skip
+        assert await asyncio.to_thread(cli.main, bad, out) == 2, bad
+        assert capsys.readouterr().err.startswith("error:"), bad
+    assert await asyncio.to_thread(cli.main, ["revoke", "0" * 26], out) == 1
+    assert "no token" in capsys.readouterr().err
+    listed = io.StringIO()
+    assert await asyncio.to_thread(cli.main, ["list"], listed) == 0
+    assert [json.loads(line)["name"] for line in listed.getvalue().splitlines()] == ["ci"]
