@@ -40,10 +40,6 @@ class Caller:
     mode: Mode = "enforce"
     observer: Observer = field(default_factory=Observer)
 
-    @property
-    def actor(self) -> tuple[str, str] | None:
-        return None if self.token is None else (self.token.id, self.token.name)
-
 
 def refuse(caller: Caller | None, exc: errors.ServiceError) -> None:
     """Raise ``exc``, unless the mode only observes (then log and count it)."""

@@ -2,15 +2,15 @@
 
 A secret is ``cfs_`` and 32 random bytes (URL-safe base64). Only its SHA-256 is stored: for
 256 random bits a fast hash is enough (nobody can guess their way to a preimage), and it makes
-the lookup a single index probe. The secret itself is shown once, in the response that
-created the token, and nowhere else.
+the lookup a single index probe. Secrets are never compared, only their digests are looked up
+(in the cache, then by the unique index), so response times say nothing about a secret. The
+secret itself is shown once, in the response that created the token, and nowhere else.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,10 +41,6 @@ def looks_like_secret(value: str) -> bool:
 
 def hash_secret(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
-
-
-def same_hash(a: bytes, b: bytes) -> bool:
-    return hmac.compare_digest(a, b)
 
 
 def decode_subprotocol(value: str) -> str | None:

@@ -23,7 +23,6 @@ def test_secrets_are_random_prefixed_and_hashed_to_32_bytes() -> None:
     assert len(one) >= 47
     assert tokens.looks_like_secret(one)
     assert len(tokens.hash_secret(one)) == 32
-    assert tokens.same_hash(tokens.hash_secret(one), tokens.hash_secret(one))
     for bad in ("", "cfs_", "cfs_short", "xyz_" + "a" * 43, "cfs_" + "é" * 43, "cfs_" + "a" * 300):
         assert not tokens.looks_like_secret(bad), bad
 
