@@ -70,3 +70,7 @@ clean: ## stop and remove the local PostgreSQL, the virtualenv and every cache
 	@if [ -x svc/.venv/bin/python ]; then cd svc && .venv/bin/python -m configsvc.devtools.local remove; fi
 	rm -rf svc/.pgdata svc/.venv svc/.coverage svc/.coverage.* svc/.mypy_cache svc/.ruff_cache \
 	  svc/.hypothesis svc/.pytest_cache
+
+token: install ## a token: make token ARGS='--name ci --grant APP_ID:read' (prints the secret once)
+	$(LOCAL) run configsvc tokens create $(ARGS)
+.PHONY: token

@@ -29,12 +29,37 @@ from aiohttp.test_utils import TestClient
 
 from configsvc import app as app_mod
 from configsvc import settings as settings_mod
+from configsvc.auth import tokens
 from configsvc.db import database, migrations
 from configsvc.devtools import pgcluster
 from configsvc.live import feed
 
 TEMPLATE = "configsvc_test_template"
 _counter = itertools.count()
+# The session's admin secret: every test server stores it as BOOTSTRAP_ADMIN_TOKEN, and the
+# `client` fixture and service_factory's servers are reached with it, so every test runs
+# with AUTH_MODE=enforce.
+ADMIN_TOKEN = tokens.new_secret()
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture(scope="session")
+def admin_token() -> str:
+    """The admin secret every test server bootstraps (see ADMIN_TOKEN)."""
+    return ADMIN_TOKEN
+
+
+@pytest.fixture
+def token_env(monkeypatch: pytest.MonkeyPatch) -> str:
+    """CONFIGSVC_TOKEN set to the admin secret, as a deployed client is given its token."""
+    monkeypatch.setenv("CONFIGSVC_TOKEN", ADMIN_TOKEN)
+    return ADMIN_TOKEN
+
+
+@pytest.fixture(scope="session")
+def admin_headers() -> dict[str, str]:
+    """``Authorization: Bearer`` with the session's admin secret."""
+    return dict(ADMIN_HEADERS)
 
 
 @pytest.fixture(scope="session")
@@ -86,8 +111,9 @@ async def database_url(admin_url: str, template_url: str) -> AsyncIterator[str]:
 @pytest.fixture
 def settings(database_url: str) -> settings_mod.Settings:
     return settings_mod.Settings(
-        database_url=database_url, port=0, db_pool_min=1, db_pool_max=5, _env_file=None
-    )
+        database_url=database_url, port=0, db_pool_min=1, db_pool_max=5, _env_file=None,
+        bootstrap_admin_token=ADMIN_TOKEN,
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -114,9 +140,9 @@ async def client(settings: settings_mod.Settings, aiohttp_client) -> TestClient:
     """An HTTP client talking to a real server on a real socket, on the test's database.
 
     Returned once the server is ready (its change listener connected), as a load balancer
-    would wait for /readyz.
+    would wait for /readyz. It sends the session's admin token unless a request says otherwise.
     """
-    test_client = await aiohttp_client(app_mod.create_app(settings))
+    test_client = await aiohttp_client(app_mod.create_app(settings), headers=ADMIN_HEADERS)
     async with asyncio.timeout(10):
         while not test_client.app[feed.LISTENER].connected:
             await asyncio.sleep(0.01)
@@ -137,6 +163,7 @@ class Service:
             "PORT": str(self.port),
             "WORKERS": str(workers),
             "LOG_LEVEL": "WARNING",
+            "BOOTSTRAP_ADMIN_TOKEN": ADMIN_TOKEN,
             **env,
         }
         self.proc: subprocess.Popen[bytes] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 from bench import cpus, scenarios, wrk
 
 CONNECTIONS = 32
+# The token the generators send as Authorization: Bearer, passed in the environment.
+TOKEN_ENV = "BENCH_TOKEN"  # noqa: S105 (the name of a variable)
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,10 @@ def measure(
     duration_s: float,
     pinning: cpus.Pinning,
     connections: int = CONNECTIONS,
+    token: str | None = None,
 ) -> LoadResult:
-    """Run ``scenario`` against ``base_url`` in a separate process on the load CPUs."""
+    """Run ``scenario`` against ``base_url`` in a separate process on the load CPUs, sending
+    ``token`` (if any) as the bearer token."""
     if generator() == "wrk":
         argv = wrk.argv(scenario, base_url, data_dir, duration_s, connections, len(pinning.load))
     else:
@@ -68,6 +73,7 @@ def measure(
         text=True,
         check=True,
         cwd=data_dir,
+        env={**os.environ, TOKEN_ENV: token} if token else None,
         preexec_fn=lambda: cpus.pin(pinning.load),
         timeout=duration_s + 60,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import secrets
 import time
@@ -34,6 +35,12 @@ class Requests:
     data: dataset.Dataset
     token: str = field(default_factory=lambda: secrets.token_hex(4))
     seq: int = 0
+    # The access token of the run, from the environment (never the command line).
+    bearer: str = field(
+        default_factory=lambda: (
+            f"Authorization: Bearer {t}\r\n" if (t := os.environ.get(load.TOKEN_ENV)) else ""
+        )
+    )
 
     def next(self) -> bytes:
         self.seq += 1
@@ -49,7 +56,7 @@ class Requests:
             "UNIQUE": f"bench-{self.token}-{self.seq}",
         }
         path = self.scenario.path.format(**values)
-        head = f"{self.scenario.method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+        head = f"{self.scenario.method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{self.bearer}"
         if self.scenario.body is None:
             return (head + "\r\n").encode()
         body = self.scenario.body.fill(**values).encode()
@@ -131,7 +138,7 @@ async def run(
     )
 
 
-BY_NAME = {s.name: s for s in (*scenarios.CEILINGS, *scenarios.SERVICE)}
+BY_NAME = {s.name: s for s in (*scenarios.CEILINGS, *scenarios.SERVICE, scenarios.GET_CONFIG_OPEN)}
 
 
 def main(argv: list[str] | None = None) -> None:

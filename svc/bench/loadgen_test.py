@@ -33,6 +33,14 @@ def test_requests_carry_a_complete_body(data_dir: Path) -> None:
     assert f"Content-Length: {len(body)}".encode() in head
 
 
+def test_requests_carry_the_token_from_the_environment(data_dir: Path, monkeypatch) -> None:
+    data = dataset.Dataset.read(data_dir)
+    assert b"Authorization" not in loadgen.Requests(scenarios.GET_CONFIG, "h:1", data).next()
+    monkeypatch.setenv(load.TOKEN_ENV, "cfs_bench")
+    raw = loadgen.Requests(scenarios.GET_CONFIG, "h:1", data).next()
+    assert b"\r\nAuthorization: Bearer cfs_bench\r\n" in raw
+
+
 async def test_read_response_returns_status_and_consumes_the_body() -> None:
     reader = asyncio.StreamReader()
     reader.feed_data(b"HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 204 No\r\n\r\n")

@@ -25,7 +25,8 @@ def _keys() -> list[str]:
     keys = [f"{name}_{s}" for name in REST for s in LOAD_SUFFIXES]
     keys += [f"{name}_{s}{WORKERS2}" for name in REST for s in LOAD_SUFFIXES]
     keys += [f"ceiling_{n}_{s}" for n in ("hello", "fetchrow") for s in LOAD_SUFFIXES]
-    keys += ["ratio_get_config_to_fetchrow", "ratio_get_config_to_hello"]
+    keys += [f"rest_get_config_open_{s}" for s in LOAD_SUFFIXES]
+    keys += ["ratio_get_config_to_fetchrow", "ratio_get_config_to_hello", "ratio_auth_to_open"]
     keys += ["notify_floor_p50_ms", "notify_floor_p99_ms", "live_1sub_p50_ms", "live_1sub_p99_ms"]
     for n in (1000, 10000):
         keys += [f"live_fanout_{n}_last_p50_ms", f"live_fanout_{n}_last_p99_ms"]
@@ -74,6 +75,7 @@ class Target:
 GE, LE = operator.ge, operator.le
 TARGETS = (
     Target("ratio_get_config_to_fetchrow", GE, ">=", 0.70),
+    Target("ratio_auth_to_open", GE, ">=", 0.90),
     Target("live_1sub_p99_ms", LE, "<=", 3.0, plus="notify_floor_p99_ms"),
     Target("ratio_fanout_1000_to_ceiling", LE, "<=", 1.25),
     Target("ratio_fanout_10000_to_ceiling", LE, "<=", 1.25),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench import cpus, load, report, scenarios, servers, stats
 from bench.plan import Plan
+from configsvc.auth import tokens
 
 Say = Callable[[str], None]
 
@@ -27,33 +28,56 @@ def _figures(name: str, runs: list[load.LoadResult], suffix: str = "") -> dict[s
     }
 
 
+Target = tuple[scenarios.Scenario, str, str | None]  # scenario, base URL, bearer token
+
+
 def _rounds(
-    plan: Plan, targets: list[tuple[scenarios.Scenario, str]], data_dir: Path,
-    pinning: cpus.Pinning, say: Say,
+    plan: Plan, targets: list[Target], data_dir: Path, pinning: cpus.Pinning, say: Say,
 ) -> dict[str, list[load.LoadResult]]:  # fmt: skip
-    for scenario, url in targets[:1] + [t for t in targets if t[0] is scenarios.GET_CONFIG]:
-        load.measure(scenario, url, data_dir, plan.warmup_seconds, pinning)  # warm pools, caches
+    warm = targets[:1] + [
+        t for t in targets if t[0] in (scenarios.GET_CONFIG, scenarios.GET_CONFIG_OPEN)
+    ]
+    for scenario, url, token in warm:
+        load.measure(scenario, url, data_dir, plan.warmup_seconds, pinning, token=token)
     runs: dict[str, list[load.LoadResult]] = defaultdict(list)
     for rep in range(plan.reps):
-        for scenario, url in targets:
-            result = load.measure(scenario, url, data_dir, plan.rest_seconds, pinning)
+        for scenario, url, token in targets:
+            result = load.measure(scenario, url, data_dir, plan.rest_seconds, pinning, token=token)
             runs[scenario.name].append(result)
             say(f"  rep {rep + 1} {scenario.name}: {result.rps:,.0f} req/s, "
                 f"p99 {result.p99_ms:.2f} ms, {result.errors} errors")  # fmt: skip
     return runs
 
 
+def _authenticated(service: servers.Server, admin_secret: str) -> list[Target]:
+    """The service's scenarios, each with a token that may do just that: read, or write."""
+    read = servers.make_token(service.url, admin_secret, "read")
+    write = servers.make_token(service.url, admin_secret, "write")
+    return [(s, service.url, write if s in scenarios.WRITES else read) for s in scenarios.SERVICE]
+
+
+def _service(database_url: str, workers: int, pinning: cpus.Pinning, admin: str) -> servers.Server:
+    return servers.service(database_url, workers, pinning, auth_mode="enforce",
+                           bootstrap_admin_token=admin)  # fmt: skip
+
+
 def run(
     plan: Plan, database_url: str, data_dir: Path, pinning: cpus.Pinning, say: Say
 ) -> dict[str, stats.Spread | None]:
     figures: dict[str, stats.Spread | None] = {}
+    admin = tokens.new_secret()
     with contextlib.ExitStack() as stack:
         hello = stack.enter_context(servers.ceiling("hello", pinning))
         fetch = stack.enter_context(servers.ceiling("fetchrow", pinning, database_url))
-        service = stack.enter_context(servers.service(database_url, 1, pinning))
-        say("REST, WORKERS=1, with the ceilings")
-        targets = [(scenarios.HELLO, hello.url), (scenarios.FETCHROW, fetch.url)]
-        targets += [(s, service.url) for s in scenarios.SERVICE]
+        service = stack.enter_context(_service(database_url, 1, pinning, admin))
+        open_service = stack.enter_context(servers.service(database_url, 1, pinning))
+        say("REST, WORKERS=1, with a read (or write) token, beside the ceilings and AUTH_MODE=off")
+        targets: list[Target] = [
+            (scenarios.HELLO, hello.url, None),
+            (scenarios.FETCHROW, fetch.url, None),
+        ]
+        targets += _authenticated(service, admin)
+        targets.append((scenarios.GET_CONFIG_OPEN, open_service.url, None))
         runs = _rounds(plan, targets, data_dir, pinning, say)
     for name, results in runs.items():
         figures.update(_figures(name, results))
@@ -64,10 +88,12 @@ def run(
     figures["ratio_get_config_to_hello"] = stats.spread(
         stats.ratios(get_config, [r.rps for r in runs["ceiling_hello"]])
     )
-    with servers.service(database_url, 2, pinning) as service:
+    figures["ratio_auth_to_open"] = stats.spread(
+        stats.ratios(get_config, [r.rps for r in runs["rest_get_config_open"]])
+    )
+    with _service(database_url, 2, pinning, admin) as service:
         say("REST, WORKERS=2")
-        targets = [(s, service.url) for s in scenarios.SERVICE]
-        runs = _rounds(plan, targets, data_dir, pinning, say)
+        runs = _rounds(plan, _authenticated(service, admin), data_dir, pinning, say)
     for name, results in runs.items():
         figures.update(_figures(name, results, report.WORKERS2))
     return figures

@@ -88,5 +88,10 @@ LIST = Scenario("rest_list", "GET", "/api/v1/applications?limit=50")
 PUT = Scenario("rest_put_config", "PUT", "/api/v1/configurations/{config}", PUT_CONFIG)
 POST = Scenario("rest_post_config", "POST", "/api/v1/configurations", POST_CONFIG)
 
+# The same GET against a service with AUTH_MODE=off, for ratio_auth_to_open.
+GET_CONFIG_OPEN = Scenario("rest_get_config_open", "GET", "/api/v1/configurations/{config}")
+
 SERVICE = (GET_CONFIG, GET_APP, LIST, PUT, POST)
+# What each service scenario needs to be allowed; every other one reads.
+WRITES = (PUT, POST)
 CEILINGS = (HELLO, FETCHROW)

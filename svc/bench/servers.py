@@ -3,6 +3,7 @@ server CPUs, started fresh for each phase and stopped however the phase ends."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -85,16 +86,33 @@ def rss_kib(pid: int) -> int:
 
 
 def service(database_url: str, workers: int, pinning: cpus.Pinning, **env: str) -> Server:
-    """``python -m configsvc``, as ``make run`` starts it, on the bench database."""
+    """``python -m configsvc``, as ``make run`` starts it, on the bench database.
+
+    Without an ``auth_mode`` it runs with AUTH_MODE=off (the feed phases); the REST phase
+    passes ``auth_mode="enforce"`` and a ``bootstrap_admin_token``, then makes its tokens.
+    """
     settings = {
         "DATABASE_URL": database_url,
         "HOST": "127.0.0.1",
         "WORKERS": str(workers),
+        "AUTH_MODE": "off",
         # The catch-up phase cuts the listener off on purpose; its warnings are expected noise.
         "LOG_LEVEL": "ERROR",
         **{k.upper(): v for k, v in env.items()},
     }
     return Server([sys.executable, "-m", "configsvc"], settings, pinning).start("/readyz")
+
+
+def make_token(url: str, admin_secret: str, access: str) -> str:
+    """A token with ``access`` on every application, made through the API; its secret."""
+    body = {"name": f"bench-{access}", "grants": [{"application_id": "*", "access": access}]}
+    request = urllib.request.Request(  # noqa: S310 (always http://127.0.0.1:<port>)
+        f"{url}/api/v1/tokens", data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {admin_secret}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310
+        secret: str = json.load(resp)["token"]
+        return secret
 
 
 def ceiling(kind: str, pinning: cpus.Pinning, database_url: str | None = None) -> Server:

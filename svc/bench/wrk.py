@@ -29,6 +29,8 @@ function init(args)
   math.randomseed(os.time() * 1000 + (tid or 0) * 7919)
   token = string.format("%x%x", os.time(), math.random(1, 1000000000))
   wrk.headers["Content-Type"] = "application/json"
+  local bearer = os.getenv("BENCH_TOKEN")
+  if bearer then wrk.headers["Authorization"] = "Bearer " .. bearer end
 end
 function done(summary, latency, requests)
   local e = summary.errors

@@ -14,6 +14,7 @@ def test_script_fills_paths_and_bodies() -> None:
     assert "c.name" in lua
     assert "tostring(seq)" in lua
     assert "nil, nil)" in wrk.script(scenarios.HELLO)
+    assert 'os.getenv("BENCH_TOKEN")' in lua, "the token comes from the environment"
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")

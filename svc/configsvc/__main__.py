@@ -68,6 +68,10 @@ def listen(settings: settings_mod.Settings) -> socket.socket:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["tokens"]:
+        from configsvc.auth import cli
+
+        sys.exit(cli.main(sys.argv[2:]))
     settings = settings_mod.load()
     if not settings.database_url:
         sys.exit(settings_mod.NO_DATABASE_URL)

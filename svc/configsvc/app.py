@@ -8,6 +8,7 @@ from aiohttp import web
 
 from configsvc import settings as settings_mod
 from configsvc.api import edge, openapi, problems, requestid, routes
+from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
 from configsvc.ops import connections, health, pruning
@@ -23,11 +24,12 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     # The request id first, so every response (errors too) carries it.
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[requestid.middleware, problems.middleware, edge.middleware],
+        middlewares=[requestid.middleware, problems.middleware, edge.middleware, guard.middleware],
     )
     app[settings_mod.SETTINGS] = settings
     edge.setup(app, settings)
     app.cleanup_ctx.append(database.pool_ctx)
+    app.cleanup_ctx.append(guard.guard_ctx)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     routes.add_routes(app)

@@ -53,6 +53,21 @@ class UpgradeRequired(ServiceError):
     """A plain HTTP request reached the WebSocket feed."""
 
 
+class Unauthenticated(ServiceError):
+    """No usable credentials: missing, malformed, unknown, expired or revoked.
+
+    ``presented`` says whether a token was sent at all (it decides the WWW-Authenticate error).
+    """
+
+    def __init__(self, detail: str, *, presented: bool) -> None:
+        super().__init__(detail)
+        self.presented = presented
+
+
+class Forbidden(ServiceError):
+    """The token may see the target but lacks the access the request needs."""
+
+
 class Unavailable(ServiceError):
     """The database is unreachable, restarting, overloaded, or no connection freed up in time."""
 
@@ -82,6 +97,8 @@ KINDS: dict[type[ServiceError], Kind] = {
     Gone: Kind(410, "gone", "Gone", "gone"),
     PreconditionFailed: Kind(412, "precondition-failed", "Precondition failed", "conflict"),
     UpgradeRequired: Kind(426, "upgrade-required", "Upgrade Required", "bad_request"),
+    Unauthenticated: Kind(401, "unauthenticated", "Unauthenticated", "unauthenticated"),
+    Forbidden: Kind(403, "forbidden", "Forbidden", "forbidden"),
     Unavailable: Kind(503, "unavailable", "Service unavailable", "unavailable"),
 }
 

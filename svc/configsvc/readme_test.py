@@ -36,10 +36,13 @@ def test_the_marked_blocks_are_found() -> None:
     assert all(ADDRESS in block for block in blocks)
 
 
-def test_the_readme_examples_run_in_order(service_factory, tmp_path: Path) -> None:
+def test_the_readme_examples_run_in_order(service_factory, admin_token, tmp_path: Path) -> None:
     text = README.read_text()
     service = service_factory()
-    (tmp_path / "svc").symlink_to(settings_mod.SVC_DIR)
+    # svc/ as make run leaves it: the virtualenv, and the admin token's secret in .admin-token.
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / ".venv").symlink_to(settings_mod.SVC_DIR / ".venv")
+    (tmp_path / "svc" / ".admin-token").write_text(admin_token + "\n")
     (tmp_path / "greeter.py").write_text(greeter_source(text))
     env = {**os.environ, "CONFIGSVC_URL": service.url}
     outputs = []

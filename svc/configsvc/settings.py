@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 from typing import Literal
@@ -56,6 +57,15 @@ class Settings(BaseSettings):
     ws_close_timeout_s: float = pydantic.Field(default=2.0, gt=0)
     listener_probe_s: float = pydantic.Field(default=5.0, gt=0)
     listener_max_failures: int = pydantic.Field(default=5, ge=1)
+    auth_mode: Literal["enforce", "observe", "off"] = pydantic.Field(
+        default="enforce",
+        description="enforce: tokens required; observe: allow all, log what would be refused; "
+        "off: no checks (only with a loopback HOST).",
+    )
+    bootstrap_admin_token: pydantic.SecretStr | None = pydantic.Field(
+        default=None,
+        description="cfs_... secret stored (hashed) as admin token 'bootstrap' if none exists.",
+    )
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
     local_pg_dir: Path = SVC_DIR / ".pgdata"
 
@@ -63,6 +73,21 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @pydantic.field_validator("auth_mode")
+    @classmethod
+    def _off_only_on_loopback(cls, value: str, info: pydantic.ValidationInfo) -> str:
+        if value == "off" and not _loopback(info.data.get("host", "")):
+            raise ValueError("AUTH_MODE=off is allowed only when HOST is a loopback address")
+        return value
+
+    @pydantic.field_validator("bootstrap_admin_token")
+    @classmethod
+    def _token_shape(cls, value: pydantic.SecretStr | None) -> pydantic.SecretStr | None:
+        secret = None if value is None else value.get_secret_value()
+        if secret is not None and not (secret.startswith("cfs_") and len(secret) >= 47):
+            raise ValueError("must be cfs_ followed by at least 43 URL-safe characters")
+        return value
 
     @pydantic.model_validator(mode="after")
     def _pool_bounds(self) -> Settings:
@@ -78,6 +103,19 @@ NO_DATABASE_URL = (
     "which starts a project-local PostgreSQL and sets it"
 )
 
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# Never echoed in an error line: the value is a credential.
+_SECRET_SETTINGS = {"BOOTSTRAP_ADMIN_TOKEN"}
+
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 
 
@@ -89,7 +127,8 @@ def describe_error(exc: pydantic.ValidationError) -> str:
         if not name:  # a rule across fields: its message names them, the input is everything
             lines.append(f"invalid settings: {err['msg'].removeprefix('Value error, ')}")
             continue
-        lines.append(f"invalid setting {name}: {err['msg']} (got {err.get('input')!r})")
+        shown = "a secret" if name in _SECRET_SETTINGS else repr(err.get("input"))
+        lines.append(f"invalid setting {name}: {err['msg']} (got {shown})")
     return "; ".join(lines)
 
 

@@ -58,3 +58,27 @@ def test_pool_bounds_that_contradict_each_other_name_both_variables(monkeypatch)
     assert str(exc.value.code) == (
         "invalid settings: DB_POOL_MIN (20) must not exceed DB_POOL_MAX (5)"
     )
+
+
+def test_auth_off_is_refused_at_start_unless_host_is_loopback() -> None:
+    env = {**os.environ, "AUTH_MODE": "off", "HOST": "0.0.0.0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, capture_output=True,
+        text=True, timeout=30, env=env,
+    )  # fmt: skip
+    assert result.returncode == 1
+    line = result.stderr.strip()
+    assert line.startswith("invalid setting AUTH_MODE:")
+    assert "loopback" in line
+    assert "\n" not in line
+    for host in ("127.0.0.1", "::1", "localhost"):
+        assert settings_mod.Settings(_env_file=None, host=host, auth_mode="off").auth_mode == "off"
+
+
+def test_a_bad_bootstrap_token_is_named_but_never_echoed(monkeypatch) -> None:
+    monkeypatch.setenv("BOOTSTRAP_ADMIN_TOKEN", "hunter2-not-a-token")
+    with pytest.raises(SystemExit) as exc:
+        settings_mod.load()
+    message = str(exc.value.code)
+    assert "BOOTSTRAP_ADMIN_TOKEN" in message
+    assert "hunter2" not in message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -56,7 +57,9 @@ class ConfigClient:
     Every call has a ``timeout`` (seconds, whole request). GET, PUT and DELETE are retried up to
     ``retries`` times, with jittered exponential backoff, on connection errors, timeouts and
     502/503/504; POST is never retried. Use as ``async with ConfigClient(url) as client:``, or
-    call ``close()``. A ``session`` passed in is used and left open.
+    call ``close()``. A ``session`` passed in is used and left open. ``token``: the secret
+    sent as ``Authorization: Bearer`` on every call and on the feed (default: the
+    ``CONFIGSVC_TOKEN`` environment variable).
 
     A retried DELETE, or PUT with ``if_match``, whose first attempt did reach the database but
     whose answer was lost, ends in ``NotFound`` or ``PreconditionFailed``: read the resource
@@ -71,8 +74,11 @@ class ConfigClient:
         retries: int = 3,
         backoff: backoff_mod.Backoff | None = None,
         session: aiohttp.ClientSession | None = None,
+        token: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # The secret goes in the Authorization header only, never in a URL or a log line.
+        self.token = token if token is not None else os.environ.get("CONFIGSVC_TOKEN")
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff or backoff_mod.Backoff(base=0.2, cap=5.0)
@@ -310,6 +316,10 @@ class ConfigClient:
             heartbeat=heartbeat,
         )
 
+    def auth_headers(self) -> dict[str, str]:
+        """``Authorization: Bearer <token>``, or nothing without a token."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
     def ws_url(self) -> str:
         """The feed's WebSocket URL."""
         return self.base_url.replace("http", "ws", 1) + f"{API}/ws"
@@ -352,8 +362,9 @@ class ConfigClient:
         headers: dict[str, str] | None,
     ) -> _Reply:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
+        headers = {**self.auth_headers(), **(headers or {})}
         if json is not None:  # written by hand: aiohttp's json= would refuse a Decimal
-            headers = {**(headers or {}), "Content-Type": "application/json"}
+            headers["Content-Type"] = "application/json"
         data = None if json is None else exactjson.dumps(json).encode()
         async with self.session.request(
             method, self.base_url + path, data=data, params=params, headers=headers,

@@ -14,6 +14,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from configsvc.devtools import pgcluster
 from configsvc_client import api, backoff, cache, errors
 
+# These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
+pytestmark = pytest.mark.usefixtures("token_env")
+
 FAST = backoff.Backoff(base=0.001, cap=0.002)
 
 

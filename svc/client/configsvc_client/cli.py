@@ -26,6 +26,11 @@ def parser() -> argparse.ArgumentParser:
         help=f"the service (default: $CONFIGSVC_URL or {DEFAULT_URL})",
     )
     top.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
+    top.add_argument(
+        "--token",
+        default=os.environ.get("CONFIGSVC_TOKEN"),
+        help="access token (default: $CONFIGSVC_TOKEN)",
+    )
     commands = top.add_subparsers(dest="command", required=True)
 
     w = commands.add_parser("watch", help="print each change as one JSON line as it arrives")
@@ -76,7 +81,7 @@ async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = N
     args = parser().parse_args(argv)
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        async with api.ConfigClient(args.url, timeout=args.timeout) as client:
+        async with api.ConfigClient(args.url, timeout=args.timeout, token=args.token) as client:
             if args.command == "watch":
                 return await _watch(client, args, out)
             if args.command == "get":

@@ -13,6 +13,9 @@ from aiohttp.test_utils import TestClient
 from configsvc.devtools import pgcluster
 from configsvc_client import api, cli, events
 
+# These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
+pytestmark = pytest.mark.usefixtures("token_env")
+
 
 @pytest.fixture
 def url(client: TestClient) -> str:  # type: ignore[type-arg]

@@ -82,12 +82,29 @@ class ValidationFailed(ApiError):
     """422: a field or query parameter is invalid; see ``errors``."""
 
 
+class Unauthorized(ApiError):
+    """401: no token, or one the service does not accept (malformed, unknown, expired, revoked).
+
+    A live view ends with it instead of reconnecting: another try would be refused too.
+    """
+
+
+class Revoked(Unauthorized):
+    """The service closed the live feed with 4401: the token was revoked or expired."""
+
+
+class Forbidden(ApiError):
+    """403: the token may see the target but lacks the access the call needs."""
+
+
 class ServerError(ApiError):
     """5xx: the service failed; idempotent calls are retried before this is raised."""
 
 
 _BY_STATUS: dict[int, type[ApiError]] = {
     400: BadRequest,
+    401: Unauthorized,
+    403: Forbidden,
     404: NotFound,
     405: MethodNotAllowed,
     409: Conflict,

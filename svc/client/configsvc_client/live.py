@@ -39,6 +39,7 @@ class LiveConfig(Mapping[str, Config]):
         self.stale = True
         self.deleted = False
         self.closed = False
+        self.error: Exception | None = None  # what ended the view, if it did not just close
         self.rejections: collections.deque[Rejection] = collections.deque(maxlen=100)
         self._validate = validate
         self._by_id: dict[str, models.Configuration] = {}
@@ -69,16 +70,21 @@ class LiveConfig(Mapping[str, Config]):
         """Wait for the next change to the mapping. Raises ``WatchClosed`` once it has ended."""
         generation = self._generation
         while self._generation == generation:
-            if self.closed:
-                raise errors.WatchClosed(f"watch of {self.application} has ended")
+            self._raise_if_closed()
             await self._signal.wait()
 
     async def fresh(self) -> None:
         """Wait until the view is in sync with the service (``stale`` is False)."""
         while self.stale:
-            if self.closed:
-                raise errors.WatchClosed(f"watch of {self.application} has ended")
+            self._raise_if_closed()
             await self._signal.wait()
+
+    def _raise_if_closed(self) -> None:
+        """``WatchClosed``, or what ended the view (``Revoked``, ``Unauthorized``)."""
+        if self.closed:
+            if self.error is not None:
+                raise self.error
+            raise errors.WatchClosed(f"watch of {self.application} has ended")
 
     def on_change(self, callback: Callback) -> Callback:
         """Call ``callback(name, old, new)`` on every change; usable as a decorator.
@@ -103,9 +109,11 @@ class LiveConfig(Mapping[str, Config]):
             self.stale = stale
             self._wake()
 
-    def close(self) -> None:
+    def close(self, error: Exception | None = None) -> None:
+        """End the view; ``error``, if given, is what ``changed()`` and ``fresh()`` raise."""
         if not self.closed:
             self.closed = True
+            self.error = error
             for stream in list(self._streams):
                 stream.end()
             self._wake()

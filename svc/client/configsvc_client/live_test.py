@@ -10,6 +10,9 @@ import pytest
 
 from configsvc_client import errors, events, live, models
 
+# These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
+pytestmark = pytest.mark.usefixtures("token_env")
+
 APP = "01JDQ2Z8B6M4R1V3XK7N9P0TQS"
 NOW = datetime(2024, 1, 1, tzinfo=UTC)
 

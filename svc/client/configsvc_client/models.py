@@ -6,11 +6,20 @@ module must import nothing beyond pydantic.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 # A ULID as the service makes them: 26 characters of Crockford base32.
 ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
@@ -172,6 +181,88 @@ class ApplicationPage(BaseModel):
 
 class ConfigurationPage(BaseModel):
     items: list[Configuration]
+    next_cursor: str | None
+
+
+# --- access tokens ---------------------------------------------------------------------------
+
+TOKEN_GRANTS_MAX = 1000
+
+
+class Grant(_Input):
+    """Access to one application, or to every one with ``"*"``; ``write`` implies ``read``."""
+
+    application_id: Annotated[str, Field(pattern=r"^(\*|[0-9A-HJKMNP-TV-Z]{26})$")]
+    access: Literal["read", "write"]
+
+
+_RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)$")
+
+
+def _rfc3339(value: object) -> object:
+    """Only an RFC 3339 string (or a datetime, from Python): not a number, not a bare date."""
+    if value is None or isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _RFC3339.fullmatch(value):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with a time zone, e.g. 2030-01-01T00:00:00Z")
+
+
+# Lax inside (JSON has no date-time type: the string is parsed), strict about the shape outside.
+_LaxDatetime = Annotated[AwareDatetime, Field(strict=False)]
+ExpiresAt = Annotated[
+    _LaxDatetime | None,
+    BeforeValidator(_rfc3339),
+    Field(default=None, description="RFC 3339 with a time zone; null: never."),
+]
+
+
+class TokenIn(_Input):
+    """Body of POST /tokens."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "billing-prod",
+                    "grants": [{"application_id": "01JDQ2Z8B6M4R1V3XK7N9P0TQS", "access": "read"}],
+                }
+            ]
+        }
+    )
+
+    name: Name
+    admin: bool = False
+    grants: Annotated[list[Grant], Field(max_length=TOKEN_GRANTS_MAX)] = []
+    expires_at: ExpiresAt = None
+
+
+class TokenReplace(_Input):
+    """Body of PUT /tokens/{id}: replaces name, grants and expiry."""
+
+    name: Name
+    grants: Annotated[list[Grant], Field(max_length=TOKEN_GRANTS_MAX)] = []
+    expires_at: ExpiresAt = None
+
+
+class Token(BaseModel):
+    """A token as listed: never its secret."""
+
+    id: Ulid
+    name: str
+    admin: bool
+    grants: list[Grant]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None = Field(description="Updated at most about once a minute.")
+
+
+class TokenCreated(Token):
+    token: str = Field(description="The secret (cfs_...): shown this once, never again.")
+
+
+class TokenPage(BaseModel):
+    items: list[Token]
     next_cursor: str | None
 
 
@@ -349,6 +440,7 @@ class Change(BaseModel):
     request_id: str | None = None
     configuration: dict[str, Any] | None = None
     application: dict[str, Any] | None = None
+    actor: Actor | None = None
     configurations: list[dict[str, Any]] | None = None
     deleted: list[str] | None = None
 

@@ -31,6 +31,9 @@ Validator = live_mod.Validator
 # A name could look like this too; the protocol has no way to say which, so ids win.
 _ULID = re.compile(models.ID_PATTERN)
 _MESSAGE: pydantic.TypeAdapter[Any] = pydantic.TypeAdapter(models.ServerMessage)
+HTTP_UNAUTHORIZED = 401
+# The feed closes a socket with this when its token is revoked or expires.
+CLOSE_REVOKED = 4401
 _LOST = (aiohttp.ClientError, TimeoutError, OSError)
 _CLOSED = frozenset(
     {
@@ -149,6 +152,7 @@ class Watch:
             # Never silently stale: say so, and end the view so that its waiters hear of it.
             trace = not isinstance(exc, errors.ClientError)
             log.error("watch of %s ended: %r", self.live.application, exc, exc_info=trace)
+            self.live.close(exc)
             raise
         finally:
             self.live.close()
@@ -180,10 +184,17 @@ class Watch:
     async def _connection(self) -> None:
         """One socket: subscribe, then apply messages until it closes."""
         async with asyncio.timeout(self._client.timeout):
-            # No message size limit: a snapshot is as large as the application it carries.
-            ws = await self._client.session.ws_connect(
-                self._client.ws_url(), heartbeat=self._heartbeat, max_msg_size=0
-            )
+            try:
+                # No message size limit: a snapshot is as large as the application it carries.
+                ws = await self._client.session.ws_connect(
+                    self._client.ws_url(), heartbeat=self._heartbeat, max_msg_size=0,
+                    headers=self._client.auth_headers(),
+                )  # fmt: skip
+            except aiohttp.WSServerHandshakeError as exc:
+                if exc.status == HTTP_UNAUTHORIZED:
+                    # Retrying would be refused again: end the view, saying why.
+                    raise errors.Unauthorized(exc.status, None, exc.message) from None
+                raise
         async with ws:
             await ws.send_json(self._subscription())
             while not self.live.deleted:
@@ -193,6 +204,8 @@ class Watch:
                 frame = await ws.receive(timeout=wait)
                 if frame.type in _CLOSED:
                     self._log_close(ws)
+                    if ws.close_code == CLOSE_REVOKED:
+                        raise errors.Revoked(401, None, "the token was revoked or has expired")
                     return
                 if frame.type is aiohttp.WSMsgType.TEXT:
                     self._handle(frame.data)

@@ -21,6 +21,9 @@ from aiohttp import web
 import conftest
 from configsvc_client import api, backoff, errors, events, live, live_test, models, watch
 
+# These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
+pytestmark = pytest.mark.usefixtures("token_env")
+
 Factory = Callable[..., conftest.Service]
 QUICK = backoff.Backoff(base=0.05, cap=1.0)
 PATIENCE = 60
@@ -394,3 +397,53 @@ async def test_a_subscriber_sees_an_application_rollback_as_one_step(client) -> 
     assert {(e.revision, e.op) for e in step if isinstance(e, events.ChangeEvent)} == {
         (done.revision, "rolled_back")
     }
+
+
+# --- access tokens -----------------------------------------------------------------------------
+
+
+async def _token(rest: api.ConfigClient, application_id: str, access: str) -> dict[str, Any]:
+    body = {"name": access, "grants": [{"application_id": application_id, "access": access}]}
+    async with rest.session.post(
+        f"{rest.base_url}/api/v1/tokens", json=body, headers=rest.auth_headers()
+    ) as resp:
+        assert resp.status == 201, await resp.text()
+        created: dict[str, Any] = await resp.json()
+        return created
+
+
+async def test_a_revoked_token_ends_the_view_with_revoked_not_a_reconnect_loop(
+    service_factory: Factory,
+) -> None:
+    service = service_factory()
+    async with api.ConfigClient(service.url) as admin:
+        app = await admin.create_application("billing")
+        reader = await _token(admin, app.id, "read")
+        rest = api.ConfigClient(service.url, token=reader["token"])
+        async with rest, rest.watch(app.id, backoff=QUICK) as view:
+            url = f"{service.url}/api/v1/tokens/{reader['id']}"
+            async with admin.session.delete(url, headers=admin.auth_headers()) as resp:
+                assert resp.status == 204
+            # The view ends by itself, saying why: no reconnecting with a dead token.
+            with pytest.raises(errors.Revoked):
+                async with asyncio.timeout(PATIENCE):
+                    await view.changed()
+            assert view.closed
+
+
+async def test_an_unusable_token_is_unauthorized_at_once(service_factory: Factory) -> None:
+    service = service_factory()
+    async with api.ConfigClient(service.url) as admin:
+        app = await admin.create_application("billing")
+        reader = await _token(admin, app.id, "read")
+    async with api.ConfigClient(service.url, token="cfs_" + "x" * 43, retries=0) as bad:
+        with pytest.raises(errors.Unauthorized):
+            await bad.list_applications()
+        with pytest.raises(errors.Unauthorized):
+            async with bad.watch(app.id, backoff=QUICK, start_timeout=PATIENCE):
+                pass
+    async with api.ConfigClient(service.url, token=reader["token"]) as read_only:
+        assert (await read_only.get_application(app.id)).name == "billing"
+        with pytest.raises(errors.Forbidden) as refused:
+            await read_only.create_configuration(app.id, "prod", {"a": 1})
+        assert refused.value.status == 403

@@ -18,6 +18,7 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc.api import bodies, routes
+from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import audit as audit_service
 from configsvc.service import rollback
@@ -79,12 +80,21 @@ def _version_in_path(request: web.Request) -> int:
 # --- versions and diff -----------------------------------------------------------------------
 
 
+async def _may_read_configuration(
+    request: web.Request, conn: database.Connection, config_id: str
+) -> None:
+    """Refuse, as if it never existed, a configuration whose application the caller may not read."""
+    app_id = await versions.application_of(conn, config_id)
+    routes.may_read(request, app_id, errors.NotFound(f"no configuration with id {config_id}"))
+
+
 async def list_configuration_versions(request: web.Request) -> web.Response:
     """Newest first, including its deletion and restorations; works for a deleted configuration
     (404 only for an id that never existed)."""
     config_id = routes.path_id(request, "configuration")
     limit, below = bodies.limit(request), _decode_cursor(request, _INT4_MAX)
     async with request.app[database.DB].connection() as conn:
+        await _may_read_configuration(request, conn, config_id)
         items = await versions.configuration_page(conn, config_id, below, limit + 1)
     return _page(items, limit, "version")
 
@@ -95,6 +105,7 @@ async def get_configuration_version(request: web.Request) -> web.Response:
     config_id = routes.path_id(request, "configuration")
     number = _version_in_path(request)
     async with request.app[database.DB].connection() as conn:
+        await _may_read_configuration(request, conn, config_id)
         found = await versions.configuration_version(conn, config_id, number)
     return routes.resource_response(found)
 
@@ -111,6 +122,7 @@ async def diff_configuration(request: web.Request) -> web.Response:
     old_n = _number(request.query.get("from"), "from", _INT4_MAX, 1)
     new_n = _number(request.query.get("to"), "to", _INT4_MAX, 1)
     async with request.app[database.DB].connection() as conn:
+        await _may_read_configuration(request, conn, config_id)
         old = await versions.configuration_version(conn, config_id, old_n)
         new = await versions.configuration_version(conn, config_id, new_n)
     patch = jsonpatch.make_patch(old["config"], new["config"]).patch
@@ -123,6 +135,7 @@ async def diff_configuration(request: web.Request) -> web.Response:
 async def list_application_versions(request: web.Request) -> web.Response:
     """Newest first, like a configuration's versions (name and comments only)."""
     app_id = routes.path_id(request, "application")
+    routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     limit, below = bodies.limit(request), _decode_cursor(request, _INT4_MAX)
     async with request.app[database.DB].connection() as conn:
         items = await versions.application_page(conn, app_id, below, limit + 1)
@@ -215,7 +228,8 @@ ACTIONS = frozenset(
 
 async def list_audit(request: web.Request) -> web.Response:
     """Newest first; every filter is optional and exact (`actor`: its id or its name; `since`
-    inclusive, `until` exclusive). Administrators only, once access control is in place."""
+    inclusive, `until` exclusive). Administrators only."""
+    access.require_admin(guard.caller(request))
     where = _audit_filter(request)
     limit, below = bodies.limit(request), _decode_cursor(request, 2**63 - 1)
     async with request.app[database.DB].connection() as conn:
@@ -238,16 +252,16 @@ OPERATIONS: tuple[routes.Operation, ...] = (
        response=models.Diff, query=("from", "to"), errors=(404, 410, 422)),
     Op("POST", f"{_CONFIGS}/{{id}}/rollback", rollback_configuration,
        "Roll a configuration back to a version", "history", 200, models.RollbackIn,
-       models.Configuration, errors=_ROLLBACK_ERRORS, headers=("If-Match",)),
+       models.Configuration, errors=_ROLLBACK_ERRORS, headers=("If-Match",), needs="write"),
     Op("GET", f"{_APPS}/{{id}}/versions", list_application_versions,
        "An application's versions", "history", response=models.ApplicationVersionPage,
        query=("limit", "cursor"), errors=(404, 422)),
     Op("POST", f"{_APPS}/{{id}}/rollback", rollback_application,
        "Roll every configuration of an application back to a revision", "history", 200,
        models.ApplicationRollbackIn, models.ApplicationRollback,
-       errors=(400, 404, 413, 415, 422)),
+       errors=(400, 404, 413, 415, 422), needs="write"),
     Op("GET", f"{routes.PREFIX}/audit", list_audit, "The audit trail", "audit",
-       response=models.AuditPage, errors=(422,), admin_only=True,
+       response=models.AuditPage, errors=(422,), needs="admin",
        query=("application_id", "actor", "action", "outcome", "since", "until", "limit",
               "cursor")),
 )  # fmt: skip

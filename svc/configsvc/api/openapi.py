@@ -43,6 +43,8 @@ _JSON = "application/json"
 _WHEN: dict[int, str] = {
     304: "If-None-Match names the current version: no body, the ETag again.",
     400: "The body is not valid JSON, or not a JSON object.",
+    401: "No token, or a malformed, unknown, expired or revoked one; see `WWW-Authenticate`.",
+    403: "The token may see the target but lacks the access needed; `detail` names it.",
     404: "The id in the path is unknown or malformed.",
     409: "The name is already taken in its scope; `detail` names it.",
     410: "That version existed but history has pruned it.",
@@ -155,7 +157,25 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "format": "uri-reference"},
     },
     "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
+    "WWW-Authenticate": {
+        "description": 'Bearer realm="configsvc", with error="invalid_token" if one was sent.',
+        "required": True,
+        "schema": {"type": "string"},
+    },
 }
+
+_SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": (
+            "A token secret (`cfs_...`) as `Authorization: Bearer <secret>`. On the WebSocket "
+            "upgrade it may instead ride in `Sec-WebSocket-Protocol: configsvc.v1, "
+            "configsvc.bearer.<base64url of the secret, no padding>`. Never in the URL."
+        ),
+    }
+}
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
 def _ref(kind: str, name: str) -> dict[str, str]:
@@ -186,7 +206,15 @@ def _problem_response(status: int) -> dict[str, Any]:
     }
     if status == 503:
         response["headers"] = {"Retry-After": _ref("headers", "Retry-After")}
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": _ref("headers", "WWW-Authenticate")}
     return response
+
+
+def _refusals(op: routes.Operation) -> tuple[int, ...]:
+    """401 for every operation; 403 where a valid token may still lack the access needed
+    (a read it may not do is a 404, as if the target did not exist)."""
+    return (401,) if op.needs in {"read", "token"} else (401, 403)
 
 
 def _success(op: routes.Operation) -> dict[str, Any]:
@@ -207,7 +235,7 @@ def _success(op: routes.Operation) -> dict[str, Any]:
 
 def _responses(op: routes.Operation) -> dict[str, Any]:
     responses = {str(op.status): _success(op)}
-    for status in (*op.errors, 503):
+    for status in (*op.errors, *_refusals(op), 503):
         if status == 304:
             responses["304"] = {
                 "description": _WHEN[304],
@@ -228,6 +256,7 @@ def _operation(op: routes.Operation) -> dict[str, Any]:
         "tags": [op.tag],
         "parameters": [_ref("parameters", name) for name in names],
         "responses": _responses(op),
+        "security": _BEARER,
     }
     description = inspect.getdoc(op.handler)
     if description:
@@ -251,6 +280,8 @@ def _feed_operation() -> dict[str, Any]:
         ),
         "responses": {
             "101": {"description": "Switching Protocols: the WebSocket is open."},
+            "400": _problem_response(400),
+            "401": _problem_response(401),
             "426": {
                 "description": "A plain GET, without the WebSocket upgrade headers.",
                 "headers": {"Upgrade": {"schema": {"type": "string", "const": "websocket"}}},
@@ -259,6 +290,7 @@ def _feed_operation() -> dict[str, Any]:
                 },
             },
         },
+        "security": _BEARER,
     }
 
 
@@ -294,13 +326,16 @@ def document(app: web.Application) -> dict[str, Any]:
             {"name": "applications", "description": "Named groups of configurations."},
             {"name": "configurations", "description": "JSON objects of name/value pairs."},
             {"name": "feed", "description": "Live change notifications."},
+            {"name": "tokens", "description": "Access tokens and their grants (admin only)."},
         ],
         "paths": paths,
         "components": {
             "schemas": _schemas(routes.OPERATIONS),
             "parameters": _PARAMETERS,
             "headers": _HEADERS,
+            "securitySchemes": _SECURITY_SCHEMES,
         },
+        "security": _BEARER,
     }
 
 

@@ -21,6 +21,8 @@ UNDOCUMENTED = {"/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
 APPS, CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
 APP, CONFIG = f"{APPS}/{{id}}", f"{CONFIGS}/{{id}}"
 APP_CONFIGS = f"{APP}/configurations"
+TOKENS = f"{routes.PREFIX}/tokens"
+TOKEN = f"{TOKENS}/{{id}}"
 NOBODY = "0" * 26
 
 
@@ -90,7 +92,7 @@ def test_the_feed_is_documented_exactly_when_it_is_served(settings) -> None:
 
         app.router.add_get(openapi.WS_PATH, feed)
     ws = openapi.document(app)["paths"][openapi.WS_PATH]["get"]
-    assert set(ws["responses"]) == {"101", "426"}
+    assert set(ws["responses"]) == {"101", "400", "401", "426"}
     assert asyncapi.ASYNCAPI_PATH in ws["description"]
 
 
@@ -218,6 +220,30 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     too_long = {"X-Change-Reason": "r" * 1025}
     await call("DELETE", CONFIG, cfg["id"], headers=too_long)
     await call("DELETE", APP, app["id"], headers=too_long)
+    # Tokens, and the refusals every operation documents.
+    grant = [{"application_id": a["id"], "access": "read"} for a in (app, other)]
+    reader = await call("POST", TOKENS, json={"name": "reader", "grants": grant})
+    await call("POST", TOKENS, json={"name": "x", "grants": [{"application_id": "?"}]})
+    await call("GET", TOKENS, params={"limit": "1"})
+    await call("GET", TOKENS, params={"limit": "0"})
+    await call("GET", f"{TOKENS}/self")
+    await call("GET", TOKEN, reader["id"])
+    await call("GET", TOKEN, NOBODY)
+    await call("PUT", TOKEN, reader["id"], json={"name": "reader", "grants": grant})
+    await call("PUT", TOKEN, NOBODY, json={"name": "r"})
+    read_only = {"Authorization": f"Bearer {reader['token']}"}
+    for op in routes.OPERATIONS:
+        rid = other["id"] if op.path.startswith(APP) else reader["id"]
+        rid = cfg["id"] if op.path == CONFIG else rid
+        await call(op.method, op.path, rid, headers={"Authorization": "Bearer nope"})
+        if op.needs not in {"read", "token"}:
+            valid = {APPS: {"name": "zz"}, APP: {"name": "zz"}, CONFIGS: body,
+                     CONFIG: {"name": "p", "config": {}}}.get(op.path, {"name": "t"})  # fmt: skip
+            await call(op.method, op.path, rid, headers=read_only, json=valid)
+    await call("GET", openapi.WS_PATH, headers={"Authorization": "Bearer nope"})
+    await call("DELETE", TOKEN, reader["id"])
+    await call("DELETE", TOKEN, reader["id"])
+
     await call("DELETE", CONFIG, cfg["id"], headers={"If-Match": '"1"'})
     await call("DELETE", CONFIG, cfg["id"])
     await call("DELETE", CONFIG, cfg["id"])
@@ -295,6 +321,16 @@ async def test_a_walk_through_history_and_its_errors_matches_the_document(
             op.method, op.path, rid, data=too_big, headers={"Content-Type": "application/json"}
         )
     assert every_status(call.contract.doc, core=False) - call.contract.seen == set()
+
+
+def test_every_operation_declares_the_bearer_scheme_and_its_refusals(settings) -> None:
+    doc = openapi.document(app_mod.create_app(settings))
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    for op in routes.OPERATIONS:
+        operation = doc["paths"][op.path][op.method.lower()]
+        assert operation["security"] == [{"bearer": []}]
+        assert "401" in operation["responses"], op.path
+        assert ("403" in operation["responses"]) == (op.needs not in {"read", "token"}), op.path
 
 
 async def test_a_database_outage_is_the_documented_503(call, database_outage) -> None:

@@ -55,6 +55,11 @@ def from_error(exc: errors.ServiceError) -> web.Response:
         return problem(*show, str(exc), fields=exc.problems)
     if isinstance(exc, errors.Conflict):
         return problem(*show, str(exc), fields=[(exc.field, str(exc))])
+    if isinstance(exc, errors.Unauthenticated):
+        challenge = 'Bearer realm="configsvc"' + (
+            ', error="invalid_token"' if exc.presented else ""
+        )
+        return problem(*show, str(exc), headers={"WWW-Authenticate": challenge})
     if isinstance(exc, errors.Unavailable):
         # The driver's words name hosts and ports: they go to the log, not to the client.
         return problem(*show, "the database is unavailable; retry", headers={"Retry-After": "1"})

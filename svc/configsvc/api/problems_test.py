@@ -62,7 +62,9 @@ async def test_service_errors_map_to_their_status(aiohttp_client) -> None:
     assert "oops" not in body["detail"], "internals stay in the log"
 
 
-async def test_a_client_that_drops_mid_body_is_not_a_database_outage(settings, caplog) -> None:
+async def test_a_client_that_drops_mid_body_is_not_a_database_outage(
+    settings, caplog, admin_token
+) -> None:
     """Served as gunicorn serves it (handlers not cancelled): the body read fails, nothing else."""
     runner = web.AppRunner(app_mod.create_app(settings), handler_cancellation=False)
     await runner.setup()
@@ -74,7 +76,8 @@ async def test_a_client_that_drops_mid_body_is_not_a_database_outage(settings, c
         _reader, writer = await asyncio.open_connection(host, port)
         writer.write(
             b"POST /api/v1/applications HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n"
-            b'Content-Type: application/json\r\n\r\n{"name": "half'
+            + f"Authorization: Bearer {admin_token}\r\n".encode()
+            + b'Content-Type: application/json\r\n\r\n{"name": "half'
         )
         await writer.drain()
         await asyncio.sleep(0.2)
@@ -83,7 +86,10 @@ async def test_a_client_that_drops_mid_body_is_not_a_database_outage(settings, c
             while not any("client left" in r.getMessage() for r in caplog.records):
                 await asyncio.sleep(0.05)
         async with aiohttp.ClientSession() as session:
-            resp = await session.get(f"http://{host}:{port}/api/v1/applications")
+            resp = await session.get(
+                f"http://{host}:{port}/api/v1/applications",
+                headers={"Authorization": f"Bearer {admin_token}"},
+            )
             assert (await resp.json())["items"] == [], "the half-sent application was not made"
     finally:
         await runner.cleanup()

@@ -7,8 +7,6 @@ Writes go through the one write path (service/writes.py); reads call the reposit
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,7 +18,8 @@ from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import bodies, requestid
+from configsvc.api import bodies, paging, requestid, tokens
+from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import writes
 from configsvc.store import applications, configurations
@@ -35,28 +34,6 @@ def path_id(request: web.Request, what: str) -> str:
     if not _ID.fullmatch(value):
         raise errors.NotFound(f"no {what} with id {value}")
     return value
-
-
-def _encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(request: web.Request) -> str:
-    raw = request.query.get("cursor")
-    if raw is None:
-        return ""
-    try:
-        value = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        value = ""
-    if not _ID.fullmatch(value):
-        raise errors.Invalid.one("cursor", "is not a cursor this API returned")
-    return value
-
-
-def _page(items: list[dict[str, Any]], more: bool) -> web.Response:
-    cursor = _encode_cursor(items[-1]["id"]) if more else None
-    return web.json_response({"items": items, "next_cursor": cursor}, dumps=exactjson.dumps)
 
 
 def resource_response(
@@ -93,12 +70,21 @@ def change_reason(request: web.Request) -> str:
 
 def write_of(request: web.Request) -> writes.Write:
     """Who is writing and why: the one place a request's actor, reason and id will be read."""
+    caller = guard.caller(request)
+    token = None if caller is None else caller.token
     return writes.Write(
+        actor=None if token is None else writes.Actor(token.id, token.name),
+        caller=caller,
         reason=change_reason(request),
         request_id=request.get(requestid.REQUEST_ID),
         remote_addr=request.remote,
         user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,
     )
+
+
+def may_read(request: web.Request, app_id: str, missing: errors.ServiceError) -> None:
+    """Refuse, as if ``app_id`` did not exist, a caller that may not read it."""
+    access.authorize(guard.caller(request), app_id, "read", missing)
 
 
 # --- applications ------------------------------------------------------------------------
@@ -115,6 +101,7 @@ async def create_application(request: web.Request) -> web.Response:
 async def get_application(request: web.Request) -> web.Response:
     """The application with the ids of its configurations, in id order."""
     app_id = path_id(request, "application")
+    may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     async with request.app[database.DB].connection() as conn:
         app = await applications.get(conn, app_id)
     if _not_modified(request, app):
@@ -145,12 +132,13 @@ async def delete_application(request: web.Request) -> web.Response:
 async def list_applications(request: web.Request) -> web.Response:
     """In id order; walking `next_cursor` visits every application that existed
     throughout the walk exactly once, even while others are added."""
-    limit, after = bodies.limit(request), _decode_cursor(request)
+    limit, after = bodies.limit(request), paging.cursor(request)
     name = bodies.name_filter(request)
+    readable = access.readable(guard.caller(request))
     async with request.app[database.DB].connection() as conn:
-        items = await applications.page(conn, after, limit + 1, name)
+        items = await applications.page(conn, after, limit + 1, name, readable)
     # One more row than asked for was fetched: its presence means there is a next page.
-    return _page(items[:limit], len(items) > limit)
+    return paging.page(items[:limit], len(items) > limit)
 
 
 async def list_configurations(request: web.Request) -> web.Response:
@@ -158,14 +146,15 @@ async def list_configurations(request: web.Request) -> web.Response:
     configurations hold PAGE_MAX_BYTES (stored size), and always holds at least one. With
     `at_revision=R`: all of them as they were at global revision R (422 if R is above the
     latest or older than history keeps)."""
+    app_id = path_id(request, "application")
+    may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     if "at_revision" in request.query:
         return await history.configurations_at(request)
-    app_id = path_id(request, "application")
-    limit, after = bodies.limit(request), _decode_cursor(request)
+    limit, after = bodies.limit(request), paging.cursor(request)
     max_bytes = request.app[settings_mod.SETTINGS].page_max_bytes
     async with request.app[database.DB].connection() as conn:
         items, more = await configurations.page(conn, app_id, after, limit, max_bytes)
-    return _page(items, more)
+    return paging.page(items, more)
 
 
 # --- configurations ----------------------------------------------------------------------
@@ -187,6 +176,11 @@ async def get_configuration(request: web.Request) -> web.Response:
     config_id = path_id(request, "configuration")
     async with request.app[database.DB].connection() as conn:
         resource = await configurations.get(conn, config_id)
+    may_read(
+        request,
+        resource["application_id"],
+        errors.NotFound(f"no configuration with id {config_id}"),
+    )
     if _not_modified(request, resource):
         raise web.HTTPNotModified(headers={"ETag": bodies.etag(resource["version"])})
     return resource_response(resource)
@@ -233,43 +227,63 @@ class Operation:
     query: tuple[str, ...] = ()
     errors: tuple[int, ...] = ()
     headers: tuple[str, ...] = field(default=())
-    # Only administrators may call it, once access control is in place (checked by auth).
-    admin_only: bool = False
+    # What the caller needs: "read"/"write" on the application in the path or body, "create"
+    # (write on "*"), "admin", or "token" (any valid token).
+    needs: str = "read"
 
 
 _WRITE_ERRORS = (400, 409, 413, 415, 422)
 _APPS = f"{PREFIX}/applications"
 _CONFIGS = f"{PREFIX}/configurations"
+_TOKENS = f"{PREFIX}/tokens"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", _APPS, create_application, "Create an application", "applications",
-              201, models.ApplicationIn, models.Application, errors=_WRITE_ERRORS),
+              201, models.ApplicationIn, models.Application, errors=_WRITE_ERRORS,
+              needs="create"),
     Operation("GET", _APPS, list_applications, "List applications", "applications",
-              response=models.ApplicationPage, query=("limit", "cursor", "name"), errors=(422,)),
+              response=models.ApplicationPage, query=("limit", "cursor", "name"), errors=(422,),
+              needs="token"),
     Operation("GET", f"{_APPS}/{{id}}", get_application, "Read an application", "applications",
               response=models.ApplicationDetail, errors=(304, 404),
               headers=("If-None-Match",)),
     Operation("PUT", f"{_APPS}/{{id}}", replace_application, "Replace an application",
               "applications", 200, models.ApplicationIn, models.Application,
-              errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",)),
+              errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",), needs="write"),
     Operation("DELETE", f"{_APPS}/{{id}}", delete_application,
               "Delete an application and its configurations", "applications", 204,
-              errors=(404, 412, 422), headers=("If-Match",)),
+              errors=(404, 412, 422), headers=("If-Match",), needs="write"),
     Operation("GET", f"{_APPS}/{{id}}/configurations", list_configurations,
               "List an application's configurations", "configurations",
               response=models.ConfigurationPage, query=("limit", "cursor", "at_revision"),
               errors=(404, 422)),
     Operation("POST", _CONFIGS, create_configuration, "Create a configuration",
               "configurations", 201, models.ConfigurationIn, models.Configuration,
-              errors=_WRITE_ERRORS),
+              errors=_WRITE_ERRORS, needs="write"),
     Operation("GET", f"{_CONFIGS}/{{id}}", get_configuration, "Read a configuration",
               "configurations", response=models.Configuration, errors=(304, 404),
               headers=("If-None-Match",)),
     Operation("PUT", f"{_CONFIGS}/{{id}}", replace_configuration, "Replace a configuration",
               "configurations", 200, models.ConfigurationReplace, models.Configuration,
-              errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",)),
+              errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",), needs="write"),
     Operation("DELETE", f"{_CONFIGS}/{{id}}", delete_configuration, "Delete a configuration",
-              "configurations", 204, errors=(404, 412, 422), headers=("If-Match",)),
+              "configurations", 204, errors=(404, 412, 422), headers=("If-Match",),
+              needs="write"),
+    Operation("POST", _TOKENS, tokens.create_token, "Create a token", "tokens", 201,
+              models.TokenIn, models.TokenCreated, errors=(400, 413, 415, 422), needs="admin"),
+    Operation("GET", _TOKENS, tokens.list_tokens, "List tokens", "tokens",
+              response=models.TokenPage, query=("limit", "cursor"), errors=(422,),
+              needs="admin"),
+    # Before {id}: the router tries routes in the order they are added.
+    Operation("GET", f"{_TOKENS}/self", tokens.get_own_token, "Read the caller's own token",
+              "tokens", response=models.Token, needs="token"),
+    Operation("GET", f"{_TOKENS}/{{id}}", tokens.get_token, "Read a token", "tokens",
+              response=models.Token, errors=(404,), needs="admin"),
+    Operation("PUT", f"{_TOKENS}/{{id}}", tokens.replace_token, "Replace a token", "tokens",
+              200, models.TokenReplace, models.Token, errors=(400, 404, 413, 415, 422),
+              needs="admin"),
+    Operation("DELETE", f"{_TOKENS}/{{id}}", tokens.delete_token, "Revoke a token", "tokens",
+              204, errors=(404,), needs="admin"),
 )  # fmt: skip
 
 

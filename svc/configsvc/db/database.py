@@ -55,6 +55,10 @@ def classified() -> Iterator[None]:
         raise errors.DatabaseError(f"{exc.__class__.__name__}: {exc}") from exc
 
 
+# What Database.connection() yields, named here so code above db/ need not import the driver.
+Connection = asyncpg.Connection
+
+
 @dataclass(frozen=True, slots=True)
 class Database:
     """This worker's pool and how long a caller may wait for one of its connections."""

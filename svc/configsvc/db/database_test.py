@@ -29,11 +29,11 @@ async def test_readiness_problems_name_pending_migrations(client) -> None:
 
 
 async def test_a_request_that_gets_no_connection_in_time_is_a_503_not_a_hang(
-    settings, aiohttp_client
+    settings, aiohttp_client, admin_headers
 ) -> None:
     one = settings.model_copy(update={"db_pool_min": 1, "db_pool_max": 1,
                                       "db_acquire_timeout_s": 0.5})  # fmt: skip
-    client = await aiohttp_client(app_mod.create_app(one))
+    client = await aiohttp_client(app_mod.create_app(one), headers=admin_headers)
     db = client.app[database.DB]
     async with db.connection():  # the pool's only connection, held as a slow query would
         async with asyncio.timeout(10):

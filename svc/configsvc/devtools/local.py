@@ -17,13 +17,27 @@ import shutil
 import sys
 
 from configsvc import settings as settings_mod
-from configsvc.devtools import pgbin, pgcluster
+from configsvc.devtools import admin_token, pgbin, pgcluster
 
 
 def _run(argv: list[str]) -> None:
-    url = pgcluster.ensure_database_url(settings_mod.load())
+    settings = settings_mod.load()
+    url = pgcluster.ensure_database_url(settings)
+    if argv == ["configsvc"] and not settings.database_url:
+        _first_admin_token(url)
     os.environ["DATABASE_URL"] = url
     os.execv(sys.executable, [sys.executable, "-m", *argv])
+
+
+def _first_admin_token(url: str) -> None:
+    """Serving the local database with no admin token yet: make one, say where its secret is."""
+    made = admin_token.ensure_admin_token_file(url)
+    path = admin_token.ADMIN_TOKEN_FILE
+    if made is not None:
+        print(f"made an admin token; its secret is in {path} (TOKEN=$(cat {path}))",
+              file=sys.stderr)  # fmt: skip
+    elif path.exists():
+        print(f"the admin token's secret is in {path}", file=sys.stderr)
 
 
 def _manage(command: str) -> None:

@@ -27,8 +27,9 @@ from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
+from configsvc.auth import access, guard
 from configsvc.db import database
-from configsvc.live import hub, listener, peer, sync
+from configsvc.live import hub, listener, peer, revocation, sync
 from configsvc.store import applications, changes
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,11 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
     await to.settle(request.app[settings_mod.SETTINGS].ws_heartbeat_s)
     async with request.app[database.DB].connection() as conn:
         app_id = await _resolve(conn, message)
+        missing = (
+            f"no application with id {app_id}" if message.application_name is None
+            else f"no application named {message.application_name!r}"
+        )  # fmt: skip
+        access.authorize(to.caller, app_id, "read", errors.NotFound(missing))
         current = to.subscriptions.get(app_id)
         if current is not None and current.syncing():
             return  # the snapshot on its way answers this subscribe too
@@ -175,9 +181,12 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     settings = request.app[settings_mod.SETTINGS]
     # No per-message compression: frames are built once and written to every socket as they
     # are, and deflating them once per subscriber would cost more than the bytes saved.
+    # The token was checked by the auth middleware before the upgrade: a refusal is a plain
+    # 401. A browser's token rides in a second subprotocol; the one selected is configsvc.v1.
     ws = web.WebSocketResponse(
-        heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False
-    )
+        heartbeat=settings.ws_heartbeat_s, max_msg_size=64 * 1024, compress=False,
+        protocols=(guard.SUBPROTOCOL,),
+    )  # fmt: skip
     if not ws.can_prepare(request).ok:
         raise errors.UpgradeRequired(
             "this is the WebSocket feed: connect with a WebSocket client (Upgrade: websocket)"
@@ -188,6 +197,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     name = f"ws-{next(_peer_ids)} {request.remote}"
     me = peer.Peer(ws, writer, request.transport, settings.ws_send_buffer_bytes,
                    settings.ws_close_timeout_s, name)  # fmt: skip
+    me.caller = guard.caller(request)
     fanout.peers.add(me)
     try:
         async for msg in ws:
@@ -214,17 +224,25 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_mod.SETTINGS]
     assert settings.database_url is not None
     fanout = hub.Hub()
-    follower = listener.Listener(settings.database_url, fanout, settings.listener_probe_s,
-                                 settings.listener_max_failures)  # fmt: skip
+    revoker = revocation.Revocations(app[guard.GUARD], fanout)
+    follower = listener.Listener(
+        settings.database_url, fanout, settings.listener_probe_s,
+        settings.listener_max_failures, revoker.notified,
+    )  # fmt: skip
     app[HUB], app[LISTENER] = fanout, follower
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.
     async with app[database.DB].connection() as conn:
         follower.last, _ = await changes.counter(conn)
-    task = asyncio.create_task(follower.run(), name="change listener")
-    task.add_done_callback(_exit_if_dead)
+    tasks = [
+        asyncio.create_task(follower.run(), name="change listener"),
+        asyncio.create_task(revoker.run(), name="token revocations"),
+    ]
+    for task in tasks:
+        task.add_done_callback(_exit_if_dead)
     yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 async def going_away(app: web.Application) -> None:

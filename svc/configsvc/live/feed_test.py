@@ -12,6 +12,7 @@ import pytest
 from configsvc_client import models
 
 from configsvc.store import changes
+from conftest import ADMIN_HEADERS
 
 _names = itertools.count()
 ServerMessage = models.ServerMessage
@@ -84,6 +85,7 @@ async def test_subscribe_gets_a_snapshot_then_live_changes(ws, api) -> None:
         "type": "change", "application_id": app["id"], "revision": updated["revision"],
         "op": "updated", "reason": None, "request_id": change["request_id"],
         "configuration": updated,
+        "actor": {"id": change["actor"]["id"], "name": "bootstrap"},
     }  # fmt: skip
 
 
@@ -290,12 +292,12 @@ async def test_many_subscribers_on_one_socket_and_many_sockets(client, api) -> N
 
 
 @pytest.fixture
-async def small_queue_client(aiohttp_client, settings):
+async def small_queue_client(aiohttp_client, settings, admin_headers):
     from configsvc import app as app_mod
     from configsvc.live import feed
 
     small = settings.model_copy(update={"ws_send_buffer_bytes": 1_000_000})
-    test_client = await aiohttp_client(app_mod.create_app(small))
+    test_client = await aiohttp_client(app_mod.create_app(small), headers=admin_headers)
     async with asyncio.timeout(10):
         while not test_client.app[feed.LISTENER].connected:
             await asyncio.sleep(0.01)
@@ -352,11 +354,14 @@ async def test_a_slow_consumer_is_closed_with_4008_and_resumes_with_since(
         await sock.close()
 
 
-async def test_a_peer_that_does_not_answer_pings_is_dropped(aiohttp_client, settings) -> None:
+async def test_a_peer_that_does_not_answer_pings_is_dropped(
+    aiohttp_client, settings, admin_headers
+) -> None:
     from configsvc import app as app_mod
 
     client = await aiohttp_client(
-        app_mod.create_app(settings.model_copy(update={"ws_heartbeat_s": 0.2}))
+        app_mod.create_app(settings.model_copy(update={"ws_heartbeat_s": 0.2})),
+        headers=admin_headers,
     )
     mute = await client.ws_connect("/api/v1/ws", autoping=False)
     polite = await client.ws_connect("/api/v1/ws")
@@ -383,7 +388,7 @@ async def test_a_write_through_one_worker_reaches_a_subscriber_of_another(
     service_factory,
 ) -> None:
     a, b = service_factory(), service_factory()
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=ADMIN_HEADERS) as session:
         app = await _rest(session, "POST", f"{a.url}/api/v1/applications", json={"name": "x"})
         ws = await session.ws_connect(f"{b.url}/api/v1/ws")
         await ws.send_json({"type": "subscribe", "application_id": app["id"]})
@@ -397,7 +402,7 @@ async def test_a_write_through_one_worker_reaches_a_subscriber_of_another(
 
 async def test_shutdown_closes_sockets_with_going_away(service_factory) -> None:
     service = service_factory()
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=ADMIN_HEADERS) as session:
         ws = await session.ws_connect(f"{service.url}/api/v1/ws")
         await asyncio.get_running_loop().run_in_executor(None, service.stop)
         msg = await ws.receive(timeout=10)
@@ -409,7 +414,7 @@ async def test_twenty_concurrent_writers_every_subscriber_gets_every_revision_on
     service_factory, db
 ) -> None:
     services = [service_factory(), service_factory(workers=2)]
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=ADMIN_HEADERS) as session:
         apps = [
             await _rest(
                 session, "POST", f"{services[0].url}/api/v1/applications", json={"name": f"app{i}"}

@@ -28,6 +28,12 @@ RESOURCE_KEYS: dict[str, str | None] = {
 }  # fmt: skip
 
 
+def _actor(entry: changes.Entry) -> str:
+    if entry.actor_id is None:
+        return "null"
+    return json.dumps({"id": entry.actor_id, "name": entry.actor_name}, ensure_ascii=False)
+
+
 def change_frame(entry: changes.Entry) -> str:
     """The ``change`` message for a log entry, built around the stored JSON text as it is.
 
@@ -39,6 +45,7 @@ def change_frame(entry: changes.Entry) -> str:
         f'"revision":{entry.revision},"op":"{entry.op}",'
         f'"reason":{json.dumps(entry.reason, ensure_ascii=False)},'
         f'"request_id":{json.dumps(entry.request_id)},'
+        f'"actor":{_actor(entry)},'
     )
     key = RESOURCE_KEYS[entry.op]
     if key is None:

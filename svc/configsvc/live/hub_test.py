@@ -38,7 +38,8 @@ def test_the_change_frame_is_the_documented_message() -> None:
     frame = json.loads(hub.change_frame(entry(7)))
     assert frame == {"type": "change", "application_id": "A", "revision": 7, "op": "updated",
                      "reason": None, "request_id": None,
-                     "configuration": {"id": "C", "name": "n", "pad": ""}}  # fmt: skip
+                     "configuration": {"id": "C", "name": "n", "pad": ""},
+                     "actor": None}  # fmt: skip
     assert "application" in json.loads(hub.change_frame(entry(8, "application_updated")))
 
 

@@ -4,6 +4,9 @@ NOTIFY only says "something was committed"; the log says what. After every (re)c
 listener first catches up from the log, from the last revision it dispatched, so a notification
 lost while it was away costs latency, never a change. It is not a pooled connection: releasing
 one to the pool runs UNLISTEN *.
+
+It also hears the tokens channel (payload: a token id) and hands each id to ``on_token``; after
+every (re)connect it calls ``on_token(None)``: tokens may have changed unheard meanwhile.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Callable
 
 import asyncpg
 
@@ -19,6 +23,7 @@ from configsvc.db import database
 from configsvc.live import hub
 from configsvc.ops import outage
 from configsvc.store import changes
+from configsvc.store import tokens as token_store
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +43,16 @@ class Listener:
     A database failure is an outage: retried with backoff for as long as it lasts. Any other
     failure is a bug or bad data: logged and retried, and after ``max_failures`` in a row
     every subscriber is told to go elsewhere (1012) and :meth:`run` raises :class:`GaveUp`.
+    Token notifications go to ``on_token`` (with None after every reconnect: some were lost).
     """
 
-    def __init__(self, url: str, fanout: hub.Hub, probe_s: float, max_failures: int = 5) -> None:
+    def __init__(
+        self, url: str, fanout: hub.Hub, probe_s: float, max_failures: int = 5,
+        on_token: Callable[[str | None], None] | None = None,
+    ) -> None:  # fmt: skip
         self.url, self.hub, self.probe_s = url, fanout, probe_s
         self.max_failures = max_failures
+        self.on_token = on_token
         self.connected = False
         self.last: int | None = None  # highest revision dispatched
         self._wake = asyncio.Event()
@@ -52,6 +62,10 @@ class Listener:
 
     def _on_notify(self, conn: object, pid: int, channel: str, payload: str) -> None:
         self._wake.set()
+
+    def _on_token(self, conn: object, pid: int, channel: str, payload: str) -> None:
+        if self.on_token is not None:
+            self.on_token(payload)
 
     def _on_lost(self, conn: object) -> None:
         self.connected = False
@@ -85,6 +99,9 @@ class Listener:
         try:
             conn.add_termination_listener(self._on_lost)
             await conn.add_listener(changes.CHANNEL, self._on_notify)
+            await conn.add_listener(token_store.CHANNEL, self._on_token)
+            if self.on_token is not None:
+                self.on_token(None)
             await self._catch_up(conn)
             self.connected, self._backoff, self._failures = True, 0.1, 0
             if self._outage.since is None:

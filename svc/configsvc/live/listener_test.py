@@ -17,6 +17,7 @@ from configsvc.db import migrations
 from configsvc.devtools import pgcluster
 from configsvc.live import feed, listener
 from configsvc.live.feed_test import recv
+from conftest import ADMIN_HEADERS
 
 
 async def _wait(predicate, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
@@ -80,7 +81,8 @@ async def test_postgres_restart_workers_recover_and_subscribers_get_what_follows
     client = await aiohttp_client(
         app_mod.create_app(
             settings.model_copy(update={"database_url": url, "listener_probe_s": 0.5})
-        )
+        ),
+        headers=ADMIN_HEADERS,
     )
     await _wait(lambda: client.app[feed.LISTENER].connected)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()

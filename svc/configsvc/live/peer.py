@@ -23,6 +23,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 
 if TYPE_CHECKING:
+    from configsvc.auth.access import Caller
     from configsvc.live.hub import Subscription
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ class Peer:
 
     # Thousands of these sit idle in a worker: slots and a backlog made only when needed keep
     # each one small.
-    __slots__ = ("_backlog", "_backlog_bytes", "_task", "close_code", "close_timeout",
+    __slots__ = ("_backlog", "_backlog_bytes", "_task", "caller", "close_code", "close_timeout",
                  "held_bytes", "limit", "name", "queued", "subscriptions", "transport",
                  "writer", "ws")  # fmt: skip
 
@@ -63,6 +64,8 @@ class Peer:
         self.limit, self.name = limit, name
         self.close_timeout = close_timeout
         self.subscriptions: dict[str, Subscription] = {}
+        # Who opened the socket: its token is re-checked when it changes or expires.
+        self.caller: Caller | None = None
         self.close_code: int | None = None
         self.queued = 0  # bytes ever accepted for this socket
         self.held_bytes = 0  # bytes of changes held back by syncing subscriptions

@@ -8,9 +8,11 @@ from configsvc import app as app_mod
 from configsvc.store import changes
 
 
-async def test_the_pruner_runs_in_the_background(aiohttp_client, settings, db) -> None:
+async def test_the_pruner_runs_in_the_background(
+    aiohttp_client, settings, db, admin_headers
+) -> None:
     fast = settings.model_copy(update={"prune_interval_s": 0.05, "change_retention_days": 1e-9})
-    client = await aiohttp_client(app_mod.create_app(fast))
+    client = await aiohttp_client(app_mod.create_app(fast), headers=admin_headers)
     await client.post("/api/v1/applications", json={"name": "soon-gone"})
     async with asyncio.timeout(10):
         while (await changes.counter(db))[1] == 0:

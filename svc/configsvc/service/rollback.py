@@ -31,6 +31,8 @@ async def configuration(
 
     async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
         locked = await configurations.lock(conn, config_id)
+        owner = locked[0] if locked else await versions.application_of(conn, config_id)
+        writes.authorize(write, owner, errors.NotFound(f"no configuration with id {config_id}"))
         target = await versions.configuration_version(conn, config_id, to_version)
         if target["op"] == "deleted":
             raise errors.Invalid.one("to_version", f"version {to_version} is a deletion")
@@ -94,6 +96,7 @@ async def application(
     async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
         made.append(revision)
         writes.precondition(await applications.lock(conn, app_id), None, "application", app_id)
+        writes.authorize(write, app_id, errors.NotFound(f"no application with id {app_id}"))
         then = await versions.state_at(conn, app_id, to_revision, "to_revision")
         moves = await _go_back(conn, app_id, {c["id"]: c for c in then}, revision)
         resource = {

@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 
 from configsvc import errors
+from configsvc.auth import access
 from configsvc.db import database
 from configsvc.service import audit
 from configsvc.store import applications, changes, configurations, versions
@@ -37,9 +38,11 @@ class Write:
     """Who asks for a write and why; ``dry_run`` checks and applies it, then rolls it back.
 
     ``remote_addr`` and ``user_agent`` are for the audit trail only.
+    ``caller`` is what the write is checked against (None: an internal write, unchecked).
     """
 
     actor: Actor | None = None
+    caller: access.Caller | None = None
     reason: str = ""
     request_id: str | None = None
     dry_run: bool = False
@@ -137,6 +140,7 @@ async def _apply(db: database.Database, write: Write, step: Step) -> Change:
                     application_id=change.application_id,
                     configuration_id=change.configuration_id,
                     reason=write.reason or None, request_id=write.request_id,
+                    actor=None if write.actor is None else (write.actor.id, write.actor.name),
                 )  # fmt: skip
                 await _history(conn, write, revision, change)
                 if write.dry_run:
@@ -179,6 +183,15 @@ def precondition(current: int | None, if_version: IfMatch, kind: str, id_: str) 
         raise errors.PreconditionFailed(f"{kind} {id_} has changed since that version")
 
 
+def authorize(write: Write, app_id: str, missing: errors.ServiceError | None) -> None:
+    """Refuse the write unless its caller may write the application (``*``: create one).
+
+    Called inside the transaction, once the target's application is known and locked, before
+    anything is written; a target the caller may not read is ``missing``, as if absent.
+    """
+    access.authorize(write.caller, app_id, "write", missing)
+
+
 # --- applications ------------------------------------------------------------------------
 
 
@@ -188,6 +201,7 @@ async def create_application(
     """A new application; a taken name is ``errors.Conflict``."""
 
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
+        authorize(write, "*", None)
         app = await applications.insert(conn, name, comments, revision)
         return Change("application_created", app, app["id"])
 
@@ -202,6 +216,8 @@ async def replace_application(
     """Replace name and comments, if the application is still at ``if_version`` (when given)."""
 
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
+        missing = errors.NotFound(f"no application with id {app_id}")
+        authorize(write, app_id, missing)
         precondition(await applications.lock(conn, app_id), if_version, "application", app_id)
         app = await applications.update(conn, app_id, fields["name"], fields["comments"], revision)
         return Change("application_updated", app, app_id)
@@ -216,6 +232,7 @@ async def delete_application(
     """Delete the application and, in the same transaction, its configurations."""
 
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
+        authorize(write, app_id, errors.NotFound(f"no application with id {app_id}"))
         precondition(await applications.lock(conn, app_id), if_version, "application", app_id)
         cascade = [("deleted", c) for c in await configurations.all_of(conn, app_id)]
         gone = {**await applications.delete(conn, app_id), "revision": revision}
@@ -233,11 +250,19 @@ async def create_configuration(
     """A new configuration; an unknown application is ``errors.Invalid`` on application_id."""
 
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
+        authorize(
+            write, app_id, errors.Invalid.one("application_id", f"no application with id {app_id}")
+        )
         resource = await configurations.insert(conn, app_id, fields, revision)
         return Change("created", resource, app_id, resource["id"])
 
     target = Target("configuration.create", "configuration", None, app_id)
     return (await apply(db, write, step, target)).resource
+
+
+def _authorize_configuration(write: Write, locked: tuple[str, int] | None, config_id: str) -> None:
+    if locked is not None:
+        authorize(write, locked[0], errors.NotFound(f"no configuration with id {config_id}"))
 
 
 def _same_application(current: str, wanted: str | None) -> None:
@@ -255,6 +280,7 @@ async def replace_configuration(
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
         locked = await configurations.lock(conn, config_id)
         version = None if locked is None else locked[1]
+        _authorize_configuration(write, locked, config_id)
         precondition(version, if_version, "configuration", config_id)
         assert locked is not None
         _same_application(locked[0], fields.get("application_id"))
@@ -273,6 +299,7 @@ async def delete_configuration(
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
         locked = await configurations.lock(conn, config_id)
         version = None if locked is None else locked[1]
+        _authorize_configuration(write, locked, config_id)
         precondition(version, if_version, "configuration", config_id)
         gone = {**await configurations.delete(conn, config_id), "revision": revision}
         return Change("deleted", gone, gone["application_id"], config_id)

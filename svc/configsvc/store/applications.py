@@ -19,10 +19,11 @@ WHERE a.id = $1
 
 GET_BY_NAME = "SELECT * FROM applications WHERE name = $1"
 
-# $2: the id to start after ('' for the first page); $3: an exact name, or NULL for any.
+# $1: the id to start after ('' for the first page); $2: an exact name, or NULL for any;
+# $4: the ids the caller may read, or NULL for all.
 LIST = """
 SELECT * FROM applications
-WHERE id > $1 AND ($2::text IS NULL OR name = $2)
+WHERE id > $1 AND ($2::text IS NULL OR name = $2) AND ($4::text[] IS NULL OR id = ANY($4))
 ORDER BY id
 LIMIT $3
 """
@@ -74,10 +75,12 @@ async def get_by_name(conn: asyncpg.Connection, name: str) -> dict[str, Any]:
 
 
 async def page(
-    conn: asyncpg.Connection, after: str, limit: int, name: str | None
-) -> list[dict[str, Any]]:
-    """Up to ``limit`` applications with ids above ``after``, in id order."""
-    return [resources.application(row) for row in await conn.fetch(LIST, after, name, limit)]
+    conn: asyncpg.Connection, after: str, limit: int, name: str | None,
+    only: list[str] | None = None,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Up to ``limit`` applications with ids above ``after``, in id order (among ``only``)."""
+    rows = await conn.fetch(LIST, after, name, limit, only)
+    return [resources.application(row) for row in rows]
 
 
 async def lock(conn: asyncpg.Connection, app_id: str) -> int | None:

@@ -20,8 +20,8 @@ NEXT_REVISION = "UPDATE revision_counter SET revision = revision + 1 RETURNING r
 RECORD = """
 WITH logged AS (
     INSERT INTO changes (revision, application_id, configuration_id, op, resource, reason,
-        request_id)
-    VALUES ($1, $2, $3, $4, $5, $8, $9)
+                         request_id, actor_id, actor_name)
+    VALUES ($1, $2, $3, $4, $5, $8, $9, $10, $11)
     RETURNING revision
 )
 SELECT pg_notify($6, $7) FROM logged
@@ -29,7 +29,8 @@ SELECT pg_notify($6, $7) FROM logged
 
 # The resource is read as text: the feed sends it on as it is, without decoding it here.
 AFTER = """
-SELECT revision, application_id, op, resource::text AS resource, reason, request_id
+SELECT revision, application_id, op, resource::text AS resource, reason, request_id,
+       actor_id, actor_name
 FROM changes
 WHERE revision > $1
 ORDER BY revision
@@ -37,7 +38,8 @@ LIMIT $2
 """
 
 AFTER_FOR_APPLICATION = """
-SELECT revision, application_id, op, resource::text AS resource, reason, request_id
+SELECT revision, application_id, op, resource::text AS resource, reason, request_id,
+       actor_id, actor_name
 FROM changes
 WHERE application_id = $1 AND revision > $2 AND revision <= $3
 ORDER BY revision
@@ -69,6 +71,8 @@ class Entry:
     resource: str
     reason: str | None = None
     request_id: str | None = None
+    actor_id: str | None = None
+    actor_name: str | None = None
 
 
 async def next_revision(conn: asyncpg.Connection) -> int:
@@ -86,19 +90,22 @@ async def record(
     configuration_id: str | None = None,
     reason: str | None = None,
     request_id: str | None = None,
+    actor: tuple[str, str] | None = None,
 ) -> None:
     """Log the change and wake every listener; both take effect only when the caller commits.
 
-    ``reason`` and ``request_id`` travel with the change to the feed's ``change`` frame.
+    ``reason``, ``request_id`` and ``actor`` (the (id, name) of the token that made it) travel
+    with the change to the feed's ``change`` frame.
     """
     wakeup = json.dumps(
         {"revision": revision, "op": op, "application_id": application_id,
          "configuration_id": configuration_id},
         separators=(",", ":"),
     )  # fmt: skip
+    actor_id, actor_name = actor or (None, None)
     await conn.execute(
         RECORD, revision, application_id, configuration_id, op, resource, CHANNEL, wakeup,
-        reason, request_id,
+        reason, request_id, actor_id, actor_name,
     )  # fmt: skip
 
 

@@ -73,6 +73,14 @@ ORDER BY v.configuration_id
 
 HORIZON = "SELECT history_from, revision FROM revision_counter"
 
+# A configuration's application, deleted configurations included (a configuration never moves).
+APPLICATION_OF = """
+SELECT application_id FROM configuration_versions
+WHERE configuration_id = $1
+ORDER BY version DESC
+LIMIT 1
+"""
+
 # A version goes when it is older than $1 days AND more than $2 versions behind the newest of
 # its resource (so the newest is never pruned). The horizon rises to the oldest revision whose
 # state can still be rebuilt: for every resource that lost rows, its oldest remaining one.
@@ -201,6 +209,14 @@ async def configuration_version(
     if number < span["oldest"]:
         raise errors.Gone(f"version {number} of configuration {config_id} has been pruned")
     raise errors.NotFound(f"configuration {config_id} has no version {number}")
+
+
+async def application_of(conn: asyncpg.Connection, config_id: str) -> str:
+    """The configuration's application, even once it is deleted; NotFound if it never existed."""
+    app_id: str | None = await conn.fetchval(APPLICATION_OF, config_id)
+    if app_id is None:
+        raise errors.NotFound(f"no configuration with id {config_id}")
+    return app_id
 
 
 async def newest(conn: asyncpg.Connection, config_id: str) -> int | None:

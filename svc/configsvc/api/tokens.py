@@ -1,0 +1,85 @@
+"""Handlers of /api/v1/tokens: admin only, except ``/tokens/self`` (any valid token).
+
+Token writes go through service/tokens.py, which owns their transactions and NOTIFYs.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from configsvc_client import models
+
+from configsvc import errors
+from configsvc.api import bodies, paging
+from configsvc.auth import access, guard
+from configsvc.db import database
+from configsvc.service import tokens as token_service
+from configsvc.store import tokens as token_store
+
+_ID = re.compile(models.ID_PATTERN)
+
+
+def _admin(request: web.Request) -> database.Database:
+    access.require_admin(guard.caller(request))
+    return request.app[database.DB]
+
+
+def _token_id(request: web.Request) -> str:
+    value = request.match_info["id"]
+    if not _ID.fullmatch(value):
+        raise errors.NotFound(f"no token with id {value}")
+    return value
+
+
+async def create_token(request: web.Request) -> web.Response:
+    """The response carries the secret as `token`: it is shown this once, never again."""
+    db = _admin(request)
+    body = await bodies.body(request, models.TokenIn)
+    created = await token_service.create(db, body.model_dump())
+    return web.json_response(
+        created, status=201, headers={"Location": f"/api/v1/tokens/{created['id']}"}
+    )
+
+
+async def list_tokens(request: web.Request) -> web.Response:
+    """In id order, paged like the other lists; never a secret."""
+    db = _admin(request)
+    limit, after = bodies.limit(request), paging.cursor(request)
+    async with db.connection() as conn:
+        items = await token_store.page(conn, after, limit + 1)
+    return paging.page(items[:limit], len(items) > limit)
+
+
+async def get_token(request: web.Request) -> web.Response:
+    db = _admin(request)
+    token_id = _token_id(request)
+    async with db.connection() as conn:
+        return web.json_response(await token_store.get(conn, token_id))
+
+
+async def get_own_token(request: web.Request) -> web.Response:
+    """The token the request was made with."""
+    caller = guard.caller(request)
+    if caller is None or caller.token is None:
+        raise errors.NotFound("this request carries no token")
+    async with request.app[database.DB].connection() as conn:
+        return web.json_response(await token_store.get(conn, caller.token.id))
+
+
+async def replace_token(request: web.Request) -> web.Response:
+    """Replaces name, grants and expiry; open sockets lose what the token may no longer read."""
+    db = _admin(request)
+    token_id = _token_id(request)
+    body = await bodies.body(request, models.TokenReplace)
+    grants = [grant.model_dump() for grant in body.grants]
+    return web.json_response(
+        await token_service.replace(db, token_id, body.name, grants, body.expires_at)
+    )
+
+
+async def delete_token(request: web.Request) -> web.Response:
+    """Revokes the token at once on every worker; its sockets are closed with 4401."""
+    db = _admin(request)
+    await token_service.revoke(db, _token_id(request))
+    return web.Response(status=204)

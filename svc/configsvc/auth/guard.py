@@ -1,0 +1,140 @@
+"""Authentication of every request, before its handler (and so before its body) is read.
+
+The credentials are ``Authorization: Bearer <secret>``; on the WebSocket upgrade also the
+subprotocol ``configsvc.bearer.<base64url secret>`` (browsers cannot set headers there). Never
+the query string. The caller found is stored on the request for the handlers, the feed and
+the write path (see access.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from configsvc import errors
+from configsvc import settings as settings_mod
+from configsvc.auth import access, cache, tokens
+from configsvc.db import database
+from configsvc.service import tokens as token_service
+
+log = logging.getLogger(__name__)
+
+# Paths anyone may fetch: health, the API description and its page.
+PUBLIC_PATHS = frozenset(
+    {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/asyncapi.json", "/api/v1/docs"}
+)
+PUBLIC_PREFIXES = ("/api/v1/docs/",)
+SUBPROTOCOL = "configsvc.v1"
+BEARER_SUBPROTOCOL = "configsvc.bearer."
+FLUSH_EVERY_S = 1.0
+CALLER: web.RequestKey[access.Caller] = web.RequestKey("caller", access.Caller)
+
+
+class Guard:
+    """This worker's mode, token cache and observe-mode counter."""
+
+    def __init__(self, db: database.Database, mode: access.Mode) -> None:
+        self.db, self.mode = db, mode
+        self.cache = cache.TokenCache()
+        self.observer = access.Observer()
+
+    async def token(self, secret: str) -> tokens.Token:
+        """The valid token with this secret; ``errors.Unauthenticated`` otherwise."""
+        if not tokens.looks_like_secret(secret):
+            raise errors.Unauthenticated("the token is malformed", presented=True)
+        secret_hash = tokens.hash_secret(secret)
+        hit, token = self.cache.cached(secret_hash)
+        if not hit:
+            async with self.db.connection() as conn:
+                token = await self.cache.load(conn, secret_hash)
+        if token is None:
+            raise errors.Unauthenticated("unknown or revoked token", presented=True)
+        if token.expired():
+            raise errors.Unauthenticated("the token has expired", presented=True)
+        self.cache.used(token)
+        return token
+
+    async def caller(self, request: web.Request) -> access.Caller:
+        if self.mode == "off":
+            return access.Caller(None, "off", self.observer)
+        try:
+            token = await self.token(presented(request))
+        except errors.Unauthenticated as exc:
+            access.refuse(access.Caller(None, self.mode, self.observer), exc)
+            return access.Caller(None, self.mode, self.observer)
+        return access.Caller(token, self.mode, self.observer)
+
+
+GUARD: web.AppKey[Guard] = web.AppKey("guard", Guard)
+
+
+def presented(request: web.Request) -> str:
+    """The secret the request carries; ``errors.Unauthenticated`` when there is none."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, secret = header.strip().partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise errors.Unauthenticated("use Authorization: Bearer <token>", presented=True)
+        return secret.strip()
+    for protocol in request.headers.getall("Sec-WebSocket-Protocol", []):
+        for offered in protocol.split(","):
+            offered = offered.strip()
+            if offered.startswith(BEARER_SUBPROTOCOL):
+                decoded = tokens.decode_subprotocol(offered[len(BEARER_SUBPROTOCOL) :])
+                if decoded is None:
+                    raise errors.Unauthenticated("malformed bearer subprotocol", presented=True)
+                return decoded
+    raise errors.Unauthenticated("this needs a token: Authorization: Bearer <token>",
+                                 presented=False)  # fmt: skip
+
+
+def caller(request: web.Request) -> access.Caller | None:
+    """Who made the request (None on a public path)."""
+    return request.get(CALLER)
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not is_public(request.path):
+        request[CALLER] = await request.app[GUARD].caller(request)
+    return await handler(request)
+
+
+async def _flush(guard: Guard) -> None:
+    """Every second, write ``last_used_at`` of the tokens that are due (see cache.py)."""
+    while True:
+        await asyncio.sleep(FLUSH_EVERY_S)
+        try:
+            async with guard.db.connection() as conn:
+                await guard.cache.flush(conn)
+        except (errors.Unavailable, errors.DatabaseError) as exc:
+            log.warning("recording token use failed: %r", exc)
+        except Exception:
+            # A bug must not stop the bookkeeping for good: say so loudly, try again later.
+            log.exception("recording token use failed")
+
+
+async def guard_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Bootstrap the admin token if asked, then keep the cache's use records flowing."""
+    settings = app[settings_mod.SETTINGS]
+    guard = app[GUARD] = Guard(app[database.DB], settings.auth_mode)
+    if settings.auth_mode == "off":
+        log.warning("AUTH_MODE=off: every request is allowed, without a token")
+    if settings.bootstrap_admin_token is not None:
+        secret = settings.bootstrap_admin_token.get_secret_value()
+        if await token_service.bootstrap(guard.db, secret):
+            log.info("stored BOOTSTRAP_ADMIN_TOKEN as admin token 'bootstrap'")
+    task = asyncio.create_task(_flush(guard), name="token use recorder")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,139 @@
+"""Sockets follow their token, on every worker: revoked or expired closes them with 4401,
+a grant taken away ends that subscription with ``forbidden``; tokens made on one worker work
+on every other at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+
+from configsvc.live import revocation
+from conftest import ADMIN_HEADERS
+
+API = "/api/v1"
+
+
+async def _rest(session: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> Any:
+    async with session.request(method, url, **kw) as resp:
+        assert resp.status < 300, await resp.text()
+        return None if resp.status == 204 else await resp.json()
+
+
+def _bearer(token: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token['token']}"}
+
+
+async def _subscribed(session: aiohttp.ClientSession, url: str, token: dict[str, Any],
+                      *app_ids: str) -> aiohttp.ClientWebSocketResponse:  # fmt: skip
+    ws = await session.ws_connect(f"{url}{API}/ws", headers=_bearer(token))
+    for app_id in app_ids:
+        await ws.send_json({"type": "subscribe", "application_id": app_id})
+        assert (await ws.receive_json(timeout=10))["type"] == "snapshot"
+    return ws
+
+
+async def test_a_token_made_on_one_worker_works_on_every_other_at_once(service_factory) -> None:
+    services = [service_factory(workers=2), service_factory()]
+    async with (
+        aiohttp.ClientSession(headers=ADMIN_HEADERS) as admin,
+        aiohttp.ClientSession() as anon,
+    ):
+        for round_ in range(3):
+            token = await _rest(admin, "POST", f"{services[round_ % 2].url}{API}/tokens",
+                                json={"name": f"t{round_}", "admin": True})  # fmt: skip
+            for i in range(6):  # new connections: they land on either worker
+                url = f"{services[i % 2].url}{API}/tokens/self"
+                async with anon.get(url, headers=_bearer(token)) as resp:
+                    assert resp.status == 200, await resp.text()
+
+
+async def test_revoking_closes_its_sockets_on_every_worker_with_4401(service_factory) -> None:
+    services = [service_factory(workers=2), service_factory()]
+    async with (
+        aiohttp.ClientSession(headers=ADMIN_HEADERS) as admin,
+        aiohttp.ClientSession() as anon,
+    ):
+        url = services[0].url
+        app = await _rest(admin, "POST", f"{url}{API}/applications", json={"name": "a"})
+        grants = [{"application_id": app["id"], "access": "read"}]
+        doomed = await _rest(
+            admin, "POST", f"{url}{API}/tokens", json={"name": "d", "grants": grants}
+        )
+        kept = await _rest(
+            admin, "POST", f"{url}{API}/tokens", json={"name": "k", "grants": grants}
+        )
+        sockets = [
+            await _subscribed(anon, services[i % 2].url, doomed, app["id"]) for i in range(6)
+        ]
+        survivor = await _subscribed(anon, services[1].url, kept, app["id"])
+
+        await _rest(admin, "DELETE", f"{services[1].url}{API}/tokens/{doomed['id']}")
+        for ws in sockets:
+            msg = await ws.receive(timeout=5)
+            assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+        for service in services:
+            async with anon.get(
+                f"{service.url}{API}/applications", headers=_bearer(doomed)
+            ) as resp:
+                assert resp.status == 401
+        body = {"application_id": app["id"], "name": "c", "config": {}}
+        await _rest(admin, "POST", f"{url}{API}/configurations", json=body)
+        assert (await survivor.receive_json(timeout=5))["op"] == "created", "others stay"
+        await survivor.close()
+
+
+async def test_a_grant_taken_away_ends_that_subscription_only(service_factory) -> None:
+    services = [service_factory(), service_factory()]
+    async with (
+        aiohttp.ClientSession(headers=ADMIN_HEADERS) as admin,
+        aiohttp.ClientSession() as anon,
+    ):
+        url = services[0].url
+        a = await _rest(admin, "POST", f"{url}{API}/applications", json={"name": "a"})
+        b = await _rest(admin, "POST", f"{url}{API}/applications", json={"name": "b"})
+        both = [{"application_id": x["id"], "access": "read"} for x in (a, b)]
+        token = await _rest(admin, "POST", f"{url}{API}/tokens", json={"name": "t", "grants": both})
+        sockets = [await _subscribed(anon, s.url, token, a["id"], b["id"]) for s in services]
+
+        await _rest(admin, "PUT", f"{url}{API}/tokens/{token['id']}",
+                    json={"name": "t", "grants": both[1:]})  # fmt: skip
+        for ws in sockets:
+            error = await ws.receive_json(timeout=5)
+            assert (error["type"], error["code"], error["application_id"]) == (
+                "error", "forbidden", a["id"])  # fmt: skip
+        for x in (a, b):
+            body = {"application_id": x["id"], "name": "c", "config": {}}
+            await _rest(admin, "POST", f"{url}{API}/configurations", json=body)
+        for ws in sockets:
+            change = await ws.receive_json(timeout=5)
+            assert (change["type"], change["application_id"]) == ("change", b["id"])
+            await ws.close()
+
+
+async def test_a_socket_is_closed_when_its_token_expires(client) -> None:
+    soon = (datetime.now(UTC) + timedelta(seconds=1.5)).isoformat()
+    resp = await client.post(f"{API}/tokens", json={"name": "t", "admin": True, "expires_at": soon})
+    token = await resp.json()
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        msg = await ws.receive(timeout=10)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+    resp = await client.get(f"{API}/applications", headers=_bearer(token))
+    assert resp.status == 401
+    assert "expired" in (await resp.json())["detail"]
+
+
+async def test_sockets_are_rechecked_after_the_listener_reconnects(client, db) -> None:
+    """Notifications sent while the listener was away are lost: the cache starts over."""
+    resp = await client.post(f"{API}/tokens", json={"name": "t", "admin": True})
+    token = await resp.json()
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        # Revoke behind the service's back (no NOTIFY), then cut its listener off.
+        await db.execute("DELETE FROM tokens WHERE id = $1", token["id"])
+        await db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'configsvc-listener' AND datname = current_database()"
+        )
+        msg = await ws.receive(timeout=15)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)

@@ -1,0 +1,61 @@
+"""The write path of access tokens: create, replace, revoke, bootstrap.
+
+Each owns its transaction and NOTIFYs the tokens channel in it, so every worker drops the
+token from its cache and re-checks its sockets exactly when the change commits. The secret is
+made here, hashed here, and returned once; only its hash reaches the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from configsvc.auth import tokens
+from configsvc.db import database
+from configsvc.store import tokens as token_store
+
+
+def _grants(grants: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{"application_id": g["application_id"], "access": g["access"]} for g in grants]
+
+
+async def create(db: database.Database, fields: dict[str, Any]) -> dict[str, Any]:
+    """A new token; the returned resource carries its secret as ``token``, this once."""
+    secret = tokens.new_secret()
+    fields = {**fields, "grants": _grants(fields.get("grants", []))}
+    async with db.connection() as conn, conn.transaction():
+        token = await token_store.insert(conn, tokens.hash_secret(secret), fields)
+        await token_store.notify(conn, token["id"])
+    return {**token, "token": secret}
+
+
+async def replace(
+    db: database.Database, token_id: str, name: str, grants: list[dict[str, str]],
+    expires_at: datetime | None,
+) -> dict[str, Any]:  # fmt: skip
+    """Replace name, grants and expiry; sockets that lose a grant lose that subscription."""
+    async with db.connection() as conn, conn.transaction():
+        token = await token_store.update(conn, token_id, name, _grants(grants), expires_at)
+        await token_store.notify(conn, token_id)
+    return token
+
+
+async def revoke(db: database.Database, token_id: str) -> None:
+    """Delete the token: every worker refuses it and closes its sockets (4401)."""
+    async with db.connection() as conn, conn.transaction():
+        await token_store.delete(conn, token_id)
+        await token_store.notify(conn, token_id)
+
+
+async def bootstrap(db: database.Database, secret: str, name: str = "bootstrap") -> bool:
+    """Store ``secret`` as admin token ``name`` unless an admin token exists.
+
+    Safe with many workers starting at once: the check and the insert share one lock.
+    """
+    async with db.connection() as conn, conn.transaction():
+        if await token_store.lock_bootstrap(conn):
+            return False
+        fields = {"name": name, "admin": True}
+        token = await token_store.insert(conn, tokens.hash_secret(secret), fields)
+        await token_store.notify(conn, token["id"])
+    return True

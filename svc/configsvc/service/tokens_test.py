@@ -1,0 +1,128 @@
+"""The tokens' write path: secrets shown once and stored only hashed; bootstrap; last use."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from configsvc.api import routes
+from configsvc.auth import tokens
+from configsvc.devtools import pgcluster
+from configsvc.service import tokens as token_service
+
+API = routes.PREFIX
+
+
+def _pg_dump(database_url: str) -> str:
+    bindir = pgcluster.find_bindir()
+    if bindir is None or not (bindir / "pg_dump").exists():
+        pytest.skip("no pg_dump next to initdb")
+    return subprocess.run(
+        [str(Path(bindir) / "pg_dump"), "--data-only", database_url],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+
+
+async def test_no_secret_is_ever_stored_logged_or_echoed(
+    client, database_url, admin_token, caplog
+) -> None:
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    secrets = [admin_token]
+    for access in ("read", "write"):
+        grants = [{"application_id": app["id"], "access": access}]
+        resp = await client.post(f"{API}/tokens", json={"name": access, "grants": grants})
+        created = await resp.json()
+        assert tokens.looks_like_secret(created["token"])
+        secrets.append(created["token"])
+        headers = {"Authorization": f"Bearer {created['token']}"}
+        body = {"application_id": app["id"], "name": access, "config": {}}
+        await client.post(f"{API}/configurations", json=body, headers=headers)
+        resp = await client.get(f"{API}/tokens/{created['id']}")
+        assert "token" not in await resp.json(), "shown once, in the creation response only"
+    listed = await (await client.get(f"{API}/tokens")).text()
+    dump = await asyncio.to_thread(_pg_dump, database_url)
+    assert "bootstrap" in dump, "the dump holds the tokens"
+    assert "cfs_" not in dump
+    for secret in secrets:
+        assert secret not in dump
+        assert secret[4:] not in dump
+        assert secret not in listed
+        assert secret not in caplog.text
+
+
+async def test_bootstrap_stores_one_admin_token_however_many_workers_start(
+    service_factory, db, admin_token
+) -> None:
+    service_factory(workers=3)
+    rows = await db.fetch("SELECT name, admin, secret_hash FROM tokens")
+    assert [(r["name"], r["admin"]) for r in rows] == [("bootstrap", True)]
+    assert bytes(rows[0]["secret_hash"]) == tokens.hash_secret(admin_token)
+
+
+async def test_bootstrap_leaves_an_existing_admin_alone(pooled, db) -> None:
+    await token_service.create(pooled, {"name": "first", "admin": True})
+    assert not await token_service.bootstrap(pooled, tokens.new_secret())
+    assert await db.fetchval("SELECT count(*) FROM tokens") == 1
+
+
+async def test_last_use_is_recorded_soon_but_written_at_most_once_a_minute(
+    client, db: asyncpg.Connection
+) -> None:
+    query = "SELECT last_used_at FROM tokens WHERE name = 'bootstrap'"
+    assert await db.fetchval(query) is None
+    await client.get(f"{API}/applications")
+    async with asyncio.timeout(10):
+        while (first := await db.fetchval(query)) is None:
+            await asyncio.sleep(0.1)
+    for _ in range(5):
+        await client.get(f"{API}/applications")
+    await asyncio.sleep(2.5)  # a couple of flushes: nothing is due for another minute
+    assert await db.fetchval(query) == first
+    own = await (await client.get(f"{API}/tokens/self")).json()
+    assert own["last_used_at"] is not None
+
+
+async def test_token_bodies_are_validated_field_by_field(client) -> None:
+    cases = [
+        ({"name": ""}, "name"),
+        ({"name": "x", "admin": "yes"}, "admin"),
+        ({"name": "x", "grants": [{"application_id": "nope", "access": "read"}]},
+         "grants.0.application_id"),
+        ({"name": "x", "grants": [{"application_id": "*", "access": "admin"}]}, "grants.0.access"),
+        ({"name": "x", "expires_at": "tomorrow"}, "expires_at"),
+        ({"name": "x", "expires_at": "2030-01-01T00:00:00"}, "expires_at"),
+        ({"name": "x", "token": "cfs_mine"}, "token"),
+    ]  # fmt: skip
+    for body, field in cases:
+        resp = await client.post(f"{API}/tokens", json=body)
+        assert resp.status == 422, body
+        assert field in {e["field"] for e in (await resp.json())["errors"]}
+    assert len((await (await client.get(f"{API}/tokens")).json())["items"]) == 1
+
+
+async def test_tokens_are_listed_in_pages_read_replaced_and_revoked(client) -> None:
+    made = [await (await client.post(f"{API}/tokens", json={"name": f"t{i}"})).json()
+            for i in range(3)]  # fmt: skip
+    seen, cursor = [], None
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = await (await client.get(f"{API}/tokens", params=params)).json()
+        seen += [t["name"] for t in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == ["bootstrap", "t0", "t1", "t2"]
+    url = f"{API}/tokens/{made[0]['id']}"
+    new = {"name": "renamed", "grants": [{"application_id": "*", "access": "read"}],
+           "expires_at": "2100-01-01T00:00:00Z"}  # fmt: skip
+    replaced = await (await client.put(url, json=new)).json()
+    assert (replaced["name"], replaced["grants"], replaced["expires_at"]) == (
+        "renamed", new["grants"], "2100-01-01T00:00:00Z")  # fmt: skip
+    assert (await client.delete(url)).status == 204
+    assert (await client.get(url)).status == 404
+    assert (await client.delete(url)).status == 404
+    assert (await client.put(url, json=new)).status == 404
+    assert (await client.get(f"{API}/tokens/not-an-id")).status == 404
