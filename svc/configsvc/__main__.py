@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
 
 import asyncpg
 
@@ -30,6 +31,7 @@ def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:
         "--graceful-timeout", "10",
         "--no-control-socket",
         "--log-level", settings.log_level.lower(),
+        "--config", "python:configsvc.ops.metrics",
         *access_log,
     ]  # fmt: skip
 
@@ -49,12 +51,15 @@ def main() -> None:
         url = pgcluster.ensure_database_url(settings)
         # Migrate once here so that a bad migration stops start-up with one clear line; the
         # workers then find nothing pending.
-        asyncio.run(_migrate(url))
+        asyncio.run(_migrate(settings.listen_database_url or url))
     except (pgcluster.ClusterError, errors.MigrationError) as exc:
         sys.exit(str(exc))
     except (errors.Unavailable, errors.DatabaseError) as exc:
         sys.exit(f"cannot use the database: {exc}")
     os.environ["DATABASE_URL"] = url
+    # Fresh for every start (stale files would add a past run's counts); gunicorn's on_exit
+    # hook removes it.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="configsvc-metrics-")
     print(
         f"serving http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         file=sys.stderr,

@@ -39,8 +39,26 @@ class Settings(BaseSettings):
     ws_close_timeout_s: float = pydantic.Field(default=2.0, gt=0)
     listener_probe_s: float = pydantic.Field(default=5.0, gt=0)
     listener_max_failures: int = pydantic.Field(default=5, ge=1)
+    listen_database_url: str | None = pydantic.Field(
+        default=None,
+        description="A direct PostgreSQL URL for each worker's LISTEN connection "
+        "(not through PgBouncer). Unset: DATABASE_URL.",
+    )
+    db_pgbouncer: bool = pydantic.Field(
+        default=False,
+        description="DATABASE_URL goes through PgBouncer in transaction mode: no statement cache.",
+    )
+    metrics_public: bool = pydantic.Field(
+        default=False, description="Serve GET /metrics to anyone, without a token."
+    )
+    log_format: Literal["text", "json"] = "text"
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
     local_pg_dir: Path = SVC_DIR / ".pgdata"
+
+    @pydantic.field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @pydantic.field_validator("log_level", mode="before")
     @classmethod

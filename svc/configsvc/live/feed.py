@@ -28,6 +28,7 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database
 from configsvc.live import hub, listener, peer, sync
+from configsvc.ops import metrics
 from configsvc.store import applications, changes
 
 log = logging.getLogger(__name__)
@@ -127,6 +128,7 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
             raise
     for text in state.frames:
         to.send(text)
+    metrics.WS_FRAMES.inc(len(state.frames))
     sub.synced(state.revision)
 
 
@@ -177,6 +179,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     me = peer.Peer(ws, writer, request.transport, settings.ws_send_buffer_bytes,
                    settings.ws_close_timeout_s, name)  # fmt: skip
     fanout.peers.add(me)
+    metrics.WS_CONNECTIONS.inc()
     try:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
@@ -185,6 +188,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                 me.send(_error("bad_request", "send JSON text frames"))
     finally:
         fanout.peers.discard(me)
+        metrics.WS_CONNECTIONS.dec()
         await me.finish()
     return ws
 
@@ -202,7 +206,8 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_mod.SETTINGS]
     assert settings.database_url is not None
     fanout = hub.Hub()
-    follower = listener.Listener(settings.database_url, fanout, settings.listener_probe_s,
+    url = settings.listen_database_url or settings.database_url
+    follower = listener.Listener(url, fanout, settings.listener_probe_s,
                                  settings.listener_max_failures)  # fmt: skip
     app[HUB], app[LISTENER] = fanout, follower
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.

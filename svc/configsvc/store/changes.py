@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -28,7 +29,7 @@ SELECT pg_notify($6, $7) FROM logged
 
 # The resource is read as text: the feed sends it on as it is, without decoding it here.
 AFTER = """
-SELECT revision, application_id, op, resource::text AS resource
+SELECT revision, application_id, op, resource::text AS resource, committed_at
 FROM changes
 WHERE revision > $1
 ORDER BY revision
@@ -65,6 +66,7 @@ class Entry:
     application_id: str
     op: str
     resource: str
+    committed_at: datetime | None = None  # read by the listener, for the propagation time
 
 
 async def next_revision(conn: asyncpg.Connection) -> int:
