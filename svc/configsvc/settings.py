@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         default=False, description="Serve GET /metrics to anyone, without a token."
     )
     log_format: Literal["text", "json"] = "text"
+    clients_keep_s: float = pydantic.Field(
+        default=300.0, gt=0, description="How long a disconnected client stays in the fleet view."
+    )
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
     local_pg_dir: Path = SVC_DIR / ".pgdata"
 

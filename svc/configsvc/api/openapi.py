@@ -214,6 +214,7 @@ def document(app: web.Application) -> dict[str, Any]:
             {"name": "applications", "description": "Named groups of configurations."},
             {"name": "configurations", "description": "JSON objects of name/value pairs."},
             {"name": "feed", "description": "Live change notifications."},
+            {"name": "fleet", "description": "Which clients run which version."},
         ],
         "paths": paths,
         "components": {

@@ -19,7 +19,7 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import errors
-from configsvc.api import bodies
+from configsvc.api import bodies, fleet
 from configsvc.db import database
 from configsvc.service import writes
 from configsvc.store import applications, configurations
@@ -238,6 +238,12 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",)),
     Operation("DELETE", f"{_CONFIGS}/{{id}}", delete_configuration, "Delete a configuration",
               "configurations", 204, errors=(404, 412), headers=("If-Match",)),
+    Operation("GET", f"{_APPS}/{{id}}/clients", fleet.list_clients,
+              "List the clients subscribed to an application", "fleet",
+              response=models.FleetClients, errors=(404,)),
+    Operation("GET", f"{_CONFIGS}/{{id}}/clients/summary", fleet.clients_summary,
+              "Count a configuration's clients by version", "fleet",
+              response=models.ClientsSummary, errors=(404,)),
 )  # fmt: skip
 
 

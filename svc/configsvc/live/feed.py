@@ -4,6 +4,8 @@ Protocol (JSON text frames), client to server::
 
     {"type": "subscribe", "application_id": ID, "since": R}   # or "application_name": NAME
     {"type": "unsubscribe", "application_id": ID}
+    {"type": "hello", "client_id": ID, "labels": {...}, "sdk": S}         # optional
+    {"type": "ack", "application_id": ID, "revision": R, "results": [...]}  # optional
 
 server to client: ``snapshot``, ``change``, ``synced`` and ``error`` (see README).
 """
@@ -27,7 +29,7 @@ from configsvc_client import models
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database
-from configsvc.live import hub, listener, peer, sync
+from configsvc.live import clients, hub, listener, peer, sync
 from configsvc.ops import metrics
 from configsvc.store import applications, changes
 
@@ -73,21 +75,31 @@ def _encodable(value: str | None) -> bool:
     return True
 
 
-def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
+Message = models.Subscribe | models.Unsubscribe | models.Hello | models.Ack
+MESSAGES: dict[str, type[Message]] = {
+    "subscribe": models.Subscribe, "unsubscribe": models.Unsubscribe, "hello": models.Hello,
+    "ack": models.Ack,
+}  # fmt: skip
+
+
+def _parse(text: str) -> Message:
     if _too_deep(text):
         raise errors.BadRequest(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise errors.BadRequest(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict) or data.get("type") not in {"subscribe", "unsubscribe"}:
-        raise errors.BadRequest('expected an object with "type": "subscribe" or "unsubscribe"')
-    model = models.Subscribe if data["type"] == "subscribe" else models.Unsubscribe
+    if not isinstance(data, dict) or data.get("type") not in MESSAGES:
+        raise errors.BadRequest(f'expected an object with "type" one of {", ".join(MESSAGES)}')
+    model = MESSAGES[data["type"]]
     try:
         message = model.model_validate(data)
     except pydantic.ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise errors.BadRequest(problems) from exc
+    if isinstance(message, models.Hello | models.Ack):
+        clients.check_text(message)
+        return message
     for field in ("application_id", "application_name"):
         if not _encodable(getattr(message, field, None)):
             raise errors.BadRequest(f"{field}: not valid Unicode (a lone surrogate)")
@@ -130,6 +142,7 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
         to.send(text)
     metrics.WS_FRAMES.inc(len(state.frames))
     sub.synced(state.revision)
+    request.app[clients.FLEET].subscribed(to, sub)
 
 
 def _detail(exc: errors.ServiceError) -> str:
@@ -148,7 +161,12 @@ async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
     wanted: str | None = None
     try:
         message = _parse(text)
-        if isinstance(message, models.Unsubscribe):
+        if isinstance(message, models.Hello):
+            request.app[clients.FLEET].hello(to, message)
+        elif isinstance(message, models.Ack):
+            wanted = message.application_id
+            request.app[clients.FLEET].ack(to, message)
+        elif isinstance(message, models.Unsubscribe):
             wanted = message.application_id
             sub = to.subscriptions.get(message.application_id)
             if sub is None:
@@ -180,6 +198,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
                    settings.ws_close_timeout_s, name)  # fmt: skip
     fanout.peers.add(me)
     metrics.WS_CONNECTIONS.inc()
+    request.app[clients.FLEET].connected(me, request.remote)
     try:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
@@ -189,6 +208,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     finally:
         fanout.peers.discard(me)
         metrics.WS_CONNECTIONS.dec()
+        request.app[clients.FLEET].left(me)
         await me.finish()
     return ws
 
@@ -226,6 +246,7 @@ async def going_away(app: web.Application) -> None:
 
 
 def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(clients.fleet_ctx)
     app.cleanup_ctx.append(feed_ctx)
     app.on_shutdown.append(going_away)
     app.router.add_get("/api/v1/ws", websocket)
