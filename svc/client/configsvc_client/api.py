@@ -72,8 +72,12 @@ class ConfigClient:
         retries: int = 3,
         backoff: backoff_mod.Backoff | None = None,
         session: aiohttp.ClientSession | None = None,
+        labels: dict[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Who this process is in the service's fleet view (sent in each feed's hello): the
+        # defaults (host, pid, service = program name) overridden or extended by `labels`.
+        self.labels = {**watch_mod.default_labels(), **(labels or {})}
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff or backoff_mod.Backoff(base=0.2, cap=5.0)

@@ -173,7 +173,12 @@ async def test_a_no_transaction_migration_builds_indexes_concurrently_and_is_rec
     folder = _folder_with(tmp_path, **{"0003_indexes": INDEXES})
     conn = await asyncpg.connect(empty_url)
     applied = await migrations.apply(conn, folder)
-    assert [(m.version, m.transactional) for m in applied] == [(1, True), (2, True), (3, False), (7, True)]
+    assert [(m.version, m.transactional) for m in applied] == [
+        (1, True),
+        (2, True),
+        (3, False),
+        (7, True),
+    ]
     assert await _indexes(conn) == dict.fromkeys(NAMES, True)
     assert await conn.fetchval("SELECT name FROM migrations WHERE version = 3") == "indexes"
     await conn.close()
