@@ -17,6 +17,7 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database, migrations
 from configsvc.devtools import pgcluster
+from configsvc.ops import gunicorn_conf
 
 
 def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:
@@ -31,7 +32,7 @@ def gunicorn_argv(settings: settings_mod.Settings) -> list[str]:
         "--graceful-timeout", "10",
         "--no-control-socket",
         "--log-level", settings.log_level.lower(),
-        "--config", "python:configsvc.ops.metrics",
+        "--config", "python:configsvc.ops.gunicorn_conf",
         *access_log,
     ]  # fmt: skip
 
@@ -59,7 +60,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     # Fresh for every start (stale files would add a past run's counts); gunicorn's on_exit
     # hook removes it.
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="configsvc-metrics-")
+    os.environ[gunicorn_conf.MULTIPROC_ENV] = tempfile.mkdtemp(prefix=gunicorn_conf.TEMP_PREFIX)
     print(
         f"serving http://{settings.host}:{settings.port} with {settings.workers} worker(s)",
         file=sys.stderr,

@@ -2,8 +2,8 @@
 
 Under ``python -m configsvc`` every gunicorn worker writes its values to files in
 ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode) and a scrape, answered
-by any worker, adds them up. The gunicorn hooks here mark a dead worker's live gauges gone
-and remove the directory when the server exits. Labels never carry ids: only route
+by any worker, adds them up (gunicorn_conf.py marks a dead worker's live gauges gone and
+removes the directory when the server exits). Labels never carry ids: only route
 templates, methods, statuses and reasons, so the series stay few.
 """
 
@@ -12,10 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import prometheus_client
 from aiohttp import web
@@ -28,7 +26,6 @@ from configsvc.db import database
 log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-TEMP_PREFIX = "configsvc-metrics-"
 POOL_SAMPLE_S = 1.0
 
 HTTP_REQUESTS = Counter(
@@ -149,19 +146,3 @@ async def pool_gauges_ctx(app: web.Application) -> AsyncIterator[None]:
 def setup(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics)
     app.cleanup_ctx.append(pool_gauges_ctx)
-
-
-# --- gunicorn hooks (``--config python:configsvc.ops.metrics``) ---------------------------
-
-
-def child_exit(server: Any, worker: Any) -> None:
-    """A worker is gone: its live gauges no longer count."""
-    if os.environ.get(MULTIPROC_ENV):
-        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
-
-
-def on_exit(server: Any) -> None:
-    """The server stops: remove the metrics directory ``python -m configsvc`` made for it."""
-    directory = os.environ.get(MULTIPROC_ENV, "")
-    if os.path.basename(directory).startswith(TEMP_PREFIX):
-        shutil.rmtree(directory, ignore_errors=True)
