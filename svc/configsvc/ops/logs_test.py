@@ -17,12 +17,13 @@ from configsvc.ops import logs
 def lines() -> Iterator[io.StringIO]:
     """What the root logger writes as LOG_FORMAT=json configures it, at DEBUG."""
     root = logging.getLogger()
-    saved = root.handlers[:], root.level
+    handlers, level = root.handlers[:], root.level
     logs.configure("DEBUG", "json")
     stream = io.StringIO()
     root.handlers[0].setStream(stream)  # type: ignore[attr-defined]
     yield stream
-    root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 async def test_json_lines_carry_the_request_id_route_and_status(client, lines) -> None:
