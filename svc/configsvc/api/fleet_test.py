@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +13,7 @@ import aiohttp
 from configsvc_client import api as client_api
 from prometheus_client.parser import text_string_to_metric_families
 
-PATIENCE = 15.0
+PATIENCE = 30.0
 
 
 async def _until(check: Callable[[], Any], what: str) -> Any:
@@ -170,6 +172,15 @@ async def test_the_fleet_view_and_metrics_across_two_workers(service_factory) ->
         assert gone["disconnected_at"] >= gone["connected_at"]
         await _until(lambda: _dropped(fleet, app["id"], "raw-0"), "dropped")
 
+        # A worker killed outright says nothing: its clients go when its heartbeat stops
+        # (shown as gone from its last stamp, so with CLIENTS_KEEP_S=2 not shown at all).
+        victim = items["raw-1"]["worker"]
+        os.kill(int(victim.rsplit(":", 1)[1]), signal.SIGKILL)
+        alive = await _until(lambda: _without(fleet, app["id"], victim), "expired")
+        assert all(c["connected"] for c in alive), "the other worker's clients stay"
+        left = sum(1 for c in alive if c["client_id"] != "raw-0")
+        assert total(await fleet.metrics(), "configsvc_ws_connections") == left
+
 
 async def _listed(fleet: Fleet, app_id: str, count: int) -> list[dict[str, Any]] | None:
     items = await fleet.clients(app_id)
@@ -187,6 +198,12 @@ async def _settled(fleet: Fleet, app_id: str, count: int, revision: int) -> bool
 async def _disconnected(fleet: Fleet, app_id: str, client_id: str) -> dict[str, Any] | None:
     items = [c for c in await fleet.clients(app_id) if c["client_id"] == client_id]
     return items[0] if items and not items[0]["connected"] else None
+
+
+async def _without(fleet: Fleet, app_id: str, worker: str) -> list[dict[str, Any]] | None:
+    items = await fleet.clients(app_id)
+    live = [c for c in items if c["connected"]]
+    return live if all(c["worker"] != worker for c in live) else None
 
 
 async def _dropped(fleet: Fleet, app_id: str, client_id: str) -> bool:

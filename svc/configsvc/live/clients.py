@@ -172,7 +172,7 @@ class Fleet:
                 async with conn.transaction():
                     await store.upsert(conn, rows)
                     await store.heartbeat(conn, self.worker)
-                await store.prune(conn, keep_s)
+                await store.prune(conn, keep_s, EXPIRY_S)
 
     async def run(self, db: database.Database, keep_s: float) -> None:
         while True:

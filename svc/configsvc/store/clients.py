@@ -50,9 +50,11 @@ SELECT greatest(
     (SELECT max(revision) FROM changes WHERE application_id = $1))
 """
 
+# A worker is forgotten (with its clients) once its clients, shown as gone from its last stamp,
+# have been gone long enough: after the expiry that declared it dead, plus the keep time.
 PRUNE = """
 WITH dead AS (
-    DELETE FROM client_workers WHERE seen_at < now() - make_interval(secs => $1)
+    DELETE FROM client_workers WHERE seen_at < now() - make_interval(secs => $2)
     RETURNING worker
 )
 DELETE FROM client_subscriptions
@@ -85,6 +87,6 @@ async def head(conn: asyncpg.Connection, application_id: str) -> int:
     return revision or 0
 
 
-async def prune(conn: asyncpg.Connection, keep_s: float) -> None:
-    """Forget clients gone longer than ``keep_s`` and workers silent that long."""
-    await conn.execute(PRUNE, keep_s)
+async def prune(conn: asyncpg.Connection, keep_s: float, expiry_s: float) -> None:
+    """Forget clients gone longer than ``keep_s``, and workers dead that long."""
+    await conn.execute(PRUNE, keep_s, expiry_s + keep_s)
