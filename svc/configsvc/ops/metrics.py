@@ -22,10 +22,10 @@ from prometheus_client import Counter, Gauge, Histogram, multiprocess
 from configsvc import settings as settings_mod
 from configsvc.api import problems
 from configsvc.db import database
+from configsvc.ops import gunicorn_conf
 
 log = logging.getLogger(__name__)
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 POOL_SAMPLE_S = 1.0
 
 HTTP_REQUESTS = Counter(
@@ -83,7 +83,7 @@ def may_read_metrics(request: web.Request) -> bool:
 
 
 def _exposition() -> bytes:
-    directory = os.environ.get(MULTIPROC_ENV)
+    directory = os.environ.get(gunicorn_conf.MULTIPROC_ENV)
     if not directory:
         return prometheus_client.generate_latest(prometheus_client.REGISTRY)
     registry = prometheus_client.CollectorRegistry()
