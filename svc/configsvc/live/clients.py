@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 FLUSH_S = 1.0
 # A worker that has not stamped its heartbeat for this long is taken for dead.
 EXPIRY_S = 10 * FLUSH_S
+# Configurations remembered per subscription: what a client acks is kept in memory and in its
+# row, so a client acking made-up ids must not grow either without bound.
+MAX_RESULTS = 500
 
 
 def _now() -> datetime.datetime:
@@ -132,6 +135,9 @@ class Fleet:
         seat = self.seats.get((caller.number, message.application_id))
         if seat is None or seat.gone():
             raise errors.NotFound(f"not subscribed to {message.application_id}")
+        new = {r.configuration_id for r in message.results} - seat.results.keys()
+        if len(seat.results) + len(new) > MAX_RESULTS:
+            raise errors.BadRequest(f"results: more than {MAX_RESULTS} configurations acked")
         seat.applied = max(seat.applied or 0, message.revision)
         at = _now().isoformat()
         for result in message.results:

@@ -71,6 +71,10 @@ async def test_acks_are_checked_and_recorded_and_old_clients_are_listed_too(clie
         bad = {"type": "ack", "application_id": app["id"], "revision": snap["revision"]}
         await ws.send_json({**bad, "results": [{**result, "reason": "\x00"}]})
         assert (await recv(ws))["detail"].startswith("results.0.reason")
+        too_many = [{**result, "configuration_id": f"01JDQ2Z8B6M4R1V3XK7N9P{n:04d}"}
+                    for n in range(clients.MAX_RESULTS + 1)]  # fmt: skip
+        await ws.send_json({**bad, "results": too_many})
+        assert (await recv(ws))["detail"].startswith("results: more than")
         await ws.send_json({**bad, "results": [{**result, "reason": "no"}]})
         await ws.send_json({**bad, "results": [{**result, "status": "applied"}]})
 
