@@ -11,12 +11,14 @@ import asyncio
 import os
 import socket
 import sys
+import tempfile
 
 import asyncpg
 
 from configsvc import app, errors
 from configsvc import settings as settings_mod
 from configsvc.db import database, migrations
+from configsvc.ops import gunicorn_conf
 
 
 def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> list[str]:
@@ -29,6 +31,7 @@ def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> lis
         "--graceful-timeout", str(app.GRACEFUL_TIMEOUT_S),
         "--no-control-socket",
         "--log-level", settings.log_level.lower(),
+        "--config", "python:configsvc.ops.gunicorn_conf",
     ]  # fmt: skip
 
 
@@ -78,11 +81,14 @@ def main() -> None:
     try:
         # Migrate once here so that a bad migration stops start-up with one clear line; the
         # workers then find nothing pending.
-        asyncio.run(_migrate(settings.database_url))
+        asyncio.run(_migrate(settings.listen_database_url or settings.database_url))
     except errors.MigrationError as exc:
         sys.exit(str(exc))
     except (errors.Unavailable, errors.DatabaseError) as exc:
         sys.exit(f"cannot use the database: {exc}")
+    # Fresh for every start (stale files would add a past run's counts); gunicorn's on_exit
+    # hook removes it.
+    os.environ[gunicorn_conf.MULTIPROC_ENV] = tempfile.mkdtemp(prefix=gunicorn_conf.TEMP_PREFIX)
     sock = listen(settings)
     port = sock.getsockname()[1]
     # Listening already: connections queue until the first worker takes them.

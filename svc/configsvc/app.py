@@ -11,7 +11,7 @@ from configsvc.api import edge, openapi, problems, requestid, routes
 from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
-from configsvc.ops import connections, health, pruning
+from configsvc.ops import connections, health, logs, metrics, pruning
 
 log = logging.getLogger(__name__)
 
@@ -21,10 +21,17 @@ GRACEFUL_TIMEOUT_S = 10
 
 def create_app(settings: settings_mod.Settings) -> web.Application:
     """Build the app; every resource it needs is opened and closed by its cleanup contexts."""
-    # The request id first, so every response (errors too) carries it.
+    # The request id first, so every response (errors too) and every log line carries it.
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[requestid.middleware, problems.middleware, edge.middleware, guard.middleware],
+        middlewares=[
+            requestid.middleware,
+            logs.middleware,
+            metrics.middleware,
+            problems.middleware,
+            edge.middleware,
+            guard.middleware,
+        ],
     )
     app[settings_mod.SETTINGS] = settings
     edge.setup(app, settings)
@@ -36,16 +43,14 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     feed.setup(app)
     app.cleanup_ctx.append(pruning.pruner_ctx)
     openapi.add_routes(app)
+    metrics.setup(app)
     return app
 
 
 def create_app_from_env() -> web.Application:
     """The app from the environment's settings, with logging set up as they say."""
     settings = settings_mod.load()
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(process)d %(levelname)s %(name)s %(message)s",
-    )
+    logs.configure(settings.log_level, settings.log_format)
     return create_app(settings)
 
 

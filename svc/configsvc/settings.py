@@ -66,8 +66,29 @@ class Settings(BaseSettings):
         default=None,
         description="cfs_... secret stored (hashed) as admin token 'bootstrap' if none exists.",
     )
+    listen_database_url: str | None = pydantic.Field(
+        default=None,
+        description="A direct PostgreSQL URL for each worker's LISTEN connection "
+        "(not through PgBouncer). Unset: DATABASE_URL.",
+    )
+    db_pgbouncer: bool = pydantic.Field(
+        default=False,
+        description="DATABASE_URL goes through PgBouncer in transaction mode: no statement cache.",
+    )
+    metrics_public: bool = pydantic.Field(
+        default=False, description="Serve GET /metrics to anyone, without a token."
+    )
+    log_format: Literal["text", "json"] = "text"
+    clients_keep_s: float = pydantic.Field(
+        default=300.0, gt=0, description="How long a disconnected client stays in the fleet view."
+    )
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
     local_pg_dir: Path = SVC_DIR / ".pgdata"
+
+    @pydantic.field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @pydantic.field_validator("log_level", mode="before")
     @classmethod

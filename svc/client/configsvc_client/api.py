@@ -75,10 +75,14 @@ class ConfigClient:
         backoff: backoff_mod.Backoff | None = None,
         session: aiohttp.ClientSession | None = None,
         token: str | None = None,
+        labels: dict[str, str] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         # The secret goes in the Authorization header only, never in a URL or a log line.
         self.token = token if token is not None else os.environ.get("CONFIGSVC_TOKEN")
+        # Who this process is in the service's fleet view (sent in each feed's hello): the
+        # defaults (host, pid, service = program name) overridden or extended by `labels`.
+        self.labels = {**watch_mod.default_labels(), **(labels or {})}
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff or backoff_mod.Backoff(base=0.2, cap=5.0)

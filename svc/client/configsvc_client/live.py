@@ -48,6 +48,7 @@ class LiveConfig(Mapping[str, Config]):
         self._streams: set[EventStream] = set()
         self._generation = 0
         self._signal = asyncio.Event()
+        self._results: list[dict[str, Any]] = []
 
     # --- the mapping ---------------------------------------------------------------------
 
@@ -104,6 +105,11 @@ class LiveConfig(Mapping[str, Config]):
 
     # --- fed by the watch ------------------------------------------------------------------
 
+    def take_results(self) -> list[dict[str, Any]]:
+        """What was applied or rejected since the last call, as ``ack`` results."""
+        results, self._results = self._results, []
+        return results
+
     def set_stale(self, stale: bool) -> None:
         if stale != self.stale:
             self.stale = stale
@@ -155,6 +161,9 @@ class LiveConfig(Mapping[str, Config]):
                 if old is not None:
                     wanted[cid] = old
         self.revision = message.revision
+        for configuration in message.configurations:
+            if wanted.get(configuration.id) is configuration:
+                self._applied(configuration)
         self._replace(wanted, message.revision)
 
     def apply_change(self, message: models.Change) -> bool:
@@ -204,6 +213,7 @@ class LiveConfig(Mapping[str, Config]):
         old = self._by_id.get(new.id)
         if old is not None and old.name == new.name and old.config == new.config:
             self._put(new)  # comments or version only: nothing to report
+            self._applied(new)
             return
         if not self._accepts(new, message):
             return
@@ -211,6 +221,7 @@ class LiveConfig(Mapping[str, Config]):
             self._delete(old.id, message.revision)
         previous = self._by_name.get(new.name)
         self._put(new)
+        self._applied(new)
         op: EventOp = "updated" if previous is not None else "created"
         event = ChangeEvent(new.name, _config(previous), new.config, message.revision, op)
         self._report([event])
@@ -256,12 +267,20 @@ class LiveConfig(Mapping[str, Config]):
             ok, reason = False, f"{exc.__class__.__name__}: {exc}"
         if ok:
             return True
+        self._results.append({"configuration_id": new.id, "version": new.version,
+                              "status": "rejected", "reason": reason[:1000]})  # fmt: skip
         rejection = Rejection(new.name, new.config, message.revision, reason)
         log.warning("rejected %s at revision %d: %s", new.name, message.revision, reason)
         self.rejections.append(rejection)
         for stream in list(self._streams):
             stream.push(rejection)
         return False
+
+    def _applied(self, configuration: models.Configuration) -> None:
+        self._results.append(
+            {"configuration_id": configuration.id, "version": configuration.version,
+             "status": "applied"}
+        )  # fmt: skip
 
     def _report(self, changes: list[ChangeEvent]) -> None:
         if not changes:

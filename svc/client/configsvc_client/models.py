@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    model_validator,
 )
 
 # A ULID as the service makes them: 26 characters of Crockford base32.
@@ -190,10 +191,17 @@ TOKEN_GRANTS_MAX = 1000
 
 
 class Grant(_Input):
-    """Access to one application, or to every one with ``"*"``; ``write`` implies ``read``."""
+    """Access to one application, or to every one with ``"*"``; ``write`` implies ``read``.
+    ``metrics`` (on ``"*"`` only) lets a scraper read ``GET /metrics`` and nothing else."""
 
     application_id: Annotated[str, Field(pattern=r"^(\*|[0-9A-HJKMNP-TV-Z]{26})$")]
-    access: Literal["read", "write"]
+    access: Literal["read", "write", "metrics"]
+
+    @model_validator(mode="after")
+    def _metrics_on_all(self) -> Grant:
+        if self.access == "metrics" and self.application_id != "*":
+            raise ValueError('a metrics grant is on "*": metrics are not per application')
+        return self
 
 
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)$")
@@ -419,6 +427,44 @@ class Unsubscribe(_Input):
     application_id: str
 
 
+LABELS_MAX = 32
+LABEL_KEY_MAX = 64
+LABEL_VALUE_MAX = 256
+CLIENT_ID_MAX = 128
+REASON_MAX = 1024
+RESULTS_MAX = 10_000
+
+LabelKey = Annotated[str, StringConstraints(min_length=1, max_length=LABEL_KEY_MAX)]
+LabelValue = Annotated[str, StringConstraints(max_length=LABEL_VALUE_MAX)]
+
+
+class Hello(_Input):
+    """Optional, first on a socket: who the client is, for the fleet view."""
+
+    type: Literal["hello"]
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=CLIENT_ID_MAX)]
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=LABELS_MAX)
+    sdk: Annotated[str, StringConstraints(max_length=CLIENT_ID_MAX)] = ""
+
+
+class AckResult(_Input):
+    """What the client did with one configuration it received."""
+
+    configuration_id: Ulid
+    version: int = Field(ge=1)
+    status: Literal["applied", "rejected"]
+    reason: Annotated[str, StringConstraints(max_length=REASON_MAX)] | None = None
+
+
+class Ack(_Input):
+    """Optional: the client applied what it received up to ``revision`` of an application."""
+
+    type: Literal["ack"]
+    application_id: Ulid
+    revision: int = Field(ge=0)
+    results: list[AckResult] = Field(default_factory=list, max_length=RESULTS_MAX)
+
+
 class Snapshot(BaseModel):
     type: Literal["snapshot"]
     application_id: str
@@ -459,3 +505,42 @@ class FeedError(BaseModel):
 
 
 ServerMessage = Annotated[Snapshot | Change | Synced | FeedError, Field(discriminator="type")]
+
+
+# --- the fleet: who runs what (GET .../clients) ------------------------------------------------
+
+
+class ClientRejection(BaseModel):
+    configuration_id: str
+    version: int
+    reason: str | None = None
+    at: str = Field(description="When the server received the rejection (ISO 8601).")
+
+
+class FleetClient(BaseModel):
+    """One subscription of one client socket, as its worker last reported it."""
+
+    client_id: str | None = Field(description="From the client's hello; null without one.")
+    labels: dict[str, str]
+    sdk: str | None
+    remote_addr: str | None
+    worker: str = Field(description="host:pid of the worker holding the socket.")
+    connected: bool
+    connected_at: datetime
+    disconnected_at: datetime | None = None
+    delivered_revision: int
+    applied_revision: int | None = Field(description="From the client's acks; null without.")
+    lag: int | None = Field(description="The application's head revision minus applied.")
+    rejections: list[ClientRejection]
+
+
+class FleetClients(BaseModel):
+    items: list[FleetClient]
+
+
+class ClientsSummary(BaseModel):
+    """Connected subscribers of a configuration's application, by what they run."""
+
+    versions: dict[str, int] = Field(description="Applied version -> clients.")
+    rejected: dict[str, int] = Field(description="Rejected version -> clients.")
+    unknown: int = Field(description="Connected clients that never acked this configuration.")

@@ -9,8 +9,13 @@ revision it has, so it misses nothing and applies nothing twice.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
+import os
 import re
+import socket
+import sys
+import uuid
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +48,27 @@ _CLOSED = frozenset(
         aiohttp.WSMsgType.ERROR,
     }
 )
+
+
+_PROCESS_IDS: dict[int, str] = {}
+
+
+def client_id() -> str:
+    """This process's id in the fleet view: the same on every socket it opens, new after fork."""
+    return _PROCESS_IDS.setdefault(os.getpid(), uuid.uuid4().hex)
+
+
+def default_labels() -> dict[str, str]:
+    """host, pid, and service: the program's name."""
+    service = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
+    return {"host": socket.gethostname(), "pid": str(os.getpid()), "service": service}
+
+
+def sdk() -> str:
+    try:
+        return f"configsvc-client/{importlib.metadata.version('configsvc-client')}"
+    except importlib.metadata.PackageNotFoundError:
+        return "configsvc-client/unknown"
 
 
 class _Gone(Exception):
@@ -86,6 +112,7 @@ class Watch:
         self._synced_now = False
         self._ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._acked: int | None = None
 
     async def __aenter__(self) -> live_mod.LiveConfig:
         if self._cache_path and (state := cache.load(self._cache_path, self.live.application)):
@@ -196,6 +223,8 @@ class Watch:
                     raise errors.Unauthorized(exc.status, None, exc.message) from None
                 raise
         async with ws:
+            self._acked = None
+            await ws.send_json(self._hello())
             await ws.send_json(self._subscription())
             while not self.live.deleted:
                 # Until the subscription is answered, a silent server is as good as a dead one;
@@ -209,12 +238,28 @@ class Watch:
                     return
                 if frame.type is aiohttp.WSMsgType.TEXT:
                     self._handle(frame.data)
+                    if (ack := self._ack()) is not None:
+                        await ws.send_json(ack)
 
     def _log_close(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         # 1001: the worker is going away; 4008: we fell behind. Either way: resume with since.
         error = ws.exception()
         detail = repr(error) if error is not None else ""
         log.info("feed of %s closed: %s %s", self.live.application, ws.close_code, detail)
+
+    def _hello(self) -> dict[str, Any]:
+        labels = dict(list(self._client.labels.items())[: models.LABELS_MAX])
+        return {"type": "hello", "client_id": client_id(), "labels": labels, "sdk": sdk()}
+
+    def _ack(self) -> dict[str, Any] | None:
+        """What to tell the service after a message: what was applied or rejected, if anything
+        happened since the last ack on this socket."""
+        live, results = self.live, self.live.take_results()
+        if live.application_id is None or (not results and live.revision == self._acked):
+            return None
+        self._acked = live.revision
+        return {"type": "ack", "application_id": live.application_id,
+                "revision": live.revision, "results": results}  # fmt: skip
 
     def _subscription(self) -> dict[str, Any]:
         live = self.live

@@ -10,6 +10,8 @@ import contextlib
 import json
 import os
 import signal
+import socket
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -218,11 +220,13 @@ async def test_a_server_that_never_answers_the_subscription_is_left(
     aiohttp_server,  # type: ignore[no-untyped-def]
 ) -> None:
     subscriptions: list[str] = []
+    hellos: list[dict[str, Any]] = []
     second = asyncio.Event()
 
     async def silent(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
+        hellos.append(json.loads(await ws.receive_str()))
         subscriptions.append(await ws.receive_str())
         if len(subscriptions) == 2:
             second.set()
@@ -233,7 +237,7 @@ async def test_a_server_that_never_answers_the_subscription_is_left(
     app = web.Application()
     app.router.add_get("/api/v1/ws", silent)
     server = await aiohttp_server(app)
-    rest = api.ConfigClient(str(server.make_url("")), timeout=0.2)
+    rest = api.ConfigClient(str(server.make_url("")), timeout=0.2, labels={"version": "1.2"})
     watcher = rest.watch("billing", backoff=QUICK, start_timeout=None)
     async with rest:
         starting = asyncio.create_task(watcher.__aenter__())
@@ -244,6 +248,14 @@ async def test_a_server_that_never_answers_the_subscription_is_left(
             await starting
     assert json.loads(subscriptions[1]) == {"type": "subscribe", "application_name": "billing"}
     assert watcher.live.closed
+    # Every socket says who it is first, with the same client id for the whole process.
+    assert hellos[0] == hellos[1]
+    assert hellos[0]["type"] == "hello"
+    assert hellos[0]["sdk"].startswith("configsvc-client/")
+    assert hellos[0]["labels"] == {
+        "host": socket.gethostname(), "pid": str(os.getpid()),
+        "service": os.path.basename(sys.argv[0]), "version": "1.2",
+    }  # fmt: skip
 
 
 async def test_an_async_validator_is_refused_rather_than_trusted() -> None:

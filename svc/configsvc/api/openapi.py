@@ -327,6 +327,7 @@ def document(app: web.Application) -> dict[str, Any]:
             {"name": "configurations", "description": "JSON objects of name/value pairs."},
             {"name": "feed", "description": "Live change notifications."},
             {"name": "tokens", "description": "Access tokens and their grants (admin only)."},
+            {"name": "fleet", "description": "Which clients run which version."},
         ],
         "paths": paths,
         "components": {

@@ -16,7 +16,7 @@ from configsvc import app as app_mod
 from configsvc.api import asyncapi, history, openapi, routes
 
 # The documents and the page themselves; the page's assets' route reads /api/v1/{name}.
-UNDOCUMENTED = {"/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
+UNDOCUMENTED = {"/metrics", "/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
                 asyncapi.ASYNCAPI_PATH, f"{routes.PREFIX}/{{name}}"}  # fmt: skip
 APPS, CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
 APP, CONFIG = f"{APPS}/{{id}}", f"{CONFIGS}/{{id}}"
@@ -204,6 +204,10 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     )
     await call("PUT", CONFIG, cfg["id"], json={"name": "staging", "config": {}})
     await call("PUT", CONFIG, NOBODY, json={"name": "p", "config": {}})
+    await call("GET", f"{APP}/clients", app["id"])
+    await call("GET", f"{APP}/clients", NOBODY)
+    await call("GET", f"{CONFIG}/clients/summary", cfg["id"])
+    await call("GET", f"{CONFIG}/clients/summary", NOBODY)
 
     # What can go wrong with any body, on every operation that takes one.
     too_big = b" " * (settings.max_body_bytes + 1)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from configsvc.ops import logs
 from configsvc.store import resources
 
 HEADER = "X-Request-Id"
@@ -30,11 +31,14 @@ def chosen(sent: str | None) -> str:
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost: so errors (problem responses, 304s, 405s) carry the id too."""
     request_id = request[REQUEST_ID] = chosen(request.headers.get(HEADER))
+    logged = logs.REQUEST_ID.set(request_id)  # on every line logged while serving it
     try:
         response = await handler(request)
     except web.HTTPException as exc:
         exc.headers[HEADER] = request_id
         raise
+    finally:
+        logs.REQUEST_ID.reset(logged)
     if not response.prepared:
         response.headers[HEADER] = request_id
     return response

@@ -287,10 +287,11 @@ OPERATIONS: tuple[Operation, ...] = (
 )  # fmt: skip
 
 
-# Last: history's handlers use this module's helpers (api/__init__.py imports this module first).
-from configsvc.api import history  # noqa: E402
+# Last: history's and the fleet's handlers use this module's helpers (api/__init__.py imports
+# this module first).
+from configsvc.api import fleet, history  # noqa: E402
 
-OPERATIONS = (*OPERATIONS, *history.OPERATIONS)
+OPERATIONS = (*OPERATIONS, *history.OPERATIONS, *fleet.OPERATIONS)
 
 
 def add_routes(app: web.Application) -> None:

@@ -80,6 +80,15 @@ def authorize(
         refuse(caller, errors.Forbidden(f"needs {access} access on {what}"))
 
 
+def require_metrics(caller: Caller | None) -> None:
+    """Admin, or a token with a ``metrics`` grant."""
+    if caller is None or caller.mode == "off":
+        return
+    token = caller.token
+    if token is None or not (token.admin or token.metrics):
+        refuse(caller, errors.Forbidden('needs an admin token or a "metrics" grant'))
+
+
 def require_admin(caller: Caller | None) -> None:
     if caller is None or caller.mode == "off":
         return

@@ -103,9 +103,14 @@ def is_public(path: str) -> bool:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+METRICS_PATH = "/metrics"
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not is_public(request.path):
+    settings = request.app[settings_mod.SETTINGS]
+    open_metrics = request.path == METRICS_PATH and settings.metrics_public
+    if not is_public(request.path) and not open_metrics:
         request[CALLER] = await request.app[GUARD].caller(request)
     return await handler(request)
 

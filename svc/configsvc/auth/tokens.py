@@ -61,17 +61,21 @@ class Token:
     admin: bool
     grants: dict[str, Access]  # application id (or "*") -> the widest access granted
     expires_at: datetime | None
+    metrics: bool = False  # may read GET /metrics (a "metrics" grant)
 
     @classmethod
     def from_resource(cls, resource: dict[str, Any]) -> Token:
         grants: dict[str, Access] = {}
+        metrics = False
         for grant in resource["grants"]:
-            if grants.get(grant["application_id"]) != "write":
+            if grant["access"] == "metrics":
+                metrics = True
+            elif grants.get(grant["application_id"]) != "write":
                 grants[grant["application_id"]] = grant["access"]
         expires = resource["expires_at"]
         return cls(
             resource["id"], resource["name"], resource["admin"], grants,
-            None if expires is None else datetime.fromisoformat(expires),
+            None if expires is None else datetime.fromisoformat(expires), metrics,
         )  # fmt: skip
 
     def expired(self, now: datetime | None = None) -> bool:

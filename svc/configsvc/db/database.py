@@ -99,8 +99,26 @@ async def create_pool(url: str, settings: settings_mod.Settings) -> asyncpg.Pool
         max_size=settings.db_pool_max,
         init=init_connection,
         command_timeout=30,
+        # PgBouncer in transaction mode hands each transaction to any server connection, where
+        # a named prepared statement may not exist: asyncpg then uses unnamed ones only.
+        statement_cache_size=0 if settings.db_pgbouncer else 100,
     )
     return pool
+
+
+async def _migrate(db: Database, direct_url: str | None) -> None:
+    # The migration lock is a session advisory lock, which a transaction-mode pooler would
+    # scatter over server connections: migrate over the direct connection when there is one.
+    if direct_url is None:
+        async with db.connection() as conn:
+            await migrations.apply(conn)
+        return
+    with classified():
+        conn = await asyncpg.connect(direct_url)
+        try:
+            await migrations.apply(conn)
+        finally:
+            await conn.close()
 
 
 async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -113,8 +131,7 @@ async def pool_ctx(app: web.Application) -> AsyncIterator[None]:
     assert settings.database_url is not None, "resolve DATABASE_URL before create_app"
     pool = await create_pool(settings.database_url, settings)
     db = app[DB] = Database(pool, settings.db_acquire_timeout_s)
-    async with db.connection() as conn:
-        await migrations.apply(conn)
+    await _migrate(db, settings.listen_database_url)
     yield
     await pool.close()
 

@@ -4,6 +4,8 @@ Protocol (JSON text frames), client to server::
 
     {"type": "subscribe", "application_id": ID, "since": R}   # or "application_name": NAME
     {"type": "unsubscribe", "application_id": ID}
+    {"type": "hello", "client_id": ID, "labels": {...}, "sdk": S}         # optional
+    {"type": "ack", "application_id": ID, "revision": R, "results": [...]}  # optional
 
 server to client: ``snapshot``, ``change``, ``synced`` and ``error`` (see README).
 """
@@ -29,7 +31,8 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.auth import access, guard
 from configsvc.db import database
-from configsvc.live import hub, listener, peer, revocation, sync
+from configsvc.live import clients, hub, listener, peer, revocation, sync
+from configsvc.ops import metrics
 from configsvc.store import applications, changes
 
 log = logging.getLogger(__name__)
@@ -77,21 +80,31 @@ def _encodable(value: str | None) -> bool:
     return True
 
 
-def _parse(text: str) -> models.Subscribe | models.Unsubscribe:
+Message = models.Subscribe | models.Unsubscribe | models.Hello | models.Ack
+MESSAGES: dict[str, type[Message]] = {
+    "subscribe": models.Subscribe, "unsubscribe": models.Unsubscribe, "hello": models.Hello,
+    "ack": models.Ack,
+}  # fmt: skip
+
+
+def _parse(text: str) -> Message:
     if _too_deep(text):
         raise errors.BadRequest(f"JSON nested deeper than {models.MAX_JSON_DEPTH} levels")
     try:
         data = json.loads(text)
     except ValueError as exc:
         raise errors.BadRequest(f"not JSON: {exc}") from exc
-    if not isinstance(data, dict) or data.get("type") not in {"subscribe", "unsubscribe"}:
-        raise errors.BadRequest('expected an object with "type": "subscribe" or "unsubscribe"')
-    model = models.Subscribe if data["type"] == "subscribe" else models.Unsubscribe
+    if not isinstance(data, dict) or data.get("type") not in MESSAGES:
+        raise errors.BadRequest(f'expected an object with "type" one of {", ".join(MESSAGES)}')
+    model = MESSAGES[data["type"]]
     try:
         message = model.model_validate(data)
     except pydantic.ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise errors.BadRequest(problems) from exc
+    if isinstance(message, models.Hello | models.Ack):
+        clients.check_text(message)
+        return message
     for field in ("application_id", "application_name"):
         if not _encodable(getattr(message, field, None)):
             raise errors.BadRequest(f"{field}: not valid Unicode (a lone surrogate)")
@@ -141,7 +154,9 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
             raise
     for text in state.frames:
         to.send(text)
+    metrics.WS_FRAMES.inc(len(state.frames))
     sub.synced(state.revision)
+    request.app[clients.FLEET].subscribed(to, sub)
 
 
 def _detail(exc: errors.ServiceError) -> str:
@@ -160,7 +175,12 @@ async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
     wanted: str | None = None
     try:
         message = _parse(text)
-        if isinstance(message, models.Unsubscribe):
+        if isinstance(message, models.Hello):
+            request.app[clients.FLEET].hello(to, message)
+        elif isinstance(message, models.Ack):
+            wanted = message.application_id
+            request.app[clients.FLEET].ack(to, message)
+        elif isinstance(message, models.Unsubscribe):
             wanted = message.application_id
             sub = to.subscriptions.get(message.application_id)
             if sub is None:
@@ -199,6 +219,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                    settings.ws_close_timeout_s, name)  # fmt: skip
     me.caller = guard.caller(request)
     fanout.peers.add(me)
+    metrics.WS_CONNECTIONS.inc()
+    request.app[clients.FLEET].connected(me, request.remote)
     try:
         async for msg in ws:
             if msg.type is WSMsgType.TEXT:
@@ -207,6 +229,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                 me.send(_error("bad_request", "send JSON text frames"))
     finally:
         fanout.peers.discard(me)
+        metrics.WS_CONNECTIONS.dec()
+        request.app[clients.FLEET].left(me)
         await me.finish()
     return ws
 
@@ -226,8 +250,8 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     fanout = hub.Hub()
     revoker = revocation.Revocations(app[guard.GUARD], fanout)
     follower = listener.Listener(
-        settings.database_url, fanout, settings.listener_probe_s,
-        settings.listener_max_failures, revoker.notified,
+        settings.listen_database_url or settings.database_url, fanout,
+        settings.listener_probe_s, settings.listener_max_failures, revoker.notified,
     )  # fmt: skip
     app[HUB], app[LISTENER] = fanout, follower
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.
@@ -251,6 +275,7 @@ async def going_away(app: web.Application) -> None:
 
 
 def setup(app: web.Application) -> None:
+    app.cleanup_ctx.append(clients.fleet_ctx)
     app.cleanup_ctx.append(feed_ctx)
     app.on_shutdown.append(going_away)
     app.router.add_get("/api/v1/ws", websocket)

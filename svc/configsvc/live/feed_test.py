@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import aiohttp
+import prometheus_client
 import pytest
 from configsvc_client import models
 
@@ -319,6 +320,9 @@ async def test_a_slow_consumer_is_closed_with_4008_and_resumes_with_since(
         await recv(sock)
 
     # Large changes fill the kernel's buffers quickly; the slow socket reads nothing.
+    slow_closes = prometheus_client.REGISTRY.get_sample_value(
+        "configsvc_ws_slow_consumer_closes_total"
+    )
     revisions = []
     for i in range(1, 120):
         body = {"name": "blob", "config": {"v": i, "pad": "x" * 200_000}}
@@ -335,6 +339,10 @@ async def test_a_slow_consumer_is_closed_with_4008_and_resumes_with_since(
     assert msg.type is aiohttp.WSMsgType.CLOSE
     assert msg.data == 4008
     assert "since" in msg.extra
+    assert (
+        prometheus_client.REGISTRY.get_sample_value("configsvc_ws_slow_consumer_closes_total")
+        == (slow_closes or 0) + 1
+    )
     assert got == revisions[: len(got)], "what did arrive came in order, without gaps"
     assert len(got) < len(revisions)
 

@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 
 from configsvc.live import peer
+from configsvc.ops import metrics
 from configsvc.store import changes
 
 log = logging.getLogger(__name__)
@@ -125,12 +126,14 @@ class Hub:
         sub = Subscription(self, to, application_id)
         to.subscriptions[application_id] = sub
         self._by_app[application_id].add(sub)
+        metrics.WS_SUBSCRIPTIONS.inc()
         return sub
 
     def remove(self, sub: Subscription) -> None:
         subs = self._by_app.get(sub.application_id)
-        if subs is not None:
+        if subs is not None and sub in subs:
             subs.discard(sub)
+            metrics.WS_SUBSCRIPTIONS.dec()
             if not subs:
                 del self._by_app[sub.application_id]
 
@@ -145,6 +148,8 @@ class Hub:
         frame = peer.text_frame(text)
         for sub in list(subs):
             sub.offer(entry.revision, entry.op, text, frame)
+        # Once per change, not per subscriber: the hot path stays one loop of offers.
+        metrics.WS_FRAMES.inc(len(subs))
 
     def close_all(self, code: int, reason: str) -> None:
         for each in list(self.peers):

@@ -12,6 +12,7 @@ every (re)connect it calls ``on_token(None)``: tokens may have changed unheard m
 from __future__ import annotations
 
 import asyncio
+import datetime
 import logging
 import random
 from collections.abc import Callable
@@ -21,7 +22,7 @@ import asyncpg
 from configsvc import errors
 from configsvc.db import database
 from configsvc.live import hub
-from configsvc.ops import outage
+from configsvc.ops import metrics, outage
 from configsvc.store import changes
 from configsvc.store import tokens as token_store
 
@@ -59,6 +60,7 @@ class Listener:
         self._backoff = 0.1
         self._failures = 0
         self._outage = outage.Outage(log, "change listener")
+        self._sessions = 0
 
     def _on_notify(self, conn: object, pid: int, channel: str, payload: str) -> None:
         self._wake.set()
@@ -89,6 +91,7 @@ class Listener:
         self._failures += 1
         log.exception("change listener failed (%d of %d)", self._failures, self.max_failures)
         if self._failures >= self.max_failures:
+            metrics.FEED_RESETS.labels("listener_failed").inc()
             self.hub.close_all(CLOSE_SERVICE_RESTART, "the change feed failed; resubscribe")
             raise GaveUp(f"the change listener failed {self._failures} times in a row")
 
@@ -96,6 +99,9 @@ class Listener:
         conn: asyncpg.Connection = await asyncpg.connect(
             self.url, timeout=5, server_settings={"application_name": APPLICATION_NAME}
         )
+        self._sessions += 1
+        if self._sessions > 1:
+            metrics.LISTENER_RECONNECTS.inc()
         try:
             conn.add_termination_listener(self._on_lost)
             await conn.add_listener(changes.CHANNEL, self._on_notify)
@@ -122,7 +128,7 @@ class Listener:
             self.connected = False
             conn.terminate()
 
-    async def _check_head(self, conn: asyncpg.Connection) -> None:
+    async def _check_head(self, conn: asyncpg.Connection) -> int:
         """Make sure the log still holds everything after ``last`` and nothing rewrote it."""
         latest, pruned_through = await changes.counter(conn)
         if self.last is None:
@@ -131,23 +137,35 @@ class Listener:
             # A failover to a replica that lagged, or a restore: revisions after the head
             # will be reused for other changes. Subscribers start over from a snapshot.
             log.error("revision went back from %s to %s; resetting subscribers", self.last, latest)
-            self._reset(latest, "the change history was rewound; resubscribe")
+            self._reset(latest, "the change history was rewound; resubscribe", "rewound")
         elif pruned_through > self.last:
             # Away so long that the log no longer holds what was missed.
             log.error("change log pruned past revision %s; resetting subscribers", self.last)
-            self._reset(latest, "missed changes were pruned; resubscribe")
+            self._reset(latest, "missed changes were pruned; resubscribe", "pruned")
+        return latest
 
-    def _reset(self, latest: int, reason: str) -> None:
+    def _reset(self, latest: int, reason: str, cause: str) -> None:
+        metrics.FEED_RESETS.labels(cause).inc()
         self.hub.close_all(CLOSE_SERVICE_RESTART, reason)
         self.last = latest
 
     async def _catch_up(self, conn: asyncpg.Connection) -> None:
-        await self._check_head(conn)
+        latest = await self._check_head(conn)
         assert self.last is not None
         while True:
             batch = await changes.after(conn, self.last, BATCH)
             for entry in batch:
                 self.hub.dispatch(entry)
                 self.last = entry.revision
+                _observe(entry)
             if len(batch) < BATCH:
+                # Head and dispatched side by side: their difference is this worker's lag.
+                metrics.FEED_HEAD.set(max(latest, self.last))
+                metrics.FEED_DISPATCHED.set(self.last)
                 return
+
+
+def _observe(entry: changes.Entry) -> None:
+    if entry.committed_at is not None:
+        now = datetime.datetime.now(datetime.UTC)
+        metrics.FEED_PROPAGATION.observe(max(0.0, (now - entry.committed_at).total_seconds()))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import asyncpg
+import prometheus_client
 import pytest
 
 from configsvc import app as app_mod
@@ -39,6 +40,7 @@ async def test_terminating_the_listener_backend_loses_no_change(client, db) -> N
         resp = await client.put(f"/api/v1/configurations/{cfg['id']}", json=body)
         return int((await resp.json())["revision"])
 
+    reconnects = _sample("configsvc_listener_reconnects_total")
     written = []
     for n in range(1, 61):
         written.append(await write(n))
@@ -53,6 +55,7 @@ async def test_terminating_the_listener_backend_loses_no_change(client, db) -> N
     got = [(await recv(ws))["revision"] for _ in written]
     assert got == written
     await _wait(lambda: client.app[feed.LISTENER].connected)
+    await _wait(lambda: _sample("configsvc_listener_reconnects_total") >= reconnects + 3)
     await ws.close()
 
 
@@ -118,6 +121,7 @@ async def test_a_listener_that_was_away_past_retention_resets_its_subscribers(cl
     await ws.send_json({"type": "subscribe", "application_id": app["id"]})
     await recv(ws)
     follower = client.app[feed.LISTENER]
+    resets = _sample("configsvc_feed_resets_total", reason="pruned")
     await db.execute("UPDATE revision_counter SET pruned_through = revision + 5")
     await db.fetchval(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1"
@@ -128,6 +132,12 @@ async def test_a_listener_that_was_away_past_retention_resets_its_subscribers(cl
     assert msg.type is aiohttp.WSMsgType.CLOSE
     assert msg.data == listener.CLOSE_SERVICE_RESTART
     await _wait(lambda: follower.connected)
+    assert _sample("configsvc_feed_resets_total", reason="pruned") == resets + 1
+
+
+def _sample(name: str, **labels: str) -> float:
+    """A metric of this process (the in-process server's), 0 before its first increment."""
+    return prometheus_client.REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 BOGUS = """

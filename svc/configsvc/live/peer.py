@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
 
+from configsvc.ops import metrics
+
 if TYPE_CHECKING:
     from configsvc.auth.access import Caller
     from configsvc.live.hub import Subscription
@@ -145,6 +147,8 @@ class Peer:
         if self.close_code is not None:
             return
         log.info("closing %s: %s %s", self.name, code, reason)
+        if code == CLOSE_TOO_SLOW:
+            metrics.WS_SLOW_CLOSES.inc()
         self.close_code = code
         for sub in list(self.subscriptions.values()):
             sub.end()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -30,7 +31,7 @@ SELECT pg_notify($6, $7) FROM logged
 # The resource is read as text: the feed sends it on as it is, without decoding it here.
 AFTER = """
 SELECT revision, application_id, op, resource::text AS resource, reason, request_id,
-       actor_id, actor_name
+       actor_id, actor_name, committed_at
 FROM changes
 WHERE revision > $1
 ORDER BY revision
@@ -73,6 +74,7 @@ class Entry:
     request_id: str | None = None
     actor_id: str | None = None
     actor_name: str | None = None
+    committed_at: datetime | None = None  # read by the listener, for the propagation time
 
 
 async def next_revision(conn: asyncpg.Connection) -> int:

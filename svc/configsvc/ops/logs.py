@@ -1,0 +1,84 @@
+"""Log lines: human-readable by default, one JSON object per line with ``LOG_FORMAT=json``.
+
+Every line written while a request is served carries its request id: the middleware sets
+:data:`REQUEST_ID` for the request's task, and a filter copies it onto each record.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextvars import ContextVar
+
+from aiohttp import web
+
+from configsvc.api import problems
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+TEXT_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds ``request_id`` (``-`` outside a request) to every record it sees."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get() or "-"
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record, with the request's route and status when it has them."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": REQUEST_ID.get() or getattr(record, "request_id", None),
+            "pid": record.process,
+        }
+        for extra in ("route", "method", "status", "duration_ms"):
+            if hasattr(record, extra):
+                line[extra] = getattr(record, extra)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure(level: str, fmt: str) -> None:
+    """Set up the root logger of this process for ``LOG_FORMAT`` (``text`` or ``json``)."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestIdFilter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+access = logging.getLogger("configsvc.access")
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: problems.Handler) -> web.StreamResponse:
+    """Log the request at DEBUG (api/requestid.py has set its id for every line before)."""
+    started = time.perf_counter()
+    status = problems.CLIENT_CLOSED
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:  # a 304, say: problems.py turns only errors into responses
+        status = exc.status
+        raise
+    finally:
+        if access.isEnabledFor(logging.DEBUG):
+            route = request.match_info.route.resource
+            access.debug(
+                "%s %s %s", request.method, request.path, status,
+                extra={"route": route.canonical if route else None, "method": request.method,
+                       "status": status,
+                       "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+            )  # fmt: skip

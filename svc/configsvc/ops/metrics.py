@@ -1,0 +1,143 @@
+"""Prometheus metrics: their definitions, the request middleware and ``GET /metrics``.
+
+Under ``python -m configsvc`` every gunicorn worker writes its values to files in
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode) and a scrape, answered
+by any worker, adds them up (gunicorn_conf.py marks a dead worker's live gauges gone and
+removes the directory when the server exits). Labels never carry ids: only route
+templates, methods, statuses and reasons, so the series stay few.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import AsyncIterator
+
+import prometheus_client
+from aiohttp import web
+from prometheus_client import Counter, Gauge, Histogram, multiprocess
+
+from configsvc import settings as settings_mod
+from configsvc.api import problems
+from configsvc.auth import access, guard
+from configsvc.db import database
+from configsvc.ops import gunicorn_conf
+
+log = logging.getLogger(__name__)
+
+POOL_SAMPLE_S = 1.0
+
+HTTP_REQUESTS = Counter(
+    "configsvc_http_requests", "HTTP requests answered", ["route", "method", "status"]
+)
+HTTP_DURATION = Histogram(
+    "configsvc_http_request_duration_seconds", "Time to answer an HTTP request",
+    ["route", "method"],
+)  # fmt: skip
+WS_CONNECTIONS = Gauge(
+    "configsvc_ws_connections", "Open feed WebSockets", multiprocess_mode="livesum"
+)
+WS_SUBSCRIPTIONS = Gauge(
+    "configsvc_ws_subscriptions", "Live feed subscriptions", multiprocess_mode="livesum"
+)
+WS_FRAMES = Counter("configsvc_ws_frames_sent", "Feed frames handed to sockets")
+WS_SLOW_CLOSES = Counter(
+    "configsvc_ws_slow_consumer_closes", "Sockets closed with 4008 for not reading"
+)
+FEED_RESETS = Counter(
+    "configsvc_feed_resets", "Times a worker told all its subscribers to resubscribe",
+    ["reason"],
+)  # fmt: skip
+FEED_HEAD = Gauge(
+    "configsvc_feed_head_revision", "Latest committed revision seen by the worker's listener",
+    multiprocess_mode="livemax",
+)  # fmt: skip
+FEED_DISPATCHED = Gauge(
+    "configsvc_feed_dispatched_revision", "Highest revision dispatched, per worker",
+    multiprocess_mode="liveall",
+)  # fmt: skip
+FEED_PROPAGATION = Histogram(
+    "configsvc_feed_propagation_seconds", "From a change's commit to its dispatch",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)  # fmt: skip
+LISTENER_RECONNECTS = Counter(
+    "configsvc_listener_reconnects", "Change listener connections after the first"
+)
+POOL_SIZE = Gauge("configsvc_db_pool_size", "Pooled connections open", multiprocess_mode="livesum")
+POOL_IN_USE = Gauge(
+    "configsvc_db_pool_in_use", "Pooled connections lent out", multiprocess_mode="livesum"
+)
+AUTH_REFUSALS = Counter(
+    "configsvc_auth_refusals", "Requests refused for want of access", ["reason"]
+)
+CLIENT_ACKS = Counter("configsvc_client_acks", "Configuration results clients acked", ["status"])
+
+
+def _exposition() -> bytes:
+    directory = os.environ.get(gunicorn_conf.MULTIPROC_ENV)
+    if not directory:
+        return prometheus_client.generate_latest(prometheus_client.REGISTRY)
+    registry = prometheus_client.CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry, directory)  # type: ignore[no-untyped-call]
+    return prometheus_client.generate_latest(registry)
+
+
+# Refusals by reason, as the answers show them (a target hidden as 404 is not counted apart).
+REFUSALS = {401: "unauthenticated", 403: "forbidden"}
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """The metrics of every worker, in Prometheus' text format."""
+    if not request.app[settings_mod.SETTINGS].metrics_public:
+        access.require_metrics(guard.caller(request))  # the token was checked by the guard
+    # Reading every worker's files is blocking file I/O: off the event loop.
+    body = await asyncio.to_thread(_exposition)
+    return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: problems.Handler) -> web.StreamResponse:
+    """Count and time every request by its route template, never its raw path."""
+    started = time.perf_counter()
+    status = problems.CLIENT_CLOSED
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        resource = request.match_info.route.resource
+        route = resource.canonical if resource is not None else "unmatched"
+        HTTP_REQUESTS.labels(route, request.method, str(status)).inc()
+        if status in REFUSALS:
+            AUTH_REFUSALS.labels(REFUSALS[status]).inc()
+        HTTP_DURATION.labels(route, request.method).observe(time.perf_counter() - started)
+
+
+async def _sample_pool(db: database.Database) -> None:
+    # Sampled, not counted at every acquire: the pool lives in db/, below this layer.
+    while True:
+        try:
+            size = db.pool.get_size()
+            POOL_SIZE.set(size)
+            POOL_IN_USE.set(size - db.pool.get_idle_size())
+        except Exception:  # never expected; a stale gauge must not end the sampling
+            log.exception("sampling the pool failed")
+        await asyncio.sleep(POOL_SAMPLE_S)
+
+
+async def pool_gauges_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Keep this worker's pool gauges current while it serves."""
+    task = asyncio.create_task(_sample_pool(app[database.DB]), name="pool gauges")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/metrics", metrics)
+    app.cleanup_ctx.append(pool_gauges_ctx)
