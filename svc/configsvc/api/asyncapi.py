@@ -16,7 +16,7 @@ from configsvc_client import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from configsvc.api import routes
-from configsvc.live import listener, peer
+from configsvc.live import listener, peer, revocation
 
 ASYNCAPI_PATH = f"{routes.PREFIX}/asyncapi.json"
 WS_PATH = f"{routes.PREFIX}/ws"
@@ -50,6 +50,9 @@ ERROR_CODES: dict[str, str] = {
     "bad_request": "Not JSON, not a text frame, an unknown `type` or wrong fields.",
     "not_found": "No such application, or `unsubscribe` from one not subscribed to.",
     "unavailable": "The database is unreachable; send the message again later.",
+    "forbidden": "The socket's token lost read access to the application (its grants changed): "
+    "that subscription ended, the socket and its other subscriptions stay.",
+    "unauthenticated": "Reserved: a token problem closes the socket (4401) instead.",
     "gone": "Reserved: a pruned version; no message of today's protocol gets it.",
     "conflict": "Reserved for messages that change state; no message of today's protocol gets it.",
     "internal": "A bug in the server, which logged it; other subscriptions carry on.",
@@ -62,10 +65,13 @@ CLOSE_CODES: dict[int, str] = {
     WSCloseCode.PROTOCOL_ERROR: "A client frame broke the WebSocket protocol.",
     WSCloseCode.INVALID_TEXT: "A client text frame was not valid UTF-8.",
     WSCloseCode.MESSAGE_TOO_BIG: "A client message was over 64 KiB.",
-    listener.CLOSE_SERVICE_RESTART: "The worker lost the database for longer than the change "
-    "log's retention: reconnect and subscribe without `since` (a fresh snapshot).",
-    peer.CLOSE_TOO_SLOW: "The socket fell behind: its send queue filled (`WS_SEND_QUEUE`). "
+    listener.CLOSE_SERVICE_RESTART: "Resubscribe: the worker missed changes the log no longer "
+    "holds, the revision counter went back (a failover or restore), or its change listener "
+    "gave up and the worker restarts. Reconnect; a `since` it cannot serve gets a reset snapshot.",
+    peer.CLOSE_TOO_SLOW: "The socket fell behind: more than `WS_SEND_BUFFER_BYTES` waited for it. "
     "Reconnect and resubscribe with `since`.",
+    revocation.CLOSE_UNAUTHORIZED: "The socket's token was revoked or expired: reconnecting "
+    "with it is refused (401); use another token.",
 }
 
 

@@ -219,3 +219,20 @@ def none_match(request: web.Request, version: int) -> bool:
     if header.strip() == "*":
         return True
     return any(tag == etag(version) for _weak, tag in _tags(header) or [])
+
+
+REASON_HEADER = "X-Change-Reason"
+
+
+def change_reason(request: web.Request) -> str:
+    """``X-Change-Reason``: optional; the rules of ``comments`` (at most 1,024 characters, NFC,
+    no control or format characters but line breaks and tabs), else a 422 naming the header."""
+    reason = request.headers.get(REASON_HEADER, "")
+    try:
+        reason.encode("utf-8")
+        reason = models.normal_comments(reason)
+    except (UnicodeError, ValueError) as exc:
+        raise errors.Invalid.one(REASON_HEADER, f"is not storable text: {exc}") from exc
+    if len(reason) > models.COMMENTS_MAX:
+        raise errors.Invalid.one(REASON_HEADER, f"must be at most {models.COMMENTS_MAX} characters")
+    return reason

@@ -71,10 +71,12 @@ async def raw_client(http: aiohttp.ClientSession, url: str, number: int, app_id:
     return ws, snapshot
 
 
-async def test_the_fleet_view_and_metrics_across_two_workers(service_factory) -> None:
+async def test_the_fleet_view_and_metrics_across_two_workers(
+    service_factory, admin_headers, token_env
+) -> None:
     service = service_factory(workers=2, metrics_public="true", clients_keep_s="2")
     async with contextlib.AsyncExitStack() as stack:
-        http = await stack.enter_async_context(aiohttp.ClientSession())
+        http = await stack.enter_async_context(aiohttp.ClientSession(headers=admin_headers))
         fleet = Fleet(http, service.url)
         app = await fleet.json("POST", "/api/v1/applications", json={"name": "billing"})
         body = {"application_id": app["id"], "name": "limits", "config": {"ok": True}}

@@ -119,10 +119,10 @@ async def diff_configuration(request: web.Request) -> web.Response:
     version `from`'s config to version `to`'s; `name` and `comments` are `{"from", "to"}` when
     they differ, else null. 410 if either version was pruned."""
     config_id = routes.path_id(request, "configuration")
-    old_n = _number(request.query.get("from"), "from", _INT4_MAX, 1)
-    new_n = _number(request.query.get("to"), "to", _INT4_MAX, 1)
     async with request.app[database.DB].connection() as conn:
         await _may_read_configuration(request, conn, config_id)
+        old_n = _number(request.query.get("from"), "from", _INT4_MAX, 1)
+        new_n = _number(request.query.get("to"), "to", _INT4_MAX, 1)
         old = await versions.configuration_version(conn, config_id, old_n)
         new = await versions.configuration_version(conn, config_id, new_n)
     patch = jsonpatch.make_patch(old["config"], new["config"]).patch

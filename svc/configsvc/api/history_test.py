@@ -53,8 +53,8 @@ async def test_versions_and_diffs_across_create_update_delete_restore(client) ->
         (5, "restored"), (4, "deleted"), (3, "updated"), (2, "updated"), (1, "created")
     ]  # fmt: skip
     second = listed["items"][3]
-    assert (second["reason"], second["request_id"], second["actor"]) == (
-        "bigger pool for the sale", "ticket-42", None
+    assert (second["reason"], second["request_id"], second["actor"]["name"]) == (
+        "bigger pool for the sale", "ticket-42", "bootstrap"
     )  # fmt: skip
     assert listed["items"][1]["config"] == {"pool": 5}, "a deletion shows what was deleted"
     assert await make(client, "GET", f"{path}/versions/2") == {
@@ -290,11 +290,12 @@ async def raw_request(client: TestClient, head: bytes) -> bytes:  # type: ignore
     return answer
 
 
-async def test_bytes_that_are_not_utf8_are_refused_or_harmless(client) -> None:
+async def test_bytes_that_are_not_utf8_are_refused_or_harmless(client, admin_token) -> None:
     app = await make(client, "POST", "/applications", json={"name": "billing"})
     body = b'{"name": "x"}'
     answer = await raw_request(client, (
         f"PUT {API}/applications/{app['id']} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+        f"Authorization: Bearer {admin_token}\r\n"
         f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
     ).encode() + b"X-Change-Reason: \xff\xfe\r\n\r\n" + body)  # fmt: skip
     assert answer.startswith(b"HTTP/1.1 422")
@@ -303,6 +304,7 @@ async def test_bytes_that_are_not_utf8_are_refused_or_harmless(client) -> None:
     answer = await raw_request(
         client,
         f"GET {API}/audit?actor=%ff HTTP/1.1\r\nHost: localhost\r\n"
+        f"Authorization: Bearer {admin_token}\r\n"
         "Connection: close\r\n\r\n".encode(),
     )
     assert answer.startswith(b"HTTP/1.1 200"), "undecodable bytes become U+FFFD: no match"

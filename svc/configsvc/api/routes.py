@@ -49,23 +49,7 @@ def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
     return bodies.none_match(request, resource["version"])
 
 
-REASON_HEADER = "X-Change-Reason"
 USER_AGENT_MAX = 512
-
-
-def change_reason(request: web.Request) -> str:
-    """``X-Change-Reason``: optional; the rules of ``comments`` (at most 1,024 characters, no
-    U+0000, storable as UTF-8), else a 422 naming the header."""
-    reason = request.headers.get(REASON_HEADER, "")
-    try:
-        reason.encode("utf-8")
-    except UnicodeError:
-        reason = "\x00"  # undecodable bytes: refused like any other unstorable character
-    if len(reason) > models.COMMENTS_MAX or "\x00" in reason:
-        raise errors.Invalid.one(
-            REASON_HEADER, f"must be at most {models.COMMENTS_MAX} characters, no U+0000"
-        )
-    return reason
 
 
 def write_of(request: web.Request) -> writes.Write:
@@ -75,7 +59,7 @@ def write_of(request: web.Request) -> writes.Write:
     return writes.Write(
         actor=None if token is None else writes.Actor(token.id, token.name),
         caller=caller,
-        reason=change_reason(request),
+        reason=bodies.change_reason(request),
         request_id=request.get(requestid.REQUEST_ID),
         remote_addr=request.remote,
         user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,

@@ -24,7 +24,15 @@ log = logging.getLogger(__name__)
 
 # Paths anyone may fetch: health, the API description and its page.
 PUBLIC_PATHS = frozenset(
-    {"/healthz", "/readyz", "/api/v1/openapi.json", "/api/v1/asyncapi.json", "/api/v1/docs"}
+    {
+        "/healthz",
+        "/readyz",
+        "/api/v1/openapi.json",
+        "/api/v1/asyncapi.json",
+        "/api/v1/docs",
+        "/api/v1/docs.js",
+        "/api/v1/docs.css",
+    }
 )
 PUBLIC_PREFIXES = ("/api/v1/docs/",)
 SUBPROTOCOL = "configsvc.v1"

@@ -62,13 +62,15 @@ async def world(client) -> dict[str, Any]:
 
 def target(op: routes.Operation, world: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     """The path (ids filled in) and a valid body for ``op``, aimed at application A."""
-    rid = {APP: world["a"]["id"], f"{APP}/configurations": world["a"]["id"],
-           CONFIG: world["c"]["id"], TOKEN: world["reader"]["id"]}.get(op.path, "")  # fmt: skip
+    rid = next((ids for prefix, ids in ((APP, world["a"]["id"]), (CONFIG, world["c"]["id"]),
+                                           (TOKEN, world["reader"]["id"]))
+                if op.path.startswith(prefix)), "")  # fmt: skip
     bodies = {
         f"{API}/applications": {"name": "new"}, APP: {"name": "renamed"},
         f"{API}/configurations": {"application_id": world["a"]["id"], "name": "n", "config": {}},
         CONFIG: {"name": "c", "config": {"password": "changed"}},
         f"{API}/tokens": {"name": "new"}, TOKEN: {"name": "renamed"},
+        f"{CONFIG}/rollback": {"to_version": 1}, f"{APP}/rollback": {"to_revision": 1},
     }  # fmt: skip
     return op.path.replace("{id}", rid), bodies.get(op.path) if op.request else None
 
