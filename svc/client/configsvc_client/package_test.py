@@ -28,16 +28,6 @@ def test_the_client_imports_without_the_database_driver() -> None:
     assert result.stdout.strip() == ""
 
 
-def test_the_command_line_runs_as_a_module() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "configsvc_client", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert "watch" in result.stdout
-
-
 # --- The distribution installs alone and the README's example runs with it -----------------
 
 CLIENT_DIR = Path(__file__).resolve().parent.parent

@@ -1,0 +1,89 @@
+"""/api/v1/tokens over HTTP: admin only (but ``self``), the secret shown once, 404s."""
+
+from __future__ import annotations
+
+from configsvc.api import routes
+from configsvc.auth import tokens
+
+API = routes.PREFIX
+
+
+async def test_creating_shows_the_secret_once_and_it_works_as_a_bearer(client) -> None:
+    resp = await client.post(f"{API}/tokens", json={"name": "ci", "admin": True})
+    assert resp.status == 201
+    created = await resp.json()
+    assert resp.headers["Location"] == f"{API}/tokens/{created['id']}"
+    assert tokens.looks_like_secret(created["token"])
+    assert (created["name"], created["admin"], created["last_used_at"]) == ("ci", True, None)
+    shown = [await (await client.get(f"{API}/tokens/{created['id']}")).json()]
+    shown += (await (await client.get(f"{API}/tokens")).json())["items"]
+    assert all("token" not in t and "secret_hash" not in t for t in shown)
+    own = await client.get(
+        f"{API}/tokens/self", headers={"Authorization": f"Bearer {created['token']}"}
+    )
+    assert (await own.json())["id"] == created["id"]
+    assert "token" not in await own.json()
+
+
+async def test_self_answers_any_valid_token_but_the_rest_is_admin_only(client) -> None:
+    made = await (await client.post(f"{API}/tokens", json={"name": "reader"})).json()
+    headers = {"Authorization": f"Bearer {made['token']}"}
+    own = await client.get(f"{API}/tokens/self", headers=headers)
+    assert (own.status, (await own.json())["name"]) == (200, "reader")
+    one = f"{API}/tokens/{made['id']}"
+    for method, url in [("GET", f"{API}/tokens"), ("GET", one), ("POST", f"{API}/tokens"),
+                        ("PUT", one), ("DELETE", one)]:  # fmt: skip
+        resp = await client.request(method, url, headers=headers, json={"name": "x"})
+        assert resp.status == 403, (method, url)
+    assert (await client.get(f"{API}/tokens/{made['id']}")).status == 200, "nothing was revoked"
+    listed = (await (await client.get(f"{API}/tokens")).json())["items"]
+    assert [t["name"] for t in listed] == ["bootstrap", "reader"]
+
+
+async def test_an_unknown_or_malformed_token_id_is_404(client) -> None:
+    for token_id in ("01ARZ3NDEKTSV4RRFFQ69G5FAV", "not-an-id", "%27%20OR%201%3D1"):
+        resp = await client.get(f"{API}/tokens/{token_id}")
+        assert resp.status == 404, token_id
+        assert resp.content_type == "application/problem+json"
+
+
+async def test_token_bodies_are_validated_field_by_field(client) -> None:
+    cases = [
+        ({"name": ""}, "name"),
+        ({"name": "x", "admin": "yes"}, "admin"),
+        ({"name": "x", "grants": [{"application_id": "nope", "access": "read"}]},
+         "grants.0.application_id"),
+        ({"name": "x", "grants": [{"application_id": "*", "access": "admin"}]}, "grants.0.access"),
+        ({"name": "x", "expires_at": "tomorrow"}, "expires_at"),
+        ({"name": "x", "expires_at": "2030-01-01T00:00:00"}, "expires_at"),
+        ({"name": "x", "token": "cfs_mine"}, "token"),
+    ]  # fmt: skip
+    for body, field in cases:
+        resp = await client.post(f"{API}/tokens", json=body)
+        assert resp.status == 422, body
+        assert field in {e["field"] for e in (await resp.json())["errors"]}
+    assert len((await (await client.get(f"{API}/tokens")).json())["items"]) == 1
+
+
+async def test_tokens_are_listed_in_pages_read_replaced_and_revoked(client) -> None:
+    made = [await (await client.post(f"{API}/tokens", json={"name": f"t{i}"})).json()
+            for i in range(3)]  # fmt: skip
+    seen, cursor = [], None
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        page = await (await client.get(f"{API}/tokens", params=params)).json()
+        seen += [t["name"] for t in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+    assert seen == ["bootstrap", "t0", "t1", "t2"]
+    url = f"{API}/tokens/{made[0]['id']}"
+    new = {"name": "renamed", "grants": [{"application_id": "*", "access": "read"}],
+           "expires_at": "2100-01-01T00:00:00Z"}  # fmt: skip
+    replaced = await (await client.put(url, json=new)).json()
+    assert (replaced["name"], replaced["grants"], replaced["expires_at"]) == (
+        "renamed", new["grants"], "2100-01-01T00:00:00Z")  # fmt: skip
+    assert (await client.delete(url)).status == 204
+    assert (await client.get(url)).status == 404
+    assert (await client.delete(url)).status == 404
+    assert (await client.put(url, json=new)).status == 404
+    assert (await client.get(f"{API}/tokens/not-an-id")).status == 404
