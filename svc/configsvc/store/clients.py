@@ -1,4 +1,4 @@
-"""The fleet view's tables (migrations/0007_clients.sql): written in batches, read by the API."""
+"""The fleet view's tables (migrations/0006_clients.sql): written in batches, read by the API."""
 
 from __future__ import annotations
 
