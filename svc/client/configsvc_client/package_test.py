@@ -103,13 +103,18 @@ async def _put(client_venv: Path, env: dict[str, str], config: str) -> None:
 
 
 async def test_the_readme_example_hot_reloads_with_the_client_installed_alone(
-    client_venv: Path, service_factory, tmp_path: Path
+    client_venv: Path, service_factory, admin_token: str, tmp_path: Path
 ) -> None:
     service = service_factory()
-    env = {**os.environ, "CONFIGSVC_URL": service.url}
+    # As the README: make run leaves the admin secret in svc/.admin-token, and
+    # `export CONFIGSVC_TOKEN=$(cat svc/.admin-token)` hands it to greeter.py and the CLI.
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / ".admin-token").write_text(admin_token + "\n")
+    token = (tmp_path / "svc" / ".admin-token").read_text().strip()
+    env = {**os.environ, "CONFIGSVC_URL": service.url, "CONFIGSVC_TOKEN": token}
     (tmp_path / "greeter.py").write_text(_readme_example())
     async with (
-        aiohttp.ClientSession() as http,
+        aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http,
         http.post(f"{service.url}/api/v1/applications", json={"name": "greeter"}) as created,
     ):
         assert created.status == 201

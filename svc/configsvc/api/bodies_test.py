@@ -186,14 +186,16 @@ async def test_if_none_match_follows_rfc_9110(client, resource, header, status) 
 
 
 async def test_a_body_that_stalls_half_way_is_answered_408_within_the_deadline(
-    aiohttp_client, settings
+    aiohttp_client, settings, admin_headers, admin_token
 ) -> None:
     client = await aiohttp_client(
-        app_mod.create_app(settings.model_copy(update={"body_read_timeout_s": 1.0}))
+        app_mod.create_app(settings.model_copy(update={"body_read_timeout_s": 1.0})),
+        headers=admin_headers,
     )
     reader, writer = await asyncio.open_connection(client.host, client.port)
     writer.write(
         b"POST /api/v1/applications HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n"
+        b"Authorization: Bearer " + admin_token.encode() + b"\r\n"
         b'Content-Type: application/json\r\n\r\n{"name": "half'
     )
     await writer.drain()

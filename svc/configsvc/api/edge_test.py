@@ -49,11 +49,13 @@ async def test_same_origin_and_no_origin_open_the_feed(client) -> None:
         await ws.close()
 
 
-async def test_allowed_origins_and_hosts_are_settings(aiohttp_client, settings) -> None:
+async def test_allowed_origins_and_hosts_are_settings(
+    aiohttp_client, settings, admin_headers
+) -> None:
     settings = settings.model_copy(
         update={"allowed_origins": "https://ops.example.com", "allowed_hosts": "api.example.com"}
     )
-    client = await aiohttp_client(app_mod.create_app(settings))
+    client = await aiohttp_client(app_mod.create_app(settings), headers=admin_headers)
     headers = {"Host": "api.example.com"}
     assert (await client.get("/api/v1/applications", headers=headers)).status == 200
     await refused(await client.get("/api/v1/applications"), "Host")  # not loopback any more

@@ -79,14 +79,14 @@ def _via(url: str, port: int) -> str:
 
 
 async def test_writes_and_a_subscriber_work_through_pgbouncer(
-    service_factory, database_url: str, pgbouncer: int
+    service_factory, database_url: str, pgbouncer: int, admin_headers: dict[str, str]
 ) -> None:
     service = service_factory(
         workers=2, database_url=_via(database_url, pgbouncer), listen_database_url=database_url,
         db_pgbouncer="true", db_pool_min="5",
     )  # fmt: skip
     api = f"{service.url}/api/v1"
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers=admin_headers) as http:
         async with http.post(f"{api}/applications", json={"name": "pooled"}) as resp:
             assert resp.status == 201
             app = await resp.json()

@@ -160,7 +160,7 @@ async def test_a_change_the_listener_cannot_dispatch_is_logged_and_retried(
     aiohttp_client, settings, db, caplog
 ) -> None:
     patient = settings.model_copy(update={"listener_max_failures": 1000})
-    client = await aiohttp_client(app_mod.create_app(patient))
+    client = await aiohttp_client(app_mod.create_app(patient), headers=ADMIN_HEADERS)
     follower = client.app[feed.LISTENER]
     await _wait(lambda: follower.connected)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
@@ -187,7 +187,7 @@ async def test_a_listener_that_keeps_failing_resets_subscribers_and_its_worker_r
 ) -> None:
     service = service_factory(listener_max_failures="2")
     (worker,) = service.worker_pids()
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(headers=ADMIN_HEADERS) as session:
         url = f"{service.url}/api/v1"
         async with session.post(f"{url}/applications", json={"name": "a"}) as resp:
             app = await resp.json()

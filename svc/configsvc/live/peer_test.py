@@ -17,6 +17,7 @@ import pytest
 
 from configsvc import app as app_mod
 from configsvc.live import feed, peer
+from conftest import ADMIN_HEADERS, ADMIN_TOKEN
 
 
 @pytest.mark.parametrize(("size", "header"), [(5, 2), (125, 2), (126, 4), (65535, 4), (65536, 10)])
@@ -60,6 +61,7 @@ class RawSocket:
         writer.write(
             b"GET " + path.encode() + b" HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
             b"Connection: Upgrade\r\nSec-WebSocket-Key: " + key + b"\r\n"
+            b"Authorization: Bearer " + ADMIN_TOKEN.encode() + b"\r\n"
             b"Sec-WebSocket-Version: 13\r\n\r\n"
         )
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
@@ -120,7 +122,9 @@ def frames(data: bytes) -> list[tuple[int, bytes]]:
 async def tight(aiohttp_client, settings):
     """An in-process server whose sockets may buffer 256 KiB and get 1 s to close."""
     update = {"ws_send_buffer_bytes": 256 * 1024, "ws_close_timeout_s": 1.0}
-    test_client = await aiohttp_client(app_mod.create_app(settings.model_copy(update=update)))
+    test_client = await aiohttp_client(
+        app_mod.create_app(settings.model_copy(update=update)), headers=ADMIN_HEADERS
+    )
     async with asyncio.timeout(10):
         while not test_client.app[feed.LISTENER].connected:
             await asyncio.sleep(0.01)
@@ -176,7 +180,7 @@ async def test_repeated_subscribes_while_a_snapshot_is_pending_build_one_snapsho
     aiohttp_client, settings
 ) -> None:
     roomy = settings.model_copy(update={"ws_send_buffer_bytes": 8 * 1024 * 1024})
-    client = await aiohttp_client(app_mod.create_app(roomy))
+    client = await aiohttp_client(app_mod.create_app(roomy), headers=ADMIN_HEADERS)
     big = await _app_with(client, [700_000] * 3)
     small = await (await client.post("/api/v1/applications", json={"name": "s"})).json()
     before = set(client.app[feed.HUB].peers)
@@ -218,7 +222,9 @@ async def test_a_client_that_misses_heartbeats_with_unread_data_loses_its_connec
 ) -> None:
     update = {"ws_heartbeat_s": 0.5, "ws_send_buffer_bytes": 16 * 1024 * 1024,
               "ws_close_timeout_s": 1.0}  # fmt: skip
-    client = await aiohttp_client(app_mod.create_app(settings.model_copy(update=update)))
+    client = await aiohttp_client(
+        app_mod.create_app(settings.model_copy(update=update)), headers=ADMIN_HEADERS
+    )
     app = await _app_with(client, [10])
     cfg = app["configurations"][0]
     before = set(client.app[feed.HUB].peers)

@@ -30,10 +30,11 @@ async def _history(db: asyncpg.Connection, app_id: str, cfg_id: str, count: int)
 
 
 async def test_twenty_sockets_that_never_read_do_not_stop_rest_or_readiness(
-    service_factory, db
+    service_factory, db, admin_headers
 ) -> None:
     service = service_factory(db_pool_max="2", db_pool_min="1")
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(timeout=timeout, headers=admin_headers) as session:
         async with session.post(f"{service.url}/api/v1/applications", json={"name": "a"}) as r:
             app = await r.json()
         cfgs = []

@@ -49,7 +49,12 @@ class CappedRunner(web.AppRunner):
             full = len(server.connections) > self.max_connections
             if full:
                 transport.write(REFUSAL)
-                transport.close()
+                # Not closed here: the handler's start() task is only scheduled after this
+                # returns, and a connection lost before it runs fails aiohttp's assertion
+                # (an ERROR traceback per refused connection). Two turns of the loop later,
+                # the task waits for a request and a close ends it the ordinary way.
+                loop = asyncio.get_running_loop()
+                loop.call_soon(loop.call_soon, transport.close)
             if full and not self.refusing:
                 log.warning("%d connections open: refusing more", self.max_connections)
             self.refusing = full

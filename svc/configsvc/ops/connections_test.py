@@ -6,10 +6,13 @@ import asyncio
 
 import aiohttp
 
+from conftest import ADMIN_HEADERS
+
 
 async def _get_until_ok(url: str) -> int:
     """Status of GET url, retried while the server still counts closed connections."""
-    async with aiohttp.ClientSession() as session, asyncio.timeout(20):
+    session = aiohttp.ClientSession(headers=ADMIN_HEADERS)
+    async with session, asyncio.timeout(20):
         while True:
             async with session.get(url) as resp:
                 if resp.status == 200:

@@ -20,11 +20,13 @@ async def test_the_pruner_runs_in_the_background(
     assert await changes.after(db, 0) == []
 
 
-async def test_a_failing_prune_is_logged_and_tried_again(aiohttp_client, settings, db, caplog):  # type: ignore[no-untyped-def]
+async def test_a_failing_prune_is_logged_and_tried_again(
+    aiohttp_client, settings, db, caplog, admin_headers
+) -> None:
     fast = settings.model_copy(update={"prune_interval_s": 0.05, "change_retention_days": 1e-9})
     # A schema the pruner cannot work with: not an outage, a failure it must survive.
     await db.execute("ALTER TABLE changes RENAME COLUMN committed_at TO committed")
-    client = await aiohttp_client(app_mod.create_app(fast))
+    client = await aiohttp_client(app_mod.create_app(fast), headers=admin_headers)
     await client.post("/api/v1/applications", json={"name": "soon-gone"})
     async with asyncio.timeout(10):
         while not any("pruning failed" in r.getMessage() for r in caplog.records):
@@ -37,13 +39,13 @@ async def test_a_failing_prune_is_logged_and_tried_again(aiohttp_client, setting
 
 
 async def test_the_pruner_also_prunes_history_and_the_audit_trail(
-    aiohttp_client, settings, db
+    aiohttp_client, settings, db, admin_headers
 ) -> None:
     fast = settings.model_copy(
         update={"prune_interval_s": 0.05, "history_retention_days": 1e-9,
                 "history_keep_versions": 0, "audit_retention_days": 1e-9}
     )  # fmt: skip
-    client = await aiohttp_client(app_mod.create_app(fast))
+    client = await aiohttp_client(app_mod.create_app(fast), headers=admin_headers)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
     await client.put(f"/api/v1/applications/{app['id']}", json={"name": "b"})
     async with asyncio.timeout(10):

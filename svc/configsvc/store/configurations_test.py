@@ -29,10 +29,11 @@ async def test_all_of_an_application_in_id_order_with_json_intact(pooled) -> Non
 
 
 async def test_a_page_stops_at_its_byte_budget_and_the_cursor_still_visits_everything(
-    aiohttp_client, settings
+    aiohttp_client, settings, admin_headers
 ) -> None:
     client = await aiohttp_client(
-        app_mod.create_app(settings.model_copy(update={"page_max_bytes": 2048}))
+        app_mod.create_app(settings.model_copy(update={"page_max_bytes": 2048})),
+        headers=admin_headers,
     )
     app = await (await client.post("/api/v1/applications", json={"name": "big"})).json()
     sizes = [20_000] + [900] * 7  # the first alone is over the budget; three fit in one
