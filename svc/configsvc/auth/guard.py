@@ -18,6 +18,7 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.auth import access, cache, tokens
 from configsvc.db import database
+from configsvc.service import audit, writes
 from configsvc.service import tokens as token_service
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,33 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     settings = request.app[settings_mod.SETTINGS]
     open_metrics = request.path == METRICS_PATH and settings.metrics_public
     if not is_public(request.path) and not open_metrics:
-        request[CALLER] = await request.app[GUARD].caller(request)
+        try:
+            request[CALLER] = await request.app[GUARD].caller(request)
+        except errors.Unauthenticated as exc:
+            if request.method not in READS:
+                await _audit_unauthenticated(request, exc)
+            raise
     return await handler(request)
+
+
+READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _audit_unauthenticated(request: web.Request, exc: errors.Unauthenticated) -> None:
+    """A write refused for want of credentials leaves its audit entry (and nothing else)."""
+    from configsvc.ops import logs  # here, not at the top: logs -> api -> this module
+
+    resource = request.match_info.route.resource
+    write = writes.Write(
+        request_id=logs.REQUEST_ID.get(), remote_addr=request.remote,
+        user_agent=request.headers.get("User-Agent", "")[:512] or None,
+    )  # fmt: skip
+    action = f"{request.method} {resource.canonical if resource else request.path}"[:200]
+    try:
+        await audit.refused(request.app[database.DB], write, action, "request",
+                            request.match_info.get("id"), None, "denied", str(exc))  # fmt: skip
+    except errors.ServiceError as failed:
+        log.warning("could not audit a refused %s: %r", action, failed)
 
 
 async def _flush(guard: Guard) -> None:

@@ -259,3 +259,24 @@ async def test_off_mode_is_refused_unless_host_is_loopback(settings, aiohttp_cli
     off = settings.model_copy(update={"auth_mode": "off"})
     client = await aiohttp_client(app_mod.create_app(off))
     assert (await client.post(f"{API}/applications", json={"name": "x"})).status == 201
+
+
+async def test_refused_writes_leave_their_audit_entry_and_nothing_else(client, world, db) -> None:
+    cfg = f"{API}/configurations/{world['c']['id']}"
+    body = {"name": "c", "config": {"password": "changed"}}
+    before = await state(db)
+    no_token = await client.put(cfg, json=body, headers={"Authorization": "", "User-Agent": "t/1"})
+    assert no_token.status == 401
+    reader = bearer(world["reader"]["token"])
+    assert (await client.put(cfg, json=body, headers=reader)).status == 403
+    assert await state(db) == before
+    rows = await db.fetch(
+        "SELECT action, outcome, actor_name, user_agent, detail FROM audit"
+        " WHERE outcome = 'denied' ORDER BY id"
+    )
+    assert [(r["action"], r["outcome"]) for r in rows] == [
+        ("PUT /api/v1/configurations/{id}", "denied"), ("configuration.update", "denied")
+    ]  # fmt: skip
+    assert rows[0]["actor_name"] is None and rows[0]["user_agent"] == "t/1"
+    assert rows[1]["actor_name"] == world["reader"]["name"]
+    assert world["reader"]["token"] not in repr([dict(r) for r in rows]), "never a secret"

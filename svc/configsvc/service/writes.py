@@ -86,7 +86,13 @@ class Target:
 
 
 # Refusals the write path audits (as ``invalid``); a 404 names nothing to audit.
-AUDITED_REFUSALS = (errors.Invalid, errors.Conflict, errors.PreconditionFailed, errors.Gone)
+AUDITED_REFUSALS = (
+    errors.Invalid,
+    errors.Conflict,
+    errors.PreconditionFailed,
+    errors.Gone,
+    errors.Forbidden,
+)
 
 
 Step = Callable[[asyncpg.Connection, int], Awaitable[Change]]
@@ -121,9 +127,10 @@ async def _audit_refusal(
 ) -> None:
     """Record the refusal; if even that fails, the client still gets the refusal, not a 503."""
     try:
+        outcome: audit.Outcome = "denied" if isinstance(exc, errors.Forbidden) else "invalid"
         await audit.refused(
             db, write, target.action, target.kind, target.id, target.application_id,
-            "invalid", str(exc),
+            outcome, str(exc),
         )  # fmt: skip
     except errors.ServiceError as failed:
         log.warning("could not audit a refused %s: %r", target.action, failed)
