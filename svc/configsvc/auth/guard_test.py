@@ -277,6 +277,6 @@ async def test_refused_writes_leave_their_audit_entry_and_nothing_else(client, w
     assert [(r["action"], r["outcome"]) for r in rows] == [
         ("PUT /api/v1/configurations/{id}", "denied"), ("configuration.update", "denied")
     ]  # fmt: skip
-    assert rows[0]["actor_name"] is None and rows[0]["user_agent"] == "t/1"
+    assert (rows[0]["actor_name"], rows[0]["user_agent"]) == (None, "t/1")
     assert rows[1]["actor_name"] == world["reader"]["name"]
     assert world["reader"]["token"] not in repr([dict(r) for r in rows]), "never a secret"
