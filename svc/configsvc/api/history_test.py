@@ -259,7 +259,7 @@ async def test_the_audit_trail_lists_writes_newest_first_with_filters(client) ->
                headers={"X-Change-Reason": "why"})  # fmt: skip
     trail = (await make(client, "GET", "/audit"))["items"]
     assert [e["action"] for e in trail] == [
-        "configuration.update", "configuration.create", "application.create"
+        "configuration.update", "configuration.create", "application.create", "token.bootstrap"
     ]  # fmt: skip
     assert trail[0]["reason"] == "why"
     assert (trail[0]["revision"], trail[0]["outcome"]) == (3, "ok")
@@ -271,7 +271,7 @@ async def test_the_audit_trail_lists_writes_newest_first_with_filters(client) ->
     rest = await make(client, "GET", "/audit", params={"cursor": page["next_cursor"]})
     assert [e["id"] for e in page["items"] + rest["items"]] == [e["id"] for e in trail]
     window = {"since": trail[-1]["at"], "until": "2999-01-01T00:00:00Z"}
-    assert len((await make(client, "GET", "/audit", params=window))["items"]) == 3
+    assert len((await make(client, "GET", "/audit", params=window))["items"]) == 4
     for name, value in (("outcome", "maybe"), ("action", "x.y"), ("since", "yesterday"),
                         ("until", "2026-01-01T00:00:00"), ("application_id", "nope"),
                         ("since", "0001-01-01T00:00:00+14:00"), ("actor", "a\x00"),

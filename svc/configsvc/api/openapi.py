@@ -248,7 +248,7 @@ def _responses(op: routes.Operation) -> dict[str, Any]:
 
 def _operation(op: routes.Operation) -> dict[str, Any]:
     names = (*(("id",) if "{id}" in op.path else ()), *op.query, *op.headers)
-    if op.method != "GET" and op.tag != "tokens":  # token changes carry no reason (yet)
+    if op.method != "GET":
         names = (*names, "X-Change-Reason")
     doc: dict[str, Any] = {
         "operationId": op.handler.__name__,

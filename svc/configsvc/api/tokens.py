@@ -11,7 +11,7 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import errors
-from configsvc.api import bodies, paging
+from configsvc.api import bodies, paging, routes
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import tokens as token_service
@@ -36,7 +36,7 @@ async def create_token(request: web.Request) -> web.Response:
     """The response carries the secret as `token`: it is shown this once, never again."""
     db = _admin(request)
     body = await bodies.body(request, models.TokenIn)
-    created = await token_service.create(db, body.model_dump())
+    created = await token_service.create(db, body.model_dump(), routes.write_of(request))
     return web.json_response(
         created, status=201, headers={"Location": f"/api/v1/tokens/{created['id']}"}
     )
@@ -74,12 +74,14 @@ async def replace_token(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.TokenReplace)
     grants = [grant.model_dump() for grant in body.grants]
     return web.json_response(
-        await token_service.replace(db, token_id, body.name, grants, body.expires_at)
+        await token_service.replace(
+            db, token_id, body.name, grants, body.expires_at, routes.write_of(request)
+        )
     )
 
 
 async def delete_token(request: web.Request) -> web.Response:
     """Revokes the token at once on every worker; its sockets are closed with 4401."""
     db = _admin(request)
-    await token_service.revoke(db, _token_id(request))
+    await token_service.revoke(db, _token_id(request), routes.write_of(request))
     return web.Response(status=204)

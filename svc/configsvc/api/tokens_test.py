@@ -87,3 +87,21 @@ async def test_tokens_are_listed_in_pages_read_replaced_and_revoked(client) -> N
     assert (await client.delete(url)).status == 404
     assert (await client.put(url, json=new)).status == 404
     assert (await client.get(f"{API}/tokens/not-an-id")).status == 404
+
+
+async def test_token_changes_are_audited_with_who_and_why_never_the_secret(client, db) -> None:
+    why = {"X-Change-Reason": "onboard the billing team"}
+    created = await (await client.post("/api/v1/tokens", json={"name": "ci"}, headers=why)).json()
+    url = f"/api/v1/tokens/{created['id']}"
+    assert (await client.put(url, json={"name": "ci-2"})).status == 200
+    assert (await client.delete(url)).status == 204
+    resp = await client.get("/api/v1/audit", params={"action": "token.create"})
+    assert [e["reason"] for e in (await resp.json())["items"]] == ["onboard the billing team"]
+    rows = await db.fetch(
+        "SELECT action, target_id, actor_name FROM audit WHERE target_kind = 'token'"
+        " AND target_id = $1 ORDER BY id", created["id"],
+    )  # fmt: skip
+    assert [r["action"] for r in rows] == ["token.create", "token.replace", "token.revoke"]
+    assert {r["actor_name"] for r in rows} == {"bootstrap"}
+    dump = repr([dict(r) for r in await db.fetch("SELECT * FROM audit")])
+    assert created["token"] not in dump

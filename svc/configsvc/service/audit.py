@@ -32,6 +32,8 @@ ACTIONS = {
     "application_updated": "application.update",
     "application_deleted": "application.delete",
 }
+# Token changes are recorded by service/tokens.py under these.
+TOKEN_ACTIONS = ("token.create", "token.replace", "token.revoke", "token.bootstrap")
 
 
 def entry(

@@ -12,39 +12,48 @@ from typing import Any
 
 from configsvc.auth import tokens
 from configsvc.db import database
+from configsvc.service import audit, writes
 from configsvc.store import tokens as token_store
+
+# A change made by the service itself or from its command line: no token behind it.
+INTERNAL = writes.Write()
 
 
 def _grants(grants: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{"application_id": g["application_id"], "access": g["access"]} for g in grants]
 
 
-async def create(db: database.Database, fields: dict[str, Any]) -> dict[str, Any]:
+async def create(
+    db: database.Database, fields: dict[str, Any], write: writes.Write = INTERNAL
+) -> dict[str, Any]:
     """A new token; the returned resource carries its secret as ``token``, this once."""
     secret = tokens.new_secret()
     fields = {**fields, "grants": _grants(fields.get("grants", []))}
     async with db.connection() as conn, conn.transaction():
         token = await token_store.insert(conn, tokens.hash_secret(secret), fields)
         await token_store.notify(conn, token["id"])
+        await audit.record(conn, write, "token.create", "token", token["id"], None)
     return {**token, "token": secret}
 
 
 async def replace(
     db: database.Database, token_id: str, name: str, grants: list[dict[str, str]],
-    expires_at: datetime | None,
+    expires_at: datetime | None, write: writes.Write = INTERNAL,
 ) -> dict[str, Any]:  # fmt: skip
     """Replace name, grants and expiry; sockets that lose a grant lose that subscription."""
     async with db.connection() as conn, conn.transaction():
         token = await token_store.update(conn, token_id, name, _grants(grants), expires_at)
         await token_store.notify(conn, token_id)
+        await audit.record(conn, write, "token.replace", "token", token_id, None)
     return token
 
 
-async def revoke(db: database.Database, token_id: str) -> None:
+async def revoke(db: database.Database, token_id: str, write: writes.Write = INTERNAL) -> None:
     """Delete the token: every worker refuses it and closes its sockets (4401)."""
     async with db.connection() as conn, conn.transaction():
         await token_store.delete(conn, token_id)
         await token_store.notify(conn, token_id)
+        await audit.record(conn, write, "token.revoke", "token", token_id, None)
 
 
 async def bootstrap(db: database.Database, secret: str, name: str = "bootstrap") -> bool:
@@ -58,4 +67,5 @@ async def bootstrap(db: database.Database, secret: str, name: str = "bootstrap")
         fields = {"name": name, "admin": True}
         token = await token_store.insert(conn, tokens.hash_secret(secret), fields)
         await token_store.notify(conn, token["id"])
+        await audit.record(conn, INTERNAL, "token.bootstrap", "token", token["id"], None)
     return True
