@@ -245,6 +245,7 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
                      CONFIG: {"name": "p", "config": {}}}.get(op.path, {"name": "t"})  # fmt: skip
             await call(op.method, op.path, rid, headers=read_only, json=valid)
     await call("GET", openapi.WS_PATH, headers={"Authorization": "Bearer nope"})
+    await call("DELETE", TOKEN, reader["id"], headers={"X-Change-Reason": "r" * 1025})
     await call("DELETE", TOKEN, reader["id"])
     await call("DELETE", TOKEN, reader["id"])
 

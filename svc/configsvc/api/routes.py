@@ -267,7 +267,7 @@ OPERATIONS: tuple[Operation, ...] = (
               200, models.TokenReplace, models.Token, errors=(400, 404, 413, 415, 422),
               needs="admin"),
     Operation("DELETE", f"{_TOKENS}/{{id}}", tokens.delete_token, "Revoke a token", "tokens",
-              204, errors=(404,), needs="admin"),
+              204, errors=(404, 422), needs="admin"),
 )  # fmt: skip
 
 
