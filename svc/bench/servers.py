@@ -96,6 +96,8 @@ def service(database_url: str, workers: int, pinning: cpus.Pinning, **env: str) 
         "HOST": "127.0.0.1",
         "WORKERS": str(workers),
         "AUTH_MODE": "off",
+        # 10,000 subscribers and the writer's own connection on one worker.
+        "MAX_CONNECTIONS": "20000",
         # The catch-up phase cuts the listener off on purpose; its warnings are expected noise.
         "LOG_LEVEL": "ERROR",
         **{k.upper(): v for k, v in env.items()},

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     workers: int = pydantic.Field(default=1, ge=1, le=64)
     max_body_bytes: int = pydantic.Field(default=1024 * 1024, ge=1024)
     body_read_timeout_s: float = pydantic.Field(default=10.0, gt=0)
-    max_connections: int = pydantic.Field(default=1000, ge=1)
+    # Every subscribed client process holds a socket: thousands per worker are normal.
+    max_connections: int = pydantic.Field(default=10000, ge=1)
     keepalive_timeout_s: float = pydantic.Field(default=2.0, gt=0)
     page_max_bytes: int = pydantic.Field(default=4 * 1024 * 1024, ge=1024)
     allowed_hosts: str = pydantic.Field(
