@@ -67,18 +67,6 @@ def normal_comments(value: str) -> str:
     return value
 
 
-def json_depth(value: Any) -> int:
-    """How deeply arrays and objects nest in ``value`` (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
-        if isinstance(item, dict | list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return deepest
-
-
 # The pattern tells clients (and generated tests) what normal_name enforces at the edges: no
 # whitespace first or last (the other rules have no JSON Schema spelling).
 Name = Annotated[

@@ -5,8 +5,6 @@ Token writes go through service/tokens.py, which owns their transactions and NOT
 
 from __future__ import annotations
 
-import re
-
 from aiohttp import web
 from configsvc_client import models
 
@@ -17,19 +15,10 @@ from configsvc.db import database
 from configsvc.service import tokens as token_service
 from configsvc.store import tokens as token_store
 
-_ID = re.compile(models.ID_PATTERN)
-
 
 def _admin(request: web.Request) -> database.Database:
     access.require_admin(guard.caller(request))
     return request.app[database.DB]
-
-
-def _token_id(request: web.Request) -> str:
-    value = request.match_info["id"]
-    if not _ID.fullmatch(value):
-        raise errors.NotFound(f"no token with id {value}")
-    return value
 
 
 async def create_token(request: web.Request) -> web.Response:
@@ -53,7 +42,7 @@ async def list_tokens(request: web.Request) -> web.Response:
 
 async def get_token(request: web.Request) -> web.Response:
     db = _admin(request)
-    token_id = _token_id(request)
+    token_id = routes.path_id(request, "token")
     async with db.connection() as conn:
         return web.json_response(await token_store.get(conn, token_id))
 
@@ -70,7 +59,7 @@ async def get_own_token(request: web.Request) -> web.Response:
 async def replace_token(request: web.Request) -> web.Response:
     """Replaces name, grants and expiry; open sockets lose what the token may no longer read."""
     db = _admin(request)
-    token_id = _token_id(request)
+    token_id = routes.path_id(request, "token")
     body = await bodies.body(request, models.TokenReplace)
     grants = [grant.model_dump() for grant in body.grants]
     return web.json_response(
@@ -83,5 +72,5 @@ async def replace_token(request: web.Request) -> web.Response:
 async def delete_token(request: web.Request) -> web.Response:
     """Revokes the token at once on every worker; its sockets are closed with 4401."""
     db = _admin(request)
-    await token_service.revoke(db, _token_id(request), routes.write_of(request))
+    await token_service.revoke(db, routes.path_id(request, "token"), routes.write_of(request))
     return web.Response(status=204)
