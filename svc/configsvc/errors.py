@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 
 class ServiceError(Exception):
-    """Base of every error the service raises on purpose."""
+    """Base of every error the service raises on purpose.
+
+    ``audited`` is set once a refusal is in the audit trail, so that the guard, which audits
+    the refused writes nothing else recorded, does not record it twice.
+    """
+
+    audited: bool = False
 
 
 class MigrationError(ServiceError):

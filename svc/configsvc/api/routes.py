@@ -18,7 +18,7 @@ from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import bodies, paging, requestid, tokens
+from configsvc.api import bodies, paging, tokens
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import writes
@@ -49,21 +49,9 @@ def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
     return bodies.none_match(request, resource["version"])
 
 
-USER_AGENT_MAX = 512
-
-
 def write_of(request: web.Request) -> writes.Write:
-    """Who is writing and why: the one place a request's actor, reason and id will be read."""
-    caller = guard.caller(request)
-    token = None if caller is None else caller.token
-    return writes.Write(
-        actor=None if token is None else writes.Actor(token.id, token.name),
-        caller=caller,
-        reason=bodies.change_reason(request),
-        request_id=request.get(requestid.REQUEST_ID),
-        remote_addr=request.remote,
-        user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,
-    )
+    """Who is writing and why (the reason header, checked here, before anything is written)."""
+    return guard.writer(request, bodies.change_reason(request))
 
 
 def may_read(request: web.Request, app_id: str, missing: errors.ServiceError) -> None:

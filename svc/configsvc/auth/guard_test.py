@@ -280,3 +280,30 @@ async def test_refused_writes_leave_their_audit_entry_and_nothing_else(client, w
     assert (rows[0]["actor_name"], rows[0]["user_agent"]) == (None, "t/1")
     assert rows[1]["actor_name"] == world["reader"]["name"]
     assert world["reader"]["token"] not in repr([dict(r) for r in rows]), "never a secret"
+
+
+async def test_writes_refused_before_the_write_path_are_audited_once(client, world, db) -> None:
+    cfg = f"{API}/configurations/{world['c']['id']}"
+    before, (last,) = await state(db), await db.fetch("SELECT max(id) AS id FROM audit")
+    refused = [
+        (await client.put(cfg, data=b"{not json", headers={"Content-Type": "application/json"})),
+        (await client.put(cfg, data=b"x=1", headers={"Content-Type": "text/plain"})),
+        (await client.post(f"{API}/applications", json={"name": " padded"})),
+        (await client.delete(f"{API}/applications/01J00000000000000000000000")),
+        (await client.put(cfg, json={"name": "c", "config": {}}, headers={"If-Match": '"99"'})),
+    ]
+    assert [r.status for r in refused] == [400, 415, 422, 404, 412]
+    assert await state(db) == before
+    rows = await db.fetch(
+        "SELECT action, outcome, actor_name, detail FROM audit WHERE id > $1 ORDER BY id",
+        last["id"],
+    )
+    assert [(r["action"], r["outcome"]) for r in rows] == [
+        ("PUT /api/v1/configurations/{id}", "invalid"),
+        ("PUT /api/v1/configurations/{id}", "invalid"),
+        ("POST /api/v1/applications", "invalid"),
+        ("DELETE /api/v1/applications/{id}", "invalid"),
+        ("configuration.update", "invalid"),  # the write path's own entry, not a second one
+    ]
+    assert {r["actor_name"] for r in rows} == {"bootstrap"}
+    assert "not valid JSON" in rows[0]["detail"]

@@ -132,6 +132,7 @@ async def _audit_refusal(
             db, write, target.action, target.kind, target.id, target.application_id,
             outcome, str(exc),
         )  # fmt: skip
+        exc.audited = True
     except errors.ServiceError as failed:
         log.warning("could not audit a refused %s: %r", target.action, failed)
 
