@@ -8,6 +8,7 @@ from aiohttp import web
 
 from configsvc import settings as settings_mod
 from configsvc.api import edge, openapi, problems, requestid, routes
+from configsvc.api import schemas as schema_api
 from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
@@ -41,6 +42,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     app.router.add_get("/readyz", health.readyz)
     routes.add_routes(app)
     feed.setup(app)
+    schema_api.setup(app)
     app.cleanup_ctx.append(pruning.pruner_ctx)
     openapi.add_routes(app)
     metrics.setup(app)

@@ -9,6 +9,7 @@ revision and wakes no listener.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ import asyncpg
 from configsvc import errors
 from configsvc.auth import access
 from configsvc.db import database
-from configsvc.service import audit
+from configsvc.service import audit, previews, schemas
 from configsvc.store import applications, changes, configurations, versions
+from configsvc.store import schemas as schema_store
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class Write:
 
     ``remote_addr`` and ``user_agent`` are for the audit trail only.
     ``caller`` is what the write is checked against (None: an internal write, unchecked).
+    ``validators`` is the worker's cache of compiled schemas (None: compile each time).
     """
 
     actor: Actor | None = None
@@ -48,6 +51,7 @@ class Write:
     dry_run: bool = False
     remote_addr: str | None = None
     user_agent: str | None = None
+    validators: schemas.Validators | None = None
 
     def stamp(self) -> versions.Stamp:
         """What every version row this write makes records about it."""
@@ -64,7 +68,8 @@ class Change:
 
     ``versions`` lists the (version op, configuration) rows it makes when that is not simply
     (op, resource), e.g. for a rollback or an application's cascade; ``action`` names it in the
-    audit trail when the op's usual name (audit.ACTIONS) does not fit.
+    audit trail when the op's usual name (audit.ACTIONS) does not fit. ``invalid`` is a schema
+    refusal that a dry run reports instead of raising.
     """
 
     op: str
@@ -73,6 +78,7 @@ class Change:
     configuration_id: str | None = None
     versions: tuple[tuple[str, dict[str, Any]], ...] | None = None
     action: str | None = None
+    invalid: errors.SchemaInvalid | errors.SchemaConflict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ AUDITED_REFUSALS = (
     errors.PreconditionFailed,
     errors.Gone,
     errors.Forbidden,
+    errors.SchemaConflict,
 )
 
 
@@ -100,12 +107,12 @@ Step = Callable[[asyncpg.Connection, int], Awaitable[Change]]
 IfMatch = int | frozenset[int] | None
 
 
-class _RollBack(Exception):
-    """Raised inside the transaction to undo a dry run; carries what it would have done."""
+class DryRun(Exception):
+    """Raised by :func:`apply` for a dry run, once it has rolled back: what the write would do."""
 
-    def __init__(self, change: Change) -> None:
-        super().__init__(change.op)
-        self.change = change
+    def __init__(self, preview: previews.Preview) -> None:
+        super().__init__(preview.op)
+        self.preview = preview
 
 
 async def apply(
@@ -113,11 +120,14 @@ async def apply(
 ) -> Change:
     """Run ``step(conn, revision)`` as one write, in one transaction, and log its change,
     its version rows and its audit entry. A refusal in AUDITED_REFUSALS of a write with a
-    ``target`` is audited on its own, after the write's transaction has rolled back."""
+    ``target`` is audited on its own, after the write's transaction has rolled back.
+
+    A dry run raises :class:`DryRun` instead of returning, and is never audited: it leaves the
+    database exactly as it was."""
     try:
-        return await _apply(db, write, step)
+        return await _apply(db, write, step, target)
     except AUDITED_REFUSALS as exc:
-        if target is not None:
+        if target is not None and not write.dry_run:
             await _audit_refusal(db, write, target, exc)
         raise
 
@@ -136,30 +146,87 @@ async def _audit_refusal(
         log.warning("could not audit a refused %s: %r", target.action, failed)
 
 
-async def _apply(db: database.Database, write: Write, step: Step) -> Change:
-    async with db.connection() as conn:
-        try:
-            async with conn.transaction():
-                revision = await changes.next_revision(conn)
-                change = await step(conn, revision)
-                await changes.record(
-                    conn, revision, change.op, change.resource,
-                    application_id=change.application_id,
-                    configuration_id=change.configuration_id,
-                    reason=write.reason or None, request_id=write.request_id,
-                    actor=None if write.actor is None else (write.actor.id, write.actor.name),
-                )  # fmt: skip
-                await _history(conn, write, revision, change)
-                if write.dry_run:
-                    raise _RollBack(change)
-        except _RollBack as rolled_back:
-            return rolled_back.change
+async def _apply(db: database.Database, write: Write, step: Step, target: Target | None) -> Change:
+    # A dry run leaves the transaction by raising DryRun: everything it did is rolled back.
+    async with db.connection() as conn, conn.transaction():
+        revision = await changes.next_revision(conn)
+        before = await _document(conn, target, None) if write.dry_run else None
+        change = await _validated(conn, write, await step(conn, revision))
+        await changes.record(
+            conn, revision, change.op, change.resource,
+            application_id=change.application_id,
+            configuration_id=change.configuration_id,
+            reason=write.reason or None, request_id=write.request_id,
+            actor=None if write.actor is None else (write.actor.id, write.actor.name),
+        )  # fmt: skip
+        await _history(conn, write, revision, change)
+        if write.dry_run:
+            after = await _document(conn, target, change)
+            raise DryRun(_preview(change, before, after))
     return change
+
+
+async def _validated(conn: asyncpg.Connection, write: Write, change: Change) -> Change:
+    """Check every configuration the change writes against its schema: a SchemaInvalid with
+    all violations (a dry run notes it in the change instead); their standing, in the change."""
+    if change.invalid is not None and not write.dry_run:
+        raise change.invalid
+    many = change.op == "rolled_back"
+    if change.op not in ("created", "updated", "restored") and not many:
+        return change
+    written = change.resource["configurations"] if many else [change.resource]
+    shown, found = await schemas.check_written(conn, write.validators, written, many)
+    invalid = change.invalid
+    if found:
+        invalid = errors.SchemaInvalid(found)
+        if not write.dry_run:
+            raise invalid
+    resource = {**change.resource, "configurations": shown} if many else shown[0]
+    moves = None if change.versions is None else _restated(change.versions, shown)
+    return dataclasses.replace(change, resource=resource, versions=moves, invalid=invalid)
+
+
+def _restated(
+    moves: tuple[tuple[str, dict[str, Any]], ...], shown: list[dict[str, Any]]
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    by_id = {config["id"]: config for config in shown}
+    return tuple((op, by_id.get(resource["id"], resource)) for op, resource in moves)
+
+
+async def _document(
+    conn: asyncpg.Connection, target: Target | None, change: Change | None
+) -> dict[str, Any]:
+    """The state the target is in (after ``change``, once it is made) for a dry run's patch."""
+    if target is None:
+        return {}
+    id_ = target.id
+    if id_ is None and change is not None:  # a create: now it has an id
+        id_ = change.application_id if target.kind == "application" else change.resource["id"]
+    return await previews.document(conn, target.kind, id_, target.application_id)
+
+
+def _preview(change: Change, before: Any, after: Any) -> previews.Preview:
+    number = change.resource.get("version")
+    return previews.Preview(
+        change.op, change.application_id, change.resource, before, after,
+        None if number is None else versions.row_number(change.op, change.resource),
+        change.invalid,
+    )  # fmt: skip
 
 
 async def _history(conn: asyncpg.Connection, write: Write, revision: int, change: Change) -> None:
     """The version rows and the audit entry of ``change``, in its transaction."""
     stamp = write.stamp()
+    if change.op.startswith("schema_"):
+        op = change.op.removeprefix("schema_")
+        await schema_store.record(conn, op, change.resource, revision, stamp)
+        action, name, app_id = (
+            audit.ACTIONS[change.op],
+            change.resource["name"],
+            change.application_id,
+        )
+        await audit.record(conn, write, action, "schema", name, app_id, revision=revision)
+        return
     is_app = change.op.startswith("application_")
     if is_app:
         op = change.op.removeprefix("application_")
