@@ -217,6 +217,7 @@ def _preview(change: Change, before: Any, after: Any) -> previews.Preview:
 async def _history(conn: asyncpg.Connection, write: Write, revision: int, change: Change) -> None:
     """The version rows and the audit entry of ``change``, in its transaction."""
     stamp = write.stamp()
+    audited = not write.dry_run  # an identity value is spent even when the write rolls back
     if change.op.startswith("schema_"):
         op = change.op.removeprefix("schema_")
         await schema_store.record(conn, op, change.resource, revision, stamp)
@@ -225,7 +226,8 @@ async def _history(conn: asyncpg.Connection, write: Write, revision: int, change
             change.resource["name"],
             change.application_id,
         )
-        await audit.record(conn, write, action, "schema", name, app_id, revision=revision)
+        if audited:
+            await audit.record(conn, write, action, "schema", name, app_id, revision=revision)
         return
     is_app = change.op.startswith("application_")
     if is_app:
@@ -236,7 +238,10 @@ async def _history(conn: asyncpg.Connection, write: Write, revision: int, change
     kind = "application" if is_app or change.op == "rolled_back" else "configuration"
     target = change.application_id if kind == "application" else change.configuration_id
     action = change.action or audit.ACTIONS[change.op]
-    await audit.record(conn, write, action, kind, target, change.application_id, revision=revision)
+    if audited:
+        await audit.record(
+            conn, write, action, kind, target, change.application_id, revision=revision
+        )
 
 
 def _configuration_versions(change: Change, is_app: bool) -> tuple[tuple[str, dict[str, Any]], ...]:
