@@ -9,6 +9,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from configsvc.api.history_test import API, make, problem
+from configsvc.service import schemas
 
 LIMITS = {
     "type": "object",
@@ -224,3 +225,34 @@ async def _until_waiting(db: asyncpg.Connection, count: int) -> None:
             < count
         ):
             await asyncio.sleep(0.01)
+
+
+async def test_subscribers_never_see_schema_changes_and_workers_forget_old_versions(
+    client,
+) -> None:
+    """Old clients keep working: no frame carries a schema op, live or in a catch-up."""
+    app, cfg = await setup(client)
+    start = cfg["revision"]
+    ws = await client.ws_connect(f"{API}/ws")
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    assert (await ws.receive_json(timeout=10))["type"] == "snapshot"
+    schema_path, config_path = (
+        f"/applications/{app['id']}/schemas/*",
+        f"/configurations/{cfg['id']}",
+    )
+    first = await make(client, "PUT", schema_path, json=LIMITS)
+    good = {"name": "prod", "config": {"limits": {"rate": 1}}}
+    await make(client, "PUT", config_path, json=good)
+    cache = client.app[schemas.VALIDATORS]
+    assert cache.get((first["id"], 1)) is not None
+    await make(client, "PUT", schema_path, json={**LIMITS, "title": "v2"})
+    await make(client, "PUT", config_path, json=good)
+    frames = [await ws.receive_json(timeout=10) for _ in range(2)]
+    assert [f["op"] for f in frames] == ["updated", "updated"]
+    # The listener dispatches in revision order: the schema change came before that frame.
+    assert cache.get((first["id"], 1)) is None
+    assert cache.get((first["id"], 2)) is not None
+    await ws.send_json({"type": "subscribe", "application_id": app["id"], "since": start})
+    caught_up = [await ws.receive_json(timeout=10) for _ in range(3)]
+    assert [f.get("op", f["type"]) for f in caught_up] == ["updated", "updated", "synced"]
+    await ws.close()

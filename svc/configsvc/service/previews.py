@@ -8,13 +8,16 @@ would have changed, seen by the same transaction that would have changed it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import jsonpatch
 
 from configsvc import errors
-from configsvc.store import applications, configurations, schemas
+from configsvc.store import applications, configurations, schemas, versions
+
+if TYPE_CHECKING:
+    from configsvc.service.writes import Change, Target
 
 # What a real write answers, by its change-log op (anything else: 200).
 _STATUS = {
@@ -81,3 +84,25 @@ async def document(
     except errors.NotFound:
         pass
     return {}
+
+
+async def document_of(
+    conn: asyncpg.Connection, target: Target | None, change: Change | None = None
+) -> dict[str, Any]:
+    """The state ``target`` is in (after ``change``, once it is made): see :func:`document`."""
+    if target is None:
+        return {}
+    id_ = target.id
+    if id_ is None and change is not None:  # a create: now it has an id
+        id_ = change.application_id if target.kind == "application" else change.resource["id"]
+    return await document(conn, target.kind, id_, target.application_id)
+
+
+def preview(change: Change, before: Any, after: Any) -> Preview:
+    """What a dry run of ``change`` answers, given the state before and after it."""
+    number = change.resource.get("version")
+    return Preview(
+        change.op, change.application_id, change.resource, before, after,
+        None if number is None else versions.row_number(change.op, change.resource),
+        change.invalid,
+    )  # fmt: skip

@@ -14,10 +14,11 @@ dropped when the change feed says their schema changed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import asyncpg
 import jsonschema_rs
@@ -26,6 +27,9 @@ from aiohttp import web
 from configsvc import errors
 from configsvc.store import changes
 from configsvc.store import schemas as store
+
+if TYPE_CHECKING:
+    from configsvc.service.writes import Change, Write
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 CACHE_MAX = 1024
@@ -208,3 +212,32 @@ async def check_written(
     if changed and not found:
         await store.set_status(conn, changed)
     return shown, found
+
+
+async def validated(conn: asyncpg.Connection, write: Write, change: Change) -> Change:
+    """Check every configuration ``change`` writes against its schema, in the write path: a
+    SchemaInvalid with all violations (a dry run notes it in the change instead, like a schema
+    change's own refusal); their new standing, in the change."""
+    if change.invalid is not None and not write.dry_run:
+        raise change.invalid
+    many = change.op == "rolled_back"
+    if change.op not in ("created", "updated", "restored") and not many:
+        return change
+    written = change.resource["configurations"] if many else [change.resource]
+    shown, found = await check_written(conn, write.validators, written, many)
+    invalid = change.invalid
+    if found:
+        invalid = errors.SchemaInvalid(found)
+        if not write.dry_run:
+            raise invalid
+    resource = {**change.resource, "configurations": shown} if many else shown[0]
+    moves = None if change.versions is None else _restated(change.versions, shown)
+    return dataclasses.replace(change, resource=resource, versions=moves, invalid=invalid)
+
+
+def _restated(
+    moves: tuple[tuple[str, dict[str, Any]], ...], shown: list[dict[str, Any]]
+) -> tuple[tuple[str, dict[str, Any]], ...]:
+    """The version rows of a rollback, with each configuration's new standing."""
+    by_id = {config["id"]: config for config in shown}
+    return tuple((op, by_id.get(resource["id"], resource)) for op, resource in moves)

@@ -9,7 +9,6 @@ revision and wakes no listener.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -150,8 +149,8 @@ async def _apply(db: database.Database, write: Write, step: Step, target: Target
     # A dry run leaves the transaction by raising DryRun: everything it did is rolled back.
     async with db.connection() as conn, conn.transaction():
         revision = await changes.next_revision(conn)
-        before = await _document(conn, target, None) if write.dry_run else None
-        change = await _validated(conn, write, await step(conn, revision))
+        before = await previews.document_of(conn, target) if write.dry_run else None
+        change = await schemas.validated(conn, write, await step(conn, revision))
         await changes.record(
             conn, revision, change.op, change.resource,
             application_id=change.application_id,
@@ -161,57 +160,9 @@ async def _apply(db: database.Database, write: Write, step: Step, target: Target
         )  # fmt: skip
         await _history(conn, write, revision, change)
         if write.dry_run:
-            after = await _document(conn, target, change)
-            raise DryRun(_preview(change, before, after))
+            after = await previews.document_of(conn, target, change)
+            raise DryRun(previews.preview(change, before, after))
     return change
-
-
-async def _validated(conn: asyncpg.Connection, write: Write, change: Change) -> Change:
-    """Check every configuration the change writes against its schema: a SchemaInvalid with
-    all violations (a dry run notes it in the change instead); their standing, in the change."""
-    if change.invalid is not None and not write.dry_run:
-        raise change.invalid
-    many = change.op == "rolled_back"
-    if change.op not in ("created", "updated", "restored") and not many:
-        return change
-    written = change.resource["configurations"] if many else [change.resource]
-    shown, found = await schemas.check_written(conn, write.validators, written, many)
-    invalid = change.invalid
-    if found:
-        invalid = errors.SchemaInvalid(found)
-        if not write.dry_run:
-            raise invalid
-    resource = {**change.resource, "configurations": shown} if many else shown[0]
-    moves = None if change.versions is None else _restated(change.versions, shown)
-    return dataclasses.replace(change, resource=resource, versions=moves, invalid=invalid)
-
-
-def _restated(
-    moves: tuple[tuple[str, dict[str, Any]], ...], shown: list[dict[str, Any]]
-) -> tuple[tuple[str, dict[str, Any]], ...]:
-    by_id = {config["id"]: config for config in shown}
-    return tuple((op, by_id.get(resource["id"], resource)) for op, resource in moves)
-
-
-async def _document(
-    conn: asyncpg.Connection, target: Target | None, change: Change | None
-) -> dict[str, Any]:
-    """The state the target is in (after ``change``, once it is made) for a dry run's patch."""
-    if target is None:
-        return {}
-    id_ = target.id
-    if id_ is None and change is not None:  # a create: now it has an id
-        id_ = change.application_id if target.kind == "application" else change.resource["id"]
-    return await previews.document(conn, target.kind, id_, target.application_id)
-
-
-def _preview(change: Change, before: Any, after: Any) -> previews.Preview:
-    number = change.resource.get("version")
-    return previews.Preview(
-        change.op, change.application_id, change.resource, before, after,
-        None if number is None else versions.row_number(change.op, change.resource),
-        change.invalid,
-    )  # fmt: skip
 
 
 async def _history(conn: asyncpg.Connection, write: Write, revision: int, change: Change) -> None:
