@@ -36,6 +36,9 @@ CACHE_MAX = 1024
 # Errors kept per configuration when a forced schema change leaves it invalid.
 STORED_ERRORS_MAX = 100
 _REFERENCES = ("$ref", "$dynamicRef")
+# Keywords whose values are data, not schemas: a "$ref" member in there refers to nothing. (A
+# property named like one is skipped too; a remote reference there still fails to compile.)
+_DATA = frozenset({"const", "enum", "examples", "default"})
 
 Validator = jsonschema_rs.Draft202012Validator
 Key = tuple[str, int]
@@ -86,7 +89,8 @@ def _remote_references(value: Any) -> Iterator[dict[str, Any]]:
                 problem = _reference_problem(key, child)
                 if problem is not None:
                     yield {"field": pointer("", (*where, key)), "keyword": key, "message": problem}
-                stack.append((child, (*where, key)))
+                if key not in _DATA:
+                    stack.append((child, (*where, key)))
         elif isinstance(item, list):
             stack.extend((child, (*where, i)) for i, child in enumerate(item))
 

@@ -71,6 +71,13 @@ def test_format_is_an_annotation() -> None:
     assert schemas.violations(validator, "not an address") == []
 
 
+def test_data_that_looks_like_a_reference_is_data() -> None:
+    validator = schemas.compile_checked({"const": {"$ref": "http://example.com/"}})
+    assert schemas.violations(validator, {"$ref": "http://example.com/"}) == []
+    with pytest.raises(errors.SchemaInvalid, match="is not present"):
+        schemas.compile_checked({"properties": {"enum": {"$ref": "other.json"}}})
+
+
 def test_a_remote_reference_is_refused_without_a_request() -> None:
     with pytest.raises(errors.SchemaInvalid) as refused:
         schemas.compile_checked({"$defs": {"a": {"$dynamicRef": "http://127.0.0.1:9/x"}}})
