@@ -156,9 +156,9 @@ class Contract:
         [(media_type, media)] = documented["content"].items()
         assert resp.content_type == media_type, where
         schema = media["schema"]
-        # oneOf: a write's usual body, or a dry run's answer; exactly one must fit.
+        # anyOf: a write's usual body, or a dry run's answer; exactly one must fit.
         fits = [
-            name for name in (s["$ref"].rpartition("/")[2] for s in schema.get("oneOf", [schema]))
+            name for name in (s["$ref"].rpartition("/")[2] for s in schema.get("anyOf", [schema]))
             if _fits(getattr(models, name), raw)
         ]  # fmt: skip
         assert len(fits) == 1, f"{where}: fits {fits}"
