@@ -1,13 +1,10 @@
 """JSON Schemas under /api/v1/applications/{id}/schemas: handlers and their operations.
 
 Reads call store/schemas.py directly; put and delete go through the one write path
-(service/schema_writes.py on ``writes.apply``). Also the worker's compiled-schema cache, fed by
-the change listener.
+(service/schema_writes.py on ``writes.apply``).
 """
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
 
 from aiohttp import web
 from configsvc_client import models
@@ -15,8 +12,7 @@ from configsvc_client import models
 from configsvc import errors
 from configsvc.api import bodies, history, paging, routes
 from configsvc.db import database
-from configsvc.live import feed
-from configsvc.service import schema_writes, schemas
+from configsvc.service import schema_writes
 from configsvc.store import applications
 from configsvc.store import schemas as store
 
@@ -96,24 +92,6 @@ async def list_schema_versions(request: web.Request) -> web.Response:
         await applications.require(conn, app_id)
         items = await store.versions_page(conn, app_id, name, below, limit + 1)
     return history.page_of(items, limit, "version")
-
-
-async def validators_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The worker's compiled schemas, told by the change listener when a schema changes."""
-    cache = schemas.Validators()
-    app[schemas.VALIDATORS] = cache
-    # Without the feed nothing tells it: entries are keyed by version, a stale one is never used.
-    fanout = app.get(feed.HUB)
-    if fanout is not None:
-        fanout.observers.append(cache.changed)
-    yield
-    if fanout is not None:
-        fanout.observers.remove(cache.changed)
-
-
-def setup(app: web.Application) -> None:
-    """After feed.setup, so that the change listener's hub exists when the cache starts."""
-    app.cleanup_ctx.append(validators_ctx)
 
 
 _SCHEMAS = f"{routes.PREFIX}/applications/{{id}}/schemas"
