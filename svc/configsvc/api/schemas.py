@@ -6,6 +6,8 @@ Reads call store/schemas.py directly; put and delete go through the one write pa
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aiohttp import web
 from configsvc_client import models
 
@@ -48,7 +50,8 @@ async def put_schema(request: web.Request) -> web.Response:
         request.app[database.DB], routes.write_of(request), app_id, name, body,
         bodies.if_match(request), bodies.flag(request, "force"),
     )  # fmt: skip
-    location = f"{request.path}" if created else None
+    # Percent-encoded: a Location header is a URI reference, and names may be any Unicode.
+    location = f"{_PATH.format(app_id=app_id)}/{quote(name, safe='*')}" if created else None
     return routes.resource_response(resource, 201 if created else 200, location)
 
 
@@ -95,6 +98,7 @@ async def list_schema_versions(request: web.Request) -> web.Response:
 
 
 _SCHEMAS = f"{routes.PREFIX}/applications/{{id}}/schemas"
+_PATH = f"{routes.PREFIX}/applications/{{app_id}}/schemas"
 _WRITE_ERRORS = (400, 404, 409, 412, 413, 415, 422)
 Op = routes.Operation
 

@@ -177,6 +177,9 @@ async def test_a_schema_that_is_not_one_is_422_naming_what_is_wrong(client, db) 
 async def test_names_and_access(client, admin_token) -> None:
     app, _ = await setup(client)
     await problem(client, "GET", f"/applications/{app['id']}/schemas/%20x", 404)
+    resp = await client.put(f"{API}/applications/{app['id']}/schemas/caf%C3%A9%20b", json={})
+    assert resp.headers["Location"].endswith("/schemas/caf%C3%A9%20b")
+    assert (await client.get(resp.headers["Location"])).status == 200
     await problem(client, "PUT", f"/applications/{'0' * 26}/schemas/x", 404, json={})
     await problem(client, "GET", f"/applications/{'0' * 26}/schemas", 404)
     await problem(client, "PUT", f"/applications/{app['id']}/schemas/x", 412,
