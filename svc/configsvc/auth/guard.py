@@ -127,8 +127,8 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         if request.method not in READS:
             await _audit_refused(request, "denied", str(exc))
         raise
-    if request.method in READS:
-        return await handler(request)
+    if request.method in READS or request.query.get("dry_run") == "true":
+        return await handler(request)  # a dry run is never audited (see service/writes.py)
     try:
         return await handler(request)
     except errors.ServiceError as exc:

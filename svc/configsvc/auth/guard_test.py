@@ -71,8 +71,10 @@ def target(op: routes.Operation, world: dict[str, Any]) -> tuple[str, dict[str, 
         CONFIG: {"name": "c", "config": {"password": "changed"}},
         f"{API}/tokens": {"name": "new"}, TOKEN: {"name": "renamed"},
         f"{CONFIG}/rollback": {"to_version": 1}, f"{APP}/rollback": {"to_revision": 1},
+        f"{APP}/schemas/{{name}}": {"type": "object"},
     }  # fmt: skip
-    return op.path.replace("{id}", rid), bodies.get(op.path) if op.request else None
+    path = op.path.replace("{id}", rid).replace("{name}", "*")
+    return path, bodies.get(op.path) if op.request else None
 
 
 async def state(db: asyncpg.Connection) -> str:
