@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Any
 
 from aiohttp import worker
+
+# uvloop reads signals only while its loop runs: a stop signal that arrived while the worker
+# was still importing the app was lost, and the worker went on serving until the master's
+# graceful timeout killed it. Such a signal is held pending until the loop runs instead.
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
 
 
 class Worker(worker.GunicornUVLoopWebWorker):
@@ -21,3 +28,16 @@ class Worker(worker.GunicornUVLoopWebWorker):
         wrapped: list[Any] = self.sockets  # type: ignore[has-type]
         self.sockets = [getattr(sock, "sock", sock) for sock in wrapped]
         super().init_process()
+
+    def init_signals(self) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        super().init_signals()
+
+    async def _run(self) -> None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        await super()._run()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """SIGTERM: begin the graceful shutdown now, not at the next once-a-second check."""
+        super().handle_exit(sig, frame)
+        self._notify_waiter_done()
