@@ -31,6 +31,8 @@ class Worker(worker.GunicornUVLoopWebWorker):
 
     def init_signals(self) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        if _stop_queued(signal.getsignal(signal.SIGTERM)):
+            self.alive = False
         super().init_signals()
 
     async def _run(self) -> None:
@@ -41,3 +43,16 @@ class Worker(worker.GunicornUVLoopWebWorker):
         """SIGTERM: begin the graceful shutdown now, not at the next once-a-second check."""
         super().handle_exit(sig, frame)
         self._notify_waiter_done()
+
+
+def _stop_queued(handler: object) -> bool:
+    """Whether a stop signal came before the worker's own handlers, into the master's queue.
+
+    Until ``init_signals`` the forked worker still has the master's handlers, which only queue
+    what arrives (``Arbiter.SIG_QUEUE``); nothing reads that copy of the queue in a worker.
+    """
+    pending = getattr(getattr(handler, "__self__", None), "SIG_QUEUE", None)
+    found = False
+    while pending is not None and not pending.empty():
+        found |= pending.get_nowait() in _STOP_SIGNALS
+    return found
