@@ -31,7 +31,7 @@ class Worker(worker.GunicornUVLoopWebWorker):
 
     def init_signals(self) -> None:
         signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-        if _stop_queued(signal.getsignal(signal.SIGTERM)):
+        if _stop_queued():
             self.alive = False
         super().init_signals()
 
@@ -45,13 +45,17 @@ class Worker(worker.GunicornUVLoopWebWorker):
         self._notify_waiter_done()
 
 
-def _stop_queued(handler: object) -> bool:
+def _stop_queued() -> bool:
     """Whether a stop signal came before the worker's own handlers, into the master's queue.
 
     Until ``init_signals`` the forked worker still has the master's handlers, which only queue
     what arrives (``Arbiter.SIG_QUEUE``); nothing reads that copy of the queue in a worker.
+    Another handler may wrap the master's for one signal (coverage's, for SIGTERM, passes the
+    signal on to it), so the queue is looked for behind each of them.
     """
-    pending = getattr(getattr(handler, "__self__", None), "SIG_QUEUE", None)
+    owners = [getattr(signal.getsignal(sig), "__self__", None) for sig in _STOP_SIGNALS]
+    queues = [getattr(owner, "SIG_QUEUE", None) for owner in owners]
+    pending = next((queue for queue in queues if queue is not None), None)
     found = False
     while pending is not None and not pending.empty():
         found |= pending.get_nowait() in _STOP_SIGNALS
