@@ -2,7 +2,9 @@
 
 The session starts a throwaway cluster in a temporary directory (or uses TEST_DATABASE_URL),
 migrates one template database, and gives every test its own copy of it
-(``CREATE DATABASE ... TEMPLATE``), so tests are independent and pass in any order.
+(``CREATE DATABASE ... TEMPLATE``), so tests are independent and pass in any order. A copy
+costs the server more than most tests take, so one a test is done with is reset and handed to
+the next test when it is then indistinguishable from the template (see ``testdbs``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from configsvc import app as app_mod
 from configsvc import settings as settings_mod
 from configsvc.auth import tokens
 from configsvc.db import database, migrations
-from configsvc.devtools import pgcluster
+from configsvc.devtools import pgcluster, testdbs
 from configsvc.live import feed
 
 TEMPLATE = "configsvc_test_template"
@@ -95,17 +97,18 @@ def template_url(admin_url: str) -> str:
     return asyncio.run(migrations.recreate_database(admin_url, TEMPLATE))
 
 
+@pytest.fixture(scope="session")
+def databases(admin_url: str, template_url: str) -> testdbs.Databases:
+    """Copies of the template for the tests, recycled when a reset makes them equal to it."""
+    return asyncio.run(testdbs.Databases.of_template(admin_url, TEMPLATE))
+
+
 @pytest.fixture
-async def database_url(admin_url: str, template_url: str) -> AsyncIterator[str]:
-    """A fresh, migrated database for this test alone."""
-    name = f"configsvc_test_{os.getpid()}_{next(_counter)}"
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
-        yield migrations.with_database(admin_url, name)
-        await admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-    finally:
-        await admin.close()
+async def database_url(databases: testdbs.Databases) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test alone: as the template left it."""
+    name = await databases.take(lambda: f"configsvc_test_{os.getpid()}_{next(_counter)}")
+    yield migrations.with_database(databases.admin_url, name)
+    await databases.give_back(name)
 
 
 @pytest.fixture
@@ -185,7 +188,7 @@ class Service:
                         return
             except OSError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.02)
         raise TimeoutError(f"{self.url} not ready after {timeout}s")
 
     def worker_pids(self) -> list[int]:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Any
 
 from aiohttp import worker
+
+# uvloop reads signals only while its loop runs: a stop signal that arrived while the worker
+# was still importing the app was lost, and the worker went on serving until the master's
+# graceful timeout killed it. Such a signal is held pending until the loop runs instead.
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
 
 
 class Worker(worker.GunicornUVLoopWebWorker):
@@ -21,3 +28,35 @@ class Worker(worker.GunicornUVLoopWebWorker):
         wrapped: list[Any] = self.sockets  # type: ignore[has-type]
         self.sockets = [getattr(sock, "sock", sock) for sock in wrapped]
         super().init_process()
+
+    def init_signals(self) -> None:
+        signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        if _stop_queued():
+            self.alive = False
+        super().init_signals()
+
+    async def _run(self) -> None:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        await super()._run()
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """SIGTERM: begin the graceful shutdown now, not at the next once-a-second check."""
+        super().handle_exit(sig, frame)
+        self._notify_waiter_done()
+
+
+def _stop_queued() -> bool:
+    """Whether a stop signal came before the worker's own handlers, into the master's queue.
+
+    Until ``init_signals`` the forked worker still has the master's handlers, which only queue
+    what arrives (``Arbiter.SIG_QUEUE``); nothing reads that copy of the queue in a worker.
+    Another handler may wrap the master's for one signal (coverage's, for SIGTERM, passes the
+    signal on to it), so the queue is looked for behind each of them.
+    """
+    owners = [getattr(signal.getsignal(sig), "__self__", None) for sig in _STOP_SIGNALS]
+    queues = [getattr(owner, "SIG_QUEUE", None) for owner in owners]
+    pending = next((queue for queue in queues if queue is not None), None)
+    found = False
+    while pending is not None and not pending.empty():
+        found |= pending.get_nowait() in _STOP_SIGNALS
+    return found

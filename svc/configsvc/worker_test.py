@@ -6,7 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
+from pathlib import Path
 
 from configsvc import settings as settings_mod
 from configsvc.devtools import pgcluster
@@ -35,3 +37,24 @@ def test_serving_is_announced_once_listening_and_shutdown_logs_no_socket_error(
     assert proc.returncode == 0
     assert "Bad file descriptor" not in rest
     assert "Error while closing socket" not in rest
+
+
+def test_a_worker_stopped_while_it_boots_exits_instead_of_being_killed(
+    database_url: str,
+) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "PORT": "0", "LOG_LEVEL": "INFO"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=env,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+    deadline = time.monotonic() + 30
+    while not (children.exists() and (pids := children.read_text().split())):
+        assert time.monotonic() < deadline, "no worker started"
+        time.sleep(0.005)
+    # The worker is still importing the app: a stop now must not be lost until the master's
+    # graceful timeout kills it.
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert f"Worker exiting (pid: {pids[0]})" in rest  # not killed at the graceful timeout
