@@ -167,7 +167,8 @@ async def rollback_configuration(request: web.Request) -> web.Response:
         request.app[database.DB], routes.write_of(request), config_id, body.to_version,
         bodies.if_match(request),
     )  # fmt: skip
-    return routes.resource_response(resource)
+    revision = routes.committed(request, resource["revision"])
+    return routes.resource_response(resource, revision=revision)
 
 
 async def rollback_application(request: web.Request) -> web.Response:
@@ -179,7 +180,8 @@ async def rollback_application(request: web.Request) -> web.Response:
     done = await rollback.application(
         request.app[database.DB], routes.write_of(request), app_id, body.to_revision
     )
-    return web.json_response(done)
+    revision = routes.committed(request, done["revision"])
+    return web.json_response(done, headers={routes.REVISION_HEADER: str(revision)})
 
 
 # --- audit -------------------------------------------------------------------------------------

@@ -14,13 +14,14 @@ from typing import Any
 
 import pydantic
 from aiohttp import web
-from configsvc_client import exactjson, models
+from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.api import bodies, paging, requestid, tokens
 from configsvc.auth import access, guard
 from configsvc.db import database
+from configsvc.live import cache
 from configsvc.service import writes
 from configsvc.store import applications, configurations
 
@@ -36,17 +37,73 @@ def path_id(request: web.Request, what: str) -> str:
     return value
 
 
+REVISION_HEADER = "Config-Revision"
+
+
 def resource_response(
-    resource: dict[str, Any], status: int = 200, location: str | None = None
-) -> web.Response:
-    headers = {"ETag": bodies.etag(resource["version"])}
+    resource: dict[str, Any], status: int = 200, location: str | None = None,
+    revision: int | None = None,
+) -> web.Response:  # fmt: skip
+    """The resource as JSON with its ETag, and the revision it reflects when known."""
+    return body_response(cache.encode(resource), resource["version"], revision, status, location)
+
+
+def body_response(
+    body: bytes, version: int, revision: int | None, status: int = 200,
+    location: str | None = None,
+) -> web.Response:  # fmt: skip
+    """An encoded resource: the one builder behind both the cache's and the database's answer."""
+    headers = {"ETag": bodies.etag(version)}
+    if revision is not None:
+        headers[REVISION_HEADER] = str(revision)
     if location:
         headers["Location"] = location
-    return web.json_response(resource, status=status, headers=headers, dumps=exactjson.dumps)
+    return web.Response(
+        body=body, status=status, headers=headers, content_type="application/json",
+        charset="utf-8",
+    )  # fmt: skip
 
 
-def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
-    return bodies.none_match(request, resource["version"])
+def committed(request: web.Request, revision: int) -> int:
+    """A write of this worker committed ``revision``: its reads must not answer from older."""
+    request.app[cache.CACHE].committed(revision)
+    return revision
+
+
+Getter = Callable[[database.Connection, str], Awaitable[tuple[dict[str, Any], int]]]
+
+
+async def read(request: web.Request, kind: str, id_: str, get_at: Getter) -> cache.Entry:
+    """The resource from this worker's memory when that is current enough for the request's
+    minimum revision (waiting a little for the listener if it is behind), else the database."""
+    reads = request.app[cache.CACHE]
+    wanted = bodies.min_revision(request)
+    if wanted > reads.revision and reads.serving():
+        wait_s = request.app[settings_mod.SETTINGS].min_revision_wait_ms / 1000
+        await reads.reach(wanted, wait_s)
+    if reads.serving(wanted):
+        entry = reads.lookup(kind, id_)
+        if entry is not None:
+            return entry
+    fill = reads.begin(kind, id_)
+    try:
+        async with request.app[database.DB].connection() as conn:
+            resource, at = await get_at(conn, id_)
+    finally:
+        reads.end(fill)
+    entry = cache.entry_of(kind, resource, at)
+    reads.install(fill, entry)
+    return entry
+
+
+def answer(request: web.Request, entry: cache.Entry) -> web.Response:
+    """200 with the body, or 304 when If-None-Match names its version; either with the
+    revision it reflects (a cache hit reflects everything this worker has applied)."""
+    revision = max(entry.as_of, request.app[cache.CACHE].revision)
+    if bodies.none_match(request, entry.version):
+        headers = {"ETag": bodies.etag(entry.version), REVISION_HEADER: str(revision)}
+        raise web.HTTPNotModified(headers=headers)
+    return body_response(entry.body, entry.version, revision)
 
 
 USER_AGENT_MAX = 512
@@ -79,18 +136,15 @@ async def create_application(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.ApplicationIn)
     db = request.app[database.DB]
     app = await writes.create_application(db, write_of(request), body.name, body.comments)
-    return resource_response(app, 201, f"{PREFIX}/applications/{app['id']}")
+    revision = committed(request, app["revision"])
+    return resource_response(app, 201, f"{PREFIX}/applications/{app['id']}", revision)
 
 
 async def get_application(request: web.Request) -> web.Response:
     """The application with the ids of its configurations, in id order."""
     app_id = path_id(request, "application")
     may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
-    async with request.app[database.DB].connection() as conn:
-        app = await applications.get(conn, app_id)
-    if _not_modified(request, app):
-        raise web.HTTPNotModified(headers={"ETag": bodies.etag(app["version"])})
-    return resource_response(app)
+    return answer(request, await read(request, cache.APP, app_id, applications.get_at))
 
 
 async def replace_application(request: web.Request) -> web.Response:
@@ -101,16 +155,16 @@ async def replace_application(request: web.Request) -> web.Response:
         request.app[database.DB], write_of(request), app_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return resource_response(app)
+    return resource_response(app, revision=committed(request, app["revision"]))
 
 
 async def delete_application(request: web.Request) -> web.Response:
     """Its configurations are deleted with it, in the same transaction."""
     app_id = path_id(request, "application")
-    await writes.delete_application(
+    revision = await writes.delete_application(
         request.app[database.DB], write_of(request), app_id, bodies.if_match(request)
     )
-    return web.Response(status=204)
+    return deleted(request, revision)
 
 
 async def list_applications(request: web.Request) -> web.Response:
@@ -152,22 +206,17 @@ async def create_configuration(request: web.Request) -> web.Response:
     resource = await writes.create_configuration(
         request.app[database.DB], write_of(request), body.application_id, body.model_dump()
     )
-    return resource_response(resource, 201, f"{PREFIX}/configurations/{resource['id']}")
+    revision = committed(request, resource["revision"])
+    return resource_response(resource, 201, f"{PREFIX}/configurations/{resource['id']}", revision)
 
 
 async def get_configuration(request: web.Request) -> web.Response:
     """The configuration, with its `ETag`."""
     config_id = path_id(request, "configuration")
-    async with request.app[database.DB].connection() as conn:
-        resource = await configurations.get(conn, config_id)
-    may_read(
-        request,
-        resource["application_id"],
-        errors.NotFound(f"no configuration with id {config_id}"),
-    )
-    if _not_modified(request, resource):
-        raise web.HTTPNotModified(headers={"ETag": bodies.etag(resource["version"])})
-    return resource_response(resource)
+    entry = await read(request, cache.CONFIG, config_id, configurations.get_at)
+    missing = errors.NotFound(f"no configuration with id {config_id}")
+    may_read(request, entry.application_id, missing)
+    return answer(request, entry)
 
 
 async def replace_configuration(request: web.Request) -> web.Response:
@@ -179,16 +228,21 @@ async def replace_configuration(request: web.Request) -> web.Response:
         request.app[database.DB], write_of(request), config_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return resource_response(resource)
+    return resource_response(resource, revision=committed(request, resource["revision"]))
 
 
 async def delete_configuration(request: web.Request) -> web.Response:
     """Deletes the configuration; 404 once it is gone."""
     config_id = path_id(request, "configuration")
-    await writes.delete_configuration(
+    revision = await writes.delete_configuration(
         request.app[database.DB], write_of(request), config_id, bodies.if_match(request)
     )
-    return web.Response(status=204)
+    return deleted(request, revision)
+
+
+def deleted(request: web.Request, revision: int) -> web.Response:
+    """204 for a deletion, with the revision it committed."""
+    return web.Response(status=204, headers={REVISION_HEADER: str(committed(request, revision))})
 
 
 # --- the table ---------------------------------------------------------------------------

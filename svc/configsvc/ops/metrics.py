@@ -72,6 +72,16 @@ POOL_IN_USE = Gauge(
 AUTH_REFUSALS = Counter(
     "configsvc_auth_refusals", "Requests refused for want of access", ["reason"]
 )
+READ_CACHE_LOOKUPS = Counter(
+    "configsvc_read_cache_lookups", "GETs the read cache answered (hit) or not (miss)",
+    ["result"],
+)  # fmt: skip
+READ_CACHE_EVICTIONS = Counter(
+    "configsvc_read_cache_evictions", "Entries evicted to keep READ_CACHE_MAX_MB"
+)
+READ_CACHE_BYTES = Gauge(
+    "configsvc_read_cache_bytes", "Bytes the read cache counts as held", multiprocess_mode="livesum"
+)
 CLIENT_ACKS = Counter("configsvc_client_acks", "Configuration results clients acked", ["status"])
 
 

@@ -18,6 +18,15 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+# The members of each resource in the order the API writes them (the functions below); the
+# read cache puts a change log entry's members back in this order.
+APPLICATION_FIELDS = ("id", "name", "comments", "version", "revision", "created_at", "updated_at")
+CONFIGURATION_FIELDS = (
+    "id", "application_id", "name", "comments", "config", "version", "revision", "created_at",
+    "updated_at",
+)  # fmt: skip
+
+
 def application(row: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "id": row["id"],
