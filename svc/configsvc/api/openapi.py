@@ -143,6 +143,17 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "304 without a body if the resource still has one of these ETags.",
         "schema": {"type": "string"}, "example": '"1"',
     },
+    bodies.MIN_REVISION_HEADER: {
+        "name": bodies.MIN_REVISION_HEADER, "in": "header", "required": False,
+        "description": "Answer from no state older than this revision (read-your-writes: send "
+                       "the highest Config-Revision you have written or seen). Else 422.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    bodies.MIN_REVISION_PARAM: {
+        "name": bodies.MIN_REVISION_PARAM, "in": "query", "required": False,
+        "description": f"As the {bodies.MIN_REVISION_HEADER} header.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
 }  # fmt: skip
 
 _HEADERS: dict[str, dict[str, Any]] = {
@@ -155,6 +166,12 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "description": "Path of the created resource.",
         "required": True,
         "schema": {"type": "string", "format": "uri-reference"},
+    },
+    routes.REVISION_HEADER: {
+        "description": "The global revision the response reflects (a write: the one it "
+        "committed).",
+        "required": True,
+        "schema": {"type": "string", "pattern": r"^\d+$"},
     },
     "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
     "WWW-Authenticate": {
@@ -217,12 +234,22 @@ def _refusals(op: routes.Operation) -> tuple[int, ...]:
     return (401,) if op.needs in {"read", "token"} else (401, 403)
 
 
+def _revision(op: routes.Operation) -> bool:
+    """Whether its answers carry Config-Revision: the reads that take a minimum revision, and
+    the writes of applications and configurations."""
+    return bodies.MIN_REVISION_HEADER in op.headers or (op.method != "GET" and op.tag != "tokens")
+
+
 def _success(op: routes.Operation) -> dict[str, Any]:
     response: dict[str, Any] = {"description": http.HTTPStatus(op.status).phrase}
+    headers = {}
+    if _revision(op):
+        headers[routes.REVISION_HEADER] = _ref("headers", routes.REVISION_HEADER)
     if op.response is None:
+        if headers:
+            response["headers"] = headers
         return response
     response["content"] = {_JSON: {"schema": {"$ref": asyncapi.SCHEMAS + op.response.__name__}}}
-    headers = {}
     # A resource carries a version, and every response with one carries it as the ETag.
     if "version" in op.response.model_fields:
         headers["ETag"] = _ref("headers", "ETag")
@@ -241,6 +268,9 @@ def _responses(op: routes.Operation) -> dict[str, Any]:
                 "description": _WHEN[304],
                 "headers": {"ETag": _ref("headers", "ETag")},
             }
+            if _revision(op):
+                revision = _ref("headers", routes.REVISION_HEADER)
+                responses["304"]["headers"][routes.REVISION_HEADER] = revision
         else:
             responses[str(status)] = _problem_response(status)
     return responses

@@ -111,14 +111,14 @@ async def test_operations_carry_their_parameters_and_bodies(doc) -> None:
         return {resolve(doc, p)["name"] for p in doc["paths"][path][method]["parameters"]}
 
     assert names(APPS, "get") == {"limit", "cursor", "name"}
-    assert names(APP, "get") == {"id", "If-None-Match"}
+    assert names(APP, "get") == {"id", "If-None-Match", "Config-Min-Revision", "min_revision"}
     assert names(CONFIG, "put") == {"id", "If-Match", "X-Change-Reason"}
     limit = resolve(doc, {"$ref": "#/components/parameters/limit"})["schema"]
     assert limit == {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
     create = doc["paths"][APPS]["post"]
     body = create["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/ApplicationIn"}
-    assert set(create["responses"]["201"]["headers"]) == {"ETag", "Location"}
+    assert set(create["responses"]["201"]["headers"]) == {"ETag", "Location", "Config-Revision"}
     problem = create["responses"]["409"]["content"]["application/problem+json"]["schema"]
     assert problem == {"$ref": "#/components/schemas/Problem"}
     assert "content" not in doc["paths"][APP]["get"]["responses"]["304"]
@@ -182,6 +182,7 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     await call("GET", APP, app["id"])
     await call("GET", APP, app["id"], headers={"If-None-Match": '"1"'})
     await call("GET", APP, NOBODY)
+    await call("GET", APP, app["id"], params={"min_revision": "-1"})
     await call("PUT", APP, app["id"], json={"name": "billing", "comments": "c"})
     await call("PUT", APP, app["id"], json={"name": "x"}, headers={"If-Match": '"1"'})
     await call("PUT", APP, app["id"], json={"name": "other"})
@@ -198,6 +199,7 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     await call("GET", CONFIG, cfg["id"])
     await call("GET", CONFIG, cfg["id"], headers={"If-None-Match": '"1"'})
     await call("GET", CONFIG, NOBODY)
+    await call("GET", CONFIG, cfg["id"], headers={"Config-Min-Revision": "x"})
     await call("PUT", CONFIG, cfg["id"], json={"name": "prod", "config": {}})
     await call(
         "PUT", CONFIG, cfg["id"], json={"name": "p", "config": {}}, headers={"If-Match": '"1"'}
