@@ -18,7 +18,9 @@ it installs the body. Changes to that key may be dispatched meanwhile:
    C > S, the body the fill read predates C and installing it would undo C: :meth:`install`
    refuses it (the next read fills again). If C <= S, the body already holds C.
 3. Once installed, an entry takes every later change to its key, skipping changes at or below
-   its own ``as_of`` (a fill may have read state the listener has not dispatched yet).
+   its own ``as_of`` (a fill may have read state the listener has not dispatched yet). One
+   revision may touch a key several times (a rollback): changes at ``as_of`` itself are
+   applied, which is harmless, since each sets a state the entry already has or must get.
 
 So an installed entry is never older than a change the listener has dispatched. A reset bumps
 the generation: fills begun before it are refused too. Deleting an application marks every
@@ -196,7 +198,7 @@ class ReadCache:
         self._touch(key, rev)
         self._touch((APP, app_id), rev)
         current = self._entries.get(key)
-        if current is not None and current.as_of < rev:
+        if current is not None and current.as_of <= rev:
             if present:
                 ordered = _ordered(resource, resources.CONFIGURATION_FIELDS)
                 self._put(key, _configuration_entry(ordered, rev))
@@ -206,7 +208,7 @@ class ReadCache:
 
     def _application_ids(self, app_id: str, config_id: str, present: bool, rev: int) -> None:
         entry = self._entries.get((APP, app_id))
-        if entry is None or entry.as_of >= rev or entry.ids is None or entry.fields is None:
+        if entry is None or entry.as_of > rev or entry.ids is None or entry.fields is None:
             return
         ids = entry.ids
         at = bisect.bisect_left(ids, config_id)
@@ -234,7 +236,7 @@ class ReadCache:
         key = (APP, change.application_id)
         self._touch(key, change.revision)
         entry = self._entries.get(key)
-        if entry is None or entry.as_of >= change.revision or entry.ids is None:
+        if entry is None or entry.as_of > change.revision or entry.ids is None:
             return
         fields = _ordered(exactjson.loads(change.resource), resources.APPLICATION_FIELDS)
         self._put(key, _application_entry(fields, entry.ids, change.revision))
