@@ -1,21 +1,27 @@
 """The read cache's rules: the fill-versus-change race forced both ways on a real database,
-changes applied from the real change log, the byte bound, resets and waiting for a revision.
-
-The handlers' side (identical answers, permissions, outages, other workers) is in
-api/readcache_test.py."""
+changes applied from the real change log, the byte bound, resets and waiting for a revision;
+then as the API serves it: answers identical to the database's, permissions, a listener
+outage, a reset, and read-your-writes from another worker."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
+import urllib.parse
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import prometheus_client
 import pytest
 
+from configsvc import app as app_mod
 from configsvc.db import database
-from configsvc.live import cache
+from configsvc.live import cache, feed, listener
 from configsvc.service import rollback, writes
 from configsvc.store import applications, changes, configurations
 
@@ -135,11 +141,14 @@ async def test_every_change_leaves_the_entries_equal_to_the_database(pooled, db)
     await _fill(db, reads, cache.APP, app["id"])
     await _fill(db, reads, cache.CONFIG, keep["id"])
     exact = {"n": 0.1, "big": 12345678901234567890.50, "text": "é\u2028", "deep": [[{}]]}
+    renamed = {"name": "r", "comments": ""}
     steps = [
         lambda: _put(pooled, keep["id"], exact),
         lambda: writes.create_configuration(pooled, W, app["id"], _fields("new")),
         lambda: writes.delete_configuration(pooled, W, gone["id"], None),
-        lambda: writes.replace_application(pooled, W, app["id"], {"name": "r", "comments": ""}, None),
+        lambda: writes.replace_application(
+            pooled, W, app["id"], {"name": "r", "comments": ""}, None
+        ),
         lambda: rollback.application(pooled, W, app["id"], past),  # "new" goes, "gone" is back
         lambda: rollback.configuration(pooled, W, keep["id"], 1, None),
     ]
@@ -161,7 +170,8 @@ async def test_an_unknown_op_or_a_deleted_application_forgets_it_and_its_configu
     assert len(reads) == 2
     # An op this worker does not know (a newer version's), numbered so the log stays in step.
     reads.apply(changes.Entry(reads.revision, config["application_id"], "schema", "{}"))
-    assert len(reads) == 0 and reads.bytes == 0
+    assert len(reads) == 0
+    assert reads.bytes == 0
     await _fill(db, reads, cache.CONFIG, config["id"])
     fill = reads.begin(cache.CONFIG, config["id"])  # in flight when the application goes
     await writes.delete_application(pooled, W, config["application_id"], None)
@@ -213,17 +223,20 @@ def test_the_byte_bound_holds_and_the_least_recently_used_go_first() -> None:
 def test_zero_bytes_turns_it_off_and_a_lost_listener_stops_it_serving() -> None:
     off = cache.ReadCache(0)
     off.following()
-    assert off.begin(cache.CONFIG, "x") is None and not off.serving()
+    assert off.begin(cache.CONFIG, "x") is None
+    assert not off.serving()
     on = cache.ReadCache(1 << 20)
     assert not on.serving(), "not before the listener has caught up"
     on.following()
-    assert on.serving() and not on.serving(min_revision=1)
+    assert on.serving()
+    assert not on.serving(min_revision=1)
     on.committed(5)  # this worker wrote revision 5: nothing older from memory
     assert not on.serving()
     on.revision = 5
     assert on.serving()
     on.lost()
-    assert on.begin(cache.CONFIG, "x") is None and not on.serving()
+    assert on.begin(cache.CONFIG, "x") is None
+    assert not on.serving()
 
 
 def test_a_reset_drops_everything_and_voids_fills_in_flight() -> None:
@@ -256,3 +269,365 @@ async def test_waiting_for_a_revision_ends_when_it_is_applied_or_at_the_bound() 
 
 def _sample(name: str, **labels: str) -> float:
     return prometheus_client.REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+# --- as the API serves it -------------------------------------------------------------------
+
+API = "/api/v1"
+HITS = "configsvc_read_cache_lookups_total"
+# Differ per response whatever serves it.
+_PER_RESPONSE = {"date", "x-request-id"}
+
+
+async def _wait(predicate, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def _answer(
+    client, method: str, path: str, **kwargs: Any
+) -> tuple[int, bytes, dict[str, str]]:
+    resp = await client.request(method, path, **kwargs)
+    headers = {k: v for k, v in resp.headers.items() if k.lower() not in _PER_RESPONSE}
+    return resp.status, await resp.read(), headers
+
+
+async def _caught_up(client) -> int:
+    """The head, once this server's listener has applied it."""
+    async with client.app[database.DB].connection() as conn:
+        head, _ = await changes.counter(conn)
+    await _wait(lambda: client.app[cache.CACHE].revision >= head)
+    return head
+
+
+@pytest.fixture
+async def uncached(aiohttp_client, settings):
+    """A second server on the same database with READ_CACHE_MAX_MB=0: every read a query."""
+    from conftest import ADMIN_HEADERS
+
+    off = app_mod.create_app(settings.model_copy(update={"read_cache_max_mb": 0}))
+    other = await aiohttp_client(off, headers=ADMIN_HEADERS)
+    await _wait(lambda: other.app[feed.LISTENER].connected)
+    return other
+
+
+async def test_the_cache_and_the_database_answer_alike(client, uncached) -> None:
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    exact = {"n": 0.10, "big": 12345678901234567890.5, "text": "é \u2028 \U0001f600", "z": None}
+    body = {"application_id": app["id"], "name": "c", "config": {"v": 0}}
+    cfg = await (await client.post(f"{API}/configurations", json=body)).json()
+    reader = await _token(client, app["id"])
+    app_path, cfg_path = f"{API}/applications/{app['id']}", f"{API}/configurations/{cfg['id']}"
+    reads = [
+        (app_path, {}), (cfg_path, {}),
+        (cfg_path, {"If-None-Match": '"1"'}), (app_path, {"If-None-Match": 'W/"1", "7"'}),
+        (cfg_path, {"If-None-Match": "*"}), (cfg_path, {"If-None-Match": '"2"'}),
+        (cfg_path, {"Config-Min-Revision": "1"}), (f"{cfg_path}?min_revision=0", {}),
+        (cfg_path, {"Authorization": f"Bearer {reader}"}),
+        (f"{API}/configurations/{'0' * 26}", {}), (f"{API}/applications/nope", {}),
+        (f"{API}/applications/{cfg['id']}", {}), (f"{API}/configurations/{app['id']}", {}),
+        (cfg_path, {"Config-Min-Revision": "-1"}), (cfg_path, {"Authorization": "Bearer x"}),
+    ]  # fmt: skip
+    writes_ = [
+        ("PUT", cfg_path, {"name": "c", "config": exact}),
+        ("POST", f"{API}/configurations", {**body, "name": "d"}),
+        ("PUT", app_path, {"name": "renamed", "comments": "é"}),
+        ("POST", f"{cfg_path}/rollback", {"to_version": 1}),
+        ("DELETE", cfg_path, None),
+    ]
+    for method, path, payload in [(None, None, None), *writes_]:
+        if method is not None:
+            assert (await client.request(method, path, json=payload)).status < 300
+        await _caught_up(client)
+        await _caught_up(uncached)
+        hits = _sample(HITS, result="hit")
+        for path_, headers in reads:
+            first = await _answer(client, "GET", path_, headers=headers)
+            again = await _answer(client, "GET", path_, headers=headers)
+            database_ = await _answer(uncached, "GET", path_, headers=headers)
+            assert first == again == database_, (method, path_, headers)
+        assert _sample(HITS, result="hit") > hits, "the answers did come from the cache"
+
+
+async def _token(client, app_id: str, access: str = "read") -> str:
+    grants = [{"application_id": app_id, "access": access}]
+    resp = await client.post(f"{API}/tokens", json={"name": "t", "grants": grants})
+    assert resp.status == 201, await resp.text()
+    return str((await resp.json())["token"])
+
+
+async def test_a_cached_entry_is_never_served_to_a_token_that_may_not_read_it(client) -> None:
+    mine = await (await client.post(f"{API}/applications", json={"name": "mine"})).json()
+    theirs = await (await client.post(f"{API}/applications", json={"name": "theirs"})).json()
+    body = {"application_id": theirs["id"], "name": "secret", "config": {"key": "hunter2"}}
+    secret = await (await client.post(f"{API}/configurations", json=body)).json()
+    await _caught_up(client)
+    for path in (f"applications/{theirs['id']}", f"configurations/{secret['id']}"):
+        assert (await client.get(f"{API}/{path}")).status == 200  # the admin fills the cache
+        assert (await client.get(f"{API}/{path}")).status == 200
+    assert len(client.app[cache.CACHE]) == 2
+    reader = {"Authorization": f"Bearer {await _token(client, mine['id'])}"}
+    for path, missing in (
+        (f"applications/{theirs['id']}", f"applications/{'0' * 26}"),
+        (f"configurations/{secret['id']}", f"configurations/{'0' * 26}"),
+    ):
+        refused = await client.get(f"{API}/{path}", headers={**reader, "If-None-Match": "*"})
+        absent = await client.get(f"{API}/{missing}", headers=reader)
+        assert refused.status == absent.status == 404
+        text = (await refused.text()).replace(path.split("/")[1], "0" * 26)
+        assert text == await absent.text(), "as if it did not exist"
+        assert "hunter2" not in text
+
+
+async def test_a_cached_read_and_its_304_need_no_database_connection(
+    aiohttp_client, settings
+) -> None:
+    from conftest import ADMIN_HEADERS
+
+    quick = settings.model_copy(update={"db_acquire_timeout_s": 0.2, "db_pool_max": 2})
+    client = await aiohttp_client(app_mod.create_app(quick), headers=ADMIN_HEADERS)
+    await _wait(lambda: client.app[feed.LISTENER].connected)
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c", "config": {"v": 1}}
+    cfg = await (await client.post(f"{API}/configurations", json=body)).json()
+    await _caught_up(client)
+    path = f"{API}/configurations/{cfg['id']}"
+    filled = await client.get(path)
+    pool = client.app[database.DB].pool
+    held = [await pool.acquire() for _ in range(2)]  # every connection the worker has
+    try:
+        hit = await client.get(path)
+        assert (hit.status, await hit.read()) == (200, await filled.read())
+        unmodified = await client.get(path, headers={"If-None-Match": hit.headers["ETag"]})
+        assert unmodified.status == 304
+        assert unmodified.headers["Config-Revision"] == hit.headers["Config-Revision"]
+        miss = await client.get(f"{API}/applications/{app['id']}")
+        assert miss.status == 503, "what was not cached did need the database"
+    finally:
+        for conn in held:
+            await pool.release(conn)
+
+
+async def test_while_the_listener_is_away_reads_go_to_the_database_and_it_recovers(
+    aiohttp_client, settings, db, database_url
+) -> None:
+    """The listener logs in as a role of its own, which is then refused connections: the pool
+    keeps working, the listener cannot follow."""
+    from conftest import ADMIN_HEADERS
+
+    role = f"listener_{abs(hash(database_url)) % 10**8}"
+    await db.execute(f"CREATE ROLE {role} LOGIN")
+    await db.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}")  # it migrates, too
+    await db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}")
+    parts = urllib.parse.urlsplit(database_url)
+    listen_url = parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port}").geturl()
+    update = {"listen_database_url": listen_url, "listener_probe_s": 0.5}
+    client = await aiohttp_client(
+        app_mod.create_app(settings.model_copy(update=update)), headers=ADMIN_HEADERS
+    )
+    follower, reads = client.app[feed.LISTENER], client.app[cache.CACHE]
+    try:
+        await _wait(lambda: follower.connected)
+        app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+        body = {"application_id": app["id"], "name": "c", "config": {"v": 1}}
+        cfg = await (await client.post(f"{API}/configurations", json=body)).json()
+        path = f"{API}/configurations/{cfg['id']}"
+        await _caught_up(client)
+        await client.get(path)
+        assert len(reads) == 1
+
+        await db.execute(f"ALTER ROLE {role} CONNECTION LIMIT 0")
+        await db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1", role
+        )
+        await _wait(lambda: not follower.connected)
+        assert not reads.serving()
+        put = await client.put(path, json={"name": "c", "config": {"v": 2}})
+        written = int(put.headers["Config-Revision"])
+        for _ in range(3):  # not a hit: the entry in memory still says v=1
+            resp = await client.get(path)
+            assert (await resp.json())["config"] == {"v": 2}
+            assert int(resp.headers["Config-Revision"]) == written
+        assert json.loads(reads._entries[(cache.CONFIG, cfg["id"])].body)["config"] == {"v": 1}
+
+        await db.execute(f"ALTER ROLE {role} CONNECTION LIMIT -1")
+        await _wait(lambda: follower.connected and reads.revision >= written)
+        hits = _sample(HITS, result="hit")
+        resp = await client.get(path)
+        assert (await resp.json())["config"] == {"v": 2}
+        assert _sample(HITS, result="hit") == hits + 1, "served from memory again, caught up"
+    finally:
+        await client.close()
+        await db.execute(f"DROP OWNED BY {role}")
+        await db.execute(f"DROP ROLE IF EXISTS {role}")
+
+
+async def test_a_rewound_revision_counter_drops_the_cache(client, db) -> None:
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c", "config": {"v": 0}}
+    cfg = await (await client.post(f"{API}/configurations", json=body)).json()
+    path = f"{API}/configurations/{cfg['id']}"
+    for v in (1, 2, 3):
+        await client.put(path, json={"name": "c", "config": {"v": v}})
+    await _caught_up(client)
+    await client.get(path)
+    reads = client.app[cache.CACHE]
+    assert len(reads) == 1
+    resets = _sample("configsvc_feed_resets_total", reason="rewound")
+    async with db.transaction():  # a failover to a replica that had only reached revision 2
+        await db.execute("UPDATE revision_counter SET revision = 2")
+        await db.execute("DELETE FROM changes WHERE revision > 2")
+        await db.execute("UPDATE configurations SET config = '{\"v\": 0}', version = 1")
+    await db.execute("SELECT pg_notify($1, '')", changes.CHANNEL)
+    await _wait(lambda: _sample("configsvc_feed_resets_total", reason="rewound") > resets)
+    assert (len(reads), reads.revision) == (0, 2)
+    resp = await client.get(path)
+    assert (await resp.json())["config"] == {"v": 0}
+    assert resp.headers["Config-Revision"] == "2"
+
+
+async def test_a_bad_minimum_revision_is_a_422_naming_it_and_one_above_the_head_does_not_hang(
+    client,
+) -> None:
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    path = f"{API}/applications/{app['id']}"
+    for bad in ("-1", "x", "1.5", "1e3", "9" * 20, "", "٣"):
+        for headers, params, name in (
+            ({"Config-Min-Revision": bad}, {}, "Config-Min-Revision"),
+            ({}, {"min_revision": bad}, "min_revision"),
+        ):
+            resp = await client.get(path, headers=headers, params=params)
+            assert resp.status == 422, bad
+            assert [e["field"] for e in (await resp.json())["errors"]] == [name]
+    head = await _caught_up(client)
+    resp = await client.get(path, headers={"Config-Min-Revision": str(head + 1000)})
+    assert resp.status == 200, "the database's state, with the revision it is at"
+    assert resp.headers["Config-Revision"] == str(head)
+    resp = await client.get(path, params={"min_revision": str(head)})
+    assert (resp.status, resp.headers["Config-Revision"]) == (200, str(head))
+
+
+# --- read-your-writes across workers ------------------------------------------------------
+
+
+def _established(service) -> dict[int, str]:  # type: ignore[no-untyped-def]
+    """Client port to socket inode of every established connection to the service."""
+    found = {}
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote = int(fields[1].split(":")[1], 16), int(fields[2].split(":")[1], 16)
+        if local == service.port and fields[3] == "01":
+            found[remote] = fields[9]
+    return found
+
+
+def _owner(service, inode: str) -> int | None:  # type: ignore[no-untyped-def]
+    """The worker holding the socket (its /proc/<pid>/fd names it)."""
+    for pid in service.worker_pids():
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(fd) == f"socket:[{inode}]":
+                    return int(pid)
+    return None
+
+
+async def _pin(session: aiohttp.ClientSession, service, pid: int) -> None:  # type: ignore[no-untyped-def]
+    """Make the session's one keep-alive connection one to worker ``pid``. The kernel hands
+    each new connection to a worker of its choosing: reconnect until it is that one (the
+    new connection is the one that was not there before)."""
+    for _ in range(200):
+        close = {"Connection": "close"}
+        async with session.get(f"{service.url}/healthz", headers=close) as resp:
+            await resp.read()
+        before = await asyncio.to_thread(_established, service)
+        async with session.get(f"{service.url}/healthz") as resp:
+            await resp.read()
+        after = await asyncio.to_thread(_established, service)
+        (inode,) = [inode for port, inode in after.items() if port not in before]
+        if await asyncio.to_thread(_owner, service, inode) == pid:
+            return
+    raise AssertionError(f"never connected to worker {pid}")
+
+
+def _pinned_session() -> aiohttp.ClientSession:
+    from conftest import ADMIN_HEADERS
+
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1), headers=ADMIN_HEADERS)
+
+
+async def test_a_minimum_revision_reads_a_write_made_through_another_worker(
+    service_factory,
+) -> None:
+    from configsvc_client import api
+
+    service = service_factory(workers=2, keepalive_timeout_s="60")
+    one, two = service.worker_pids()
+    async with _pinned_session() as writer, _pinned_session() as reader:
+        await _pin(writer, service, one)
+        await _pin(reader, service, two)
+        url = f"{service.url}{API}"
+        async with writer.post(f"{url}/applications", json={"name": "a"}) as resp:
+            app = await resp.json()
+        body = {"application_id": app["id"], "name": "c", "config": {"v": 0}}
+        async with writer.post(f"{url}/configurations", json=body) as resp:
+            path = f"{url}/configurations/{(await resp.json())['id']}"
+        async with reader.get(path) as resp:  # filled in the reader's worker
+            assert resp.status == 200
+        for v in range(1, 31):
+            async with writer.put(path, json={"name": "c", "config": {"v": v}}) as resp:
+                written = int(resp.headers["Config-Revision"])
+            wanted = {"Config-Min-Revision": str(written)}
+            async with reader.get(path, headers=wanted) as resp:
+                assert (await resp.json())["config"] == {"v": v}
+                assert int(resp.headers["Config-Revision"]) >= written
+
+        # The client does it by default: it sends the newest revision it wrote or saw.
+        rest = api.ConfigClient(service.url, session=writer)
+        await _pin(writer, service, one)
+        app_id = app["id"]
+        for v in range(5):
+            await rest.replace_application(app_id, f"name-{v}")
+            await _pin(writer, service, two)
+            assert (await rest.get_application(app_id)).name == f"name-{v}"
+            await _pin(writer, service, one)
+        assert rest.revision == int(resp.headers["Config-Revision"]) + 5
+
+
+async def test_a_minimum_revision_waits_for_a_lagging_listener_then_reads_the_database(
+    aiohttp_client, settings, db, pooled
+) -> None:
+    """The listener's backend is stopped (SIGSTOP): this worker's memory lags behind a write
+    made elsewhere. A plain read says so with its revision; a read at the write's revision
+    waits MIN_REVISION_WAIT_MS and then asks the database."""
+    from conftest import ADMIN_HEADERS
+
+    patient = settings.model_copy(update={"min_revision_wait_ms": 50})
+    client = await aiohttp_client(app_mod.create_app(patient), headers=ADMIN_HEADERS)
+    await _wait(lambda: client.app[feed.LISTENER].connected)
+    app = await writes.create_application(pooled, W, "app", "")
+    cfg = await writes.create_configuration(pooled, W, app["id"], _fields())
+    path = f"{API}/configurations/{cfg['id']}"
+    await _caught_up(client)
+    await client.get(path)
+    backend = await db.fetchval(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+        " AND datname = current_database()",
+        listener.APPLICATION_NAME,
+    )
+    os.kill(backend, signal.SIGSTOP)
+    try:
+        written = (await _put(pooled, cfg["id"], 1))["revision"]  # through another "worker"
+        stale = await client.get(path)
+        assert (await stale.json())["config"] == {"v": 0}, "memory, at the revision it says"
+        assert int(stale.headers["Config-Revision"]) < written
+        for wanted in ({"Config-Min-Revision": str(written)}, {"min_revision": str(written)}):
+            params = wanted if "min_revision" in wanted else {}
+            headers = {} if params else wanted
+            fresh = await client.get(path, headers=headers, params=params)
+            assert (await fresh.json())["config"] == {"v": 1}
+            assert int(fresh.headers["Config-Revision"]) == written
+    finally:
+        os.kill(backend, signal.SIGCONT)
+    await _caught_up(client)
+    assert (await (await client.get(path)).json())["config"] == {"v": 1}
