@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import urllib.parse
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -140,15 +141,13 @@ async def test_every_change_leaves_the_entries_equal_to_the_database(pooled, db)
     reads = await _following(db)
     await _fill(db, reads, cache.APP, app["id"])
     await _fill(db, reads, cache.CONFIG, keep["id"])
-    exact = {"n": 0.1, "big": 12345678901234567890.50, "text": "é\u2028", "deep": [[{}]]}
+    exact = {"n": Decimal("0.10"), "big": Decimal("12345678901234567890.50"), "t": "é\u2028"}
     renamed = {"name": "r", "comments": ""}
     steps = [
         lambda: _put(pooled, keep["id"], exact),
         lambda: writes.create_configuration(pooled, W, app["id"], _fields("new")),
         lambda: writes.delete_configuration(pooled, W, gone["id"], None),
-        lambda: writes.replace_application(
-            pooled, W, app["id"], {"name": "r", "comments": ""}, None
-        ),
+        lambda: writes.replace_application(pooled, W, app["id"], renamed, None),
         lambda: rollback.application(pooled, W, app["id"], past),  # "new" goes, "gone" is back
         lambda: rollback.configuration(pooled, W, keep["id"], 1, None),
     ]
