@@ -168,8 +168,7 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "schema": {"type": "string", "format": "uri-reference"},
     },
     routes.REVISION_HEADER: {
-        "description": "The global revision the response reflects (a write: the one it "
-        "committed).",
+        "description": "The global revision the response reflects (a write: the one it committed).",
         "required": True,
         "schema": {"type": "string", "pattern": r"^\d+$"},
     },
