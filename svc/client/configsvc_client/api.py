@@ -30,8 +30,8 @@ _RETRY_STATUS = frozenset({502, 503, 504})
 _TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
 # Read-your-writes across the service's workers: every response says which revision it
 # reflects; a read asks for no older state than the newest this client has written or seen.
-REVISION_HEADER = "Config-Revision"
-MIN_REVISION_HEADER = "Config-Min-Revision"
+REVISION_HEADER = models.REVISION_HEADER
+MIN_REVISION_HEADER = models.MIN_REVISION_HEADER
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,7 @@ def change_reason(request: web.Request) -> str:
     return reason
 
 
-MIN_REVISION_HEADER = "Config-Min-Revision"
+MIN_REVISION_HEADER = models.MIN_REVISION_HEADER
 MIN_REVISION_PARAM = "min_revision"
 # Revisions are PostgreSQL bigints: 19 digits at most.
 _REVISION = re.compile(r"^[0-9]{1,19}$")

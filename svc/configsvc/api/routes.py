@@ -37,7 +37,7 @@ def path_id(request: web.Request, what: str) -> str:
     return value
 
 
-REVISION_HEADER = "Config-Revision"
+REVISION_HEADER = models.REVISION_HEADER
 
 
 def resource_response(

@@ -54,8 +54,6 @@ OVERHEAD = 400
 APP, CONFIG = "a", "c"
 Key = tuple[str, str]
 
-_HITS = metrics.READ_CACHE_LOOKUPS.labels("hit")
-_MISSES = metrics.READ_CACHE_LOOKUPS.labels("miss")
 _CONFIG_OPS = frozenset({"created", "updated", "restored"})
 
 
@@ -124,6 +122,8 @@ class ReadCache:
     _generation: int = 0
     _waiters: list[tuple[int, int, asyncio.Future[None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
+    _hits: Any = field(default_factory=lambda: metrics.READ_CACHE_LOOKUPS.labels("hit"))
+    _misses: Any = field(default_factory=lambda: metrics.READ_CACHE_LOOKUPS.labels("miss"))
 
     def serving(self, min_revision: int = 0) -> bool:
         """Whether a read at ``min_revision`` or later may be answered from memory now."""
@@ -132,10 +132,10 @@ class ReadCache:
     def lookup(self, kind: str, id_: str) -> Entry | None:
         entry = self._entries.get((kind, id_))
         if entry is None:
-            _MISSES.inc()
+            self._misses.inc()
             return None
         self._entries.move_to_end((kind, id_))
-        _HITS.inc()
+        self._hits.inc()
         return entry
 
     def committed(self, revision: int) -> None:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import os
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import ulid
+# RFC 4648's base32 alphabet to Crockford's, which ULIDs use.
+_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHJKMNPQRSTVWXYZ")
 
 
 def new_id() -> str:
-    return str(ulid.ULID())
+    """A ULID: 48 bits of milliseconds since the epoch, then 80 random bits, in Crockford's
+    base32. Made with C-speed base32 (a request id is one per request): the 128 bits are
+    right-aligned in 160, whose first 6 characters are then always zero."""
+    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    return base64.b32encode(value.to_bytes(20))[6:].decode().translate(_CROCKFORD)
 
 
 def timestamp(value: datetime) -> str:
