@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 import pydantic
-from aiohttp import web
+from aiohttp import hdrs, web
 from configsvc_client import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
@@ -393,7 +393,9 @@ async def serve_asset(request: web.Request) -> web.Response:
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """No response is content-sniffed; an HTML page gets the strict CSP and is never framed."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.content_type == "text/html":
+    # The header's media type, read without aiohttp's full parse (this runs on every response).
+    media_type = response.headers.get(hdrs.CONTENT_TYPE, "").partition(";")[0].strip().lower()
+    if media_type == "text/html":
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Frame-Options"] = "DENY"
 

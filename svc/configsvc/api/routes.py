@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
-from aiohttp import web
+from aiohttp import hdrs, web
 from configsvc_client import models
+from multidict import CIMultiDict
 
 from configsvc import errors
 from configsvc import settings as settings_mod
@@ -53,15 +54,16 @@ def body_response(
     location: str | None = None,
 ) -> web.Response:  # fmt: skip
     """An encoded resource: the one builder behind both the cache's and the database's answer."""
-    headers = {"ETag": bodies.etag(version)}
+    # The Content-Type as aiohttp writes it for JSON text, set here so it is not parsed again.
+    headers = CIMultiDict({hdrs.CONTENT_TYPE: _JSON_TYPE, hdrs.ETAG: bodies.etag(version)})
     if revision is not None:
         headers[REVISION_HEADER] = str(revision)
     if location:
-        headers["Location"] = location
-    return web.Response(
-        body=body, status=status, headers=headers, content_type="application/json",
-        charset="utf-8",
-    )  # fmt: skip
+        headers[hdrs.LOCATION] = location
+    return web.Response(body=body, status=status, headers=headers)
+
+
+_JSON_TYPE = "application/json; charset=utf-8"
 
 
 def committed(request: web.Request, revision: int) -> int:

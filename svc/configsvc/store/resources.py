@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-# RFC 4648's base32 alphabet to Crockford's, which ULIDs use.
-_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Two base32 digits for every 10-bit value: a ULID is 13 lookups (one per request id).
+_PAIRS = [a + b for a in _CROCKFORD for b in _CROCKFORD]
+_SHIFTS = range(70, -1, -10)
 
 
 def new_id() -> str:
-    """A ULID: 48 bits of milliseconds since the epoch, then 80 random bits, in Crockford's
-    base32. Made with C-speed base32 (a request id is one per request): the 128 bits are
-    right-aligned in 160, whose first 6 characters are then always zero."""
-    value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
-    return base64.b32encode(value.to_bytes(20))[6:].decode().translate(_CROCKFORD)
+    """A ULID: 48 bits of milliseconds since the epoch (10 digits), then 80 random bits (16),
+    in Crockford's base32."""
+    ms = time.time_ns() // 1_000_000
+    random = int.from_bytes(os.urandom(10))
+    pairs = _PAIRS
+    return "".join(
+        (_CROCKFORD[ms >> 45], pairs[(ms >> 35) & 1023], pairs[(ms >> 25) & 1023],
+         pairs[(ms >> 15) & 1023], pairs[(ms >> 5) & 1023], _CROCKFORD[ms & 31],
+         *[pairs[(random >> shift) & 1023] for shift in _SHIFTS])
+    )  # fmt: skip
 
 
 def timestamp(value: datetime) -> str:
