@@ -10,16 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import pydantic
-from aiohttp import hdrs, web
+from aiohttp import web
 from configsvc_client import models
-from multidict import CIMultiDict
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import bodies, paging, requestid, tokens
+from configsvc.api import bodies, paging, reads, requestid, tokens
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.live import cache
@@ -38,74 +36,11 @@ def path_id(request: web.Request, what: str) -> str:
     return value
 
 
-REVISION_HEADER = models.REVISION_HEADER
-
-
-def resource_response(
-    resource: dict[str, Any], status: int = 200, location: str | None = None,
-    revision: int | None = None,
-) -> web.Response:  # fmt: skip
-    """The resource as JSON with its ETag, and the revision it reflects when known."""
-    return body_response(cache.encode(resource), resource["version"], revision, status, location)
-
-
-def body_response(
-    body: bytes, version: int, revision: int | None, status: int = 200,
-    location: str | None = None,
-) -> web.Response:  # fmt: skip
-    """An encoded resource: the one builder behind both the cache's and the database's answer."""
-    # The Content-Type as aiohttp writes it for JSON text, set here so it is not parsed again.
-    headers = CIMultiDict({hdrs.CONTENT_TYPE: _JSON_TYPE, hdrs.ETAG: bodies.etag(version)})
-    if revision is not None:
-        headers[REVISION_HEADER] = str(revision)
-    if location:
-        headers[hdrs.LOCATION] = location
-    return web.Response(body=body, status=status, headers=headers)
-
-
-_JSON_TYPE = "application/json; charset=utf-8"
-
-
-def committed(request: web.Request, revision: int) -> int:
-    """A write of this worker committed ``revision``: its reads must not answer from older."""
-    request.app[cache.CACHE].committed(revision)
-    return revision
-
-
-Getter = Callable[[database.Connection, str], Awaitable[tuple[dict[str, Any], int]]]
-
-
-async def read(request: web.Request, kind: str, id_: str, get_at: Getter) -> cache.Entry:
-    """The resource from this worker's memory when that is current enough for the request's
-    minimum revision (waiting a little for the listener if it is behind), else the database."""
-    reads = request.app[cache.CACHE]
-    wanted = bodies.min_revision(request)
-    if wanted > reads.revision and reads.serving():
-        wait_s = request.app[settings_mod.SETTINGS].min_revision_wait_ms / 1000
-        await reads.reach(wanted, wait_s)
-    if reads.serving(wanted):
-        entry = reads.lookup(kind, id_)
-        if entry is not None:
-            return entry
-    fill = reads.begin(kind, id_)
-    try:
-        async with request.app[database.DB].connection() as conn:
-            resource, at = await get_at(conn, id_)
-    finally:
-        reads.end(fill)
-    entry = cache.entry_of(kind, resource, at)
-    reads.install(fill, entry)
-    return entry
-
-
-def answer(request: web.Request, entry: cache.Entry) -> web.Response:
-    """200 with the body, or 304 when If-None-Match names its version; either with the
-    revision it reflects (a cache hit reflects everything this worker has applied)."""
-    revision = max(entry.as_of, request.app[cache.CACHE].revision)
-    if bodies.none_match(request, entry.version):
-        headers = {"ETag": bodies.etag(entry.version), REVISION_HEADER: str(revision)}
-        raise web.HTTPNotModified(headers=headers)
-    return body_response(entry.body, entry.version, revision)
+# Still reachable here, where the write handlers (and history's, and others') have always
+# found them.
+REVISION_HEADER = reads.REVISION_HEADER
+resource_response = reads.resource_response
+committed = reads.committed
 
 
 USER_AGENT_MAX = 512
@@ -146,7 +81,7 @@ async def get_application(request: web.Request) -> web.Response:
     """The application with the ids of its configurations, in id order."""
     app_id = path_id(request, "application")
     may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
-    return answer(request, await read(request, cache.APP, app_id, applications.get_at))
+    return reads.answer(request, *await reads.read(request, cache.APP, app_id, applications.get_at))
 
 
 async def replace_application(request: web.Request) -> web.Response:
@@ -166,7 +101,7 @@ async def delete_application(request: web.Request) -> web.Response:
     revision = await writes.delete_application(
         request.app[database.DB], write_of(request), app_id, bodies.if_match(request)
     )
-    return deleted(request, revision)
+    return reads.deleted(request, revision)
 
 
 async def list_applications(request: web.Request) -> web.Response:
@@ -215,10 +150,10 @@ async def create_configuration(request: web.Request) -> web.Response:
 async def get_configuration(request: web.Request) -> web.Response:
     """The configuration, with its `ETag`."""
     config_id = path_id(request, "configuration")
-    entry = await read(request, cache.CONFIG, config_id, configurations.get_at)
+    entry, revision = await reads.read(request, cache.CONFIG, config_id, configurations.get_at)
     missing = errors.NotFound(f"no configuration with id {config_id}")
     may_read(request, entry.application_id, missing)
-    return answer(request, entry)
+    return reads.answer(request, entry, revision)
 
 
 async def replace_configuration(request: web.Request) -> web.Response:
@@ -239,12 +174,7 @@ async def delete_configuration(request: web.Request) -> web.Response:
     revision = await writes.delete_configuration(
         request.app[database.DB], write_of(request), config_id, bodies.if_match(request)
     )
-    return deleted(request, revision)
-
-
-def deleted(request: web.Request, revision: int) -> web.Response:
-    """204 for a deletion, with the revision it committed."""
-    return web.Response(status=204, headers={REVISION_HEADER: str(committed(request, revision))})
+    return reads.deleted(request, revision)
 
 
 # --- the table ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ import asyncio
 import bisect
 import heapq
 import itertools
+import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,8 @@ from configsvc_client import exactjson
 
 from configsvc.ops import metrics
 from configsvc.store import changes, resources
+
+log = logging.getLogger(__name__)
 
 # Bytes an entry costs besides its body: measured with tracemalloc on CPython 3.11 for a
 # configuration entry (object, key tuple, OrderedDict node, id strings), rounded up.
@@ -174,7 +177,19 @@ class ReadCache:
     # --- the listener's side -----------------------------------------------------------
 
     def apply(self, change: changes.Entry) -> None:
-        """Apply one committed change (in revision order) to the entries it touches."""
+        """Apply one committed change (in revision order) to the entries it touches. A change
+        whose resource cannot be read (bad data in the log) forgets its application: the
+        feed still carries it, and the next reads go to the database."""
+        try:
+            self._apply(change)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("read cache: cannot apply revision %s; forgetting application %s",
+                        change.revision, change.application_id[:100])  # fmt: skip
+            self._forget_application(change.application_id, change.revision)
+        self.revision = change.revision
+        self._wake()
+
+    def _apply(self, change: changes.Entry) -> None:
         op, app_id, rev = change.op, change.application_id, change.revision
         if op in _CONFIG_OPS:
             self._configuration(self._decoded(change), rev, present=True)
@@ -187,8 +202,6 @@ class ReadCache:
         elif op != "application_created":
             # Deleted, or an op this worker does not know: forget the application entirely.
             self._forget_application(app_id, rev)
-        self.revision = rev
-        self._wake()
 
     def _configuration(self, resource: dict[str, Any] | None, rev: int, present: bool) -> None:
         if resource is None:  # nothing cached or filling for it or its application
