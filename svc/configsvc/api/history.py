@@ -151,7 +151,9 @@ async def configurations_at(request: web.Request) -> web.Response:
     async with db.connection() as conn, conn.transaction(isolation="repeatable_read"):
         await applications.require(conn, app_id)
         items = await versions.state_at(conn, app_id, revision)
-    return web.json_response({"items": items, "next_cursor": None})
+    # The state it shows is the one at that revision.
+    headers = {routes.REVISION_HEADER: str(revision)}
+    return web.json_response({"items": items, "next_cursor": None}, headers=headers)
 
 
 # --- rollback --------------------------------------------------------------------------------

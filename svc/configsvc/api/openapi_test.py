@@ -110,7 +110,7 @@ async def test_operations_carry_their_parameters_and_bodies(doc) -> None:
     def names(path: str, method: str) -> set[str]:
         return {resolve(doc, p)["name"] for p in doc["paths"][path][method]["parameters"]}
 
-    assert names(APPS, "get") == {"limit", "cursor", "name"}
+    assert names(APPS, "get") == {"limit", "cursor", "name", "min_revision", "Config-Min-Revision"}
     assert names(APP, "get") == {"id", "If-None-Match", "Config-Min-Revision", "min_revision"}
     assert names(CONFIG, "put") == {"id", "If-Match", "X-Change-Reason"}
     limit = resolve(doc, {"$ref": "#/components/parameters/limit"})["schema"]

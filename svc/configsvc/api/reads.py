@@ -6,7 +6,8 @@ committed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -17,6 +18,7 @@ from configsvc import settings as settings_mod
 from configsvc.api import bodies
 from configsvc.db import database
 from configsvc.live import cache
+from configsvc.store import changes
 
 REVISION_HEADER = models.REVISION_HEADER
 
@@ -94,3 +96,17 @@ def answer(request: web.Request, entry: cache.Entry, revision: int) -> web.Respo
 def deleted(request: web.Request, revision: int) -> web.Response:
     """204 for a deletion, with the revision it committed."""
     return web.Response(status=204, headers={REVISION_HEADER: str(committed(request, revision))})
+
+
+@contextlib.asynccontextmanager
+async def snapshot(conn: database.Connection) -> AsyncIterator[int]:
+    """One read-only snapshot for the reads inside (a list's pages, say), and the revision
+    it is at. Nothing to wait for: the database holds every committed revision."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        revision, _ = await changes.counter(conn)
+        yield revision
+
+
+def stamped(response: web.Response, revision: int) -> web.Response:
+    response.headers[REVISION_HEADER] = str(revision)
+    return response

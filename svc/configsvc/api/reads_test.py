@@ -319,3 +319,21 @@ async def test_a_minimum_revision_waits_for_a_lagging_listener_then_reads_the_da
         os.kill(backend, signal.SIGCONT)
     await _caught_up(client)
     assert (await (await client.get(path)).json())["config"] == {"v": 1}
+
+
+async def test_lists_say_the_revision_of_their_snapshot_and_check_a_minimum(client) -> None:
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c", "config": {}}
+    made = await (await client.post(f"{API}/configurations", json=body)).json()
+    for path in (f"{API}/applications", f"{API}/applications/{app['id']}/configurations"):
+        resp = await client.get(path, headers={"Config-Min-Revision": str(made["revision"])})
+        assert (resp.status, resp.headers["Config-Revision"]) == (200, str(made["revision"]))
+        resp = await client.get(path, params={"min_revision": "soon"})
+        assert resp.status == 422
+        assert [e["field"] for e in (await resp.json())["errors"]] == ["min_revision"]
+    past = await client.get(
+        f"{API}/applications/{app['id']}/configurations",
+        params={"at_revision": str(app["revision"])},
+    )
+    assert (await past.json())["items"] == []
+    assert past.headers["Config-Revision"] == str(app["revision"]), "the state it shows"

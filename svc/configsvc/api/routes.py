@@ -109,11 +109,12 @@ async def list_applications(request: web.Request) -> web.Response:
     throughout the walk exactly once, even while others are added."""
     limit, after = bodies.limit(request), paging.cursor(request)
     name = bodies.name_filter(request)
+    bodies.min_revision(request)  # checked; the database is never older than a committed one
     readable = access.readable(guard.caller(request))
-    async with request.app[database.DB].connection() as conn:
+    async with request.app[database.DB].connection() as conn, reads.snapshot(conn) as revision:
         items = await applications.page(conn, after, limit + 1, name, readable)
     # One more row than asked for was fetched: its presence means there is a next page.
-    return paging.page(items[:limit], len(items) > limit)
+    return reads.stamped(paging.page(items[:limit], len(items) > limit), revision)
 
 
 async def list_configurations(request: web.Request) -> web.Response:
@@ -126,10 +127,11 @@ async def list_configurations(request: web.Request) -> web.Response:
     if "at_revision" in request.query:
         return await history.configurations_at(request)
     limit, after = bodies.limit(request), paging.cursor(request)
+    bodies.min_revision(request)
     max_bytes = request.app[settings_mod.SETTINGS].page_max_bytes
-    async with request.app[database.DB].connection() as conn:
+    async with request.app[database.DB].connection() as conn, reads.snapshot(conn) as revision:
         items, more = await configurations.page(conn, app_id, after, limit, max_bytes)
-    return paging.page(items, more)
+    return reads.stamped(paging.page(items, more), revision)
 
 
 # --- configurations ----------------------------------------------------------------------
@@ -212,8 +214,9 @@ OPERATIONS: tuple[Operation, ...] = (
               201, models.ApplicationIn, models.Application, errors=_WRITE_ERRORS,
               needs="create"),
     Operation("GET", _APPS, list_applications, "List applications", "applications",
-              response=models.ApplicationPage, query=("limit", "cursor", "name"), errors=(422,),
-              needs="token"),
+              response=models.ApplicationPage,
+              query=("limit", "cursor", "name", bodies.MIN_REVISION_PARAM), errors=(422,),
+              headers=(bodies.MIN_REVISION_HEADER,), needs="token"),
     Operation("GET", f"{_APPS}/{{id}}", get_application, "Read an application", "applications",
               response=models.ApplicationDetail, query=(bodies.MIN_REVISION_PARAM,),
               errors=(304, 404, 422), headers=("If-None-Match", bodies.MIN_REVISION_HEADER)),
@@ -225,8 +228,9 @@ OPERATIONS: tuple[Operation, ...] = (
               errors=(404, 412, 422), headers=("If-Match",), needs="write"),
     Operation("GET", f"{_APPS}/{{id}}/configurations", list_configurations,
               "List an application's configurations", "configurations",
-              response=models.ConfigurationPage, query=("limit", "cursor", "at_revision"),
-              errors=(404, 422)),
+              response=models.ConfigurationPage,
+              query=("limit", "cursor", "at_revision", bodies.MIN_REVISION_PARAM),
+              errors=(404, 422), headers=(bodies.MIN_REVISION_HEADER,)),
     Operation("POST", _CONFIGS, create_configuration, "Create a configuration",
               "configurations", 201, models.ConfigurationIn, models.Configuration,
               errors=_WRITE_ERRORS, needs="write"),
