@@ -302,12 +302,20 @@ class ReadCache:
         if self.revision >= revision:
             return True
         waiter = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._waiters, (revision, next(self._seq), waiter))
+        entry = (revision, next(self._seq), waiter)
+        heapq.heappush(self._waiters, entry)
         try:
             async with asyncio.timeout(timeout_s):
                 await asyncio.shield(waiter)
         except TimeoutError:
             return False
+        finally:
+            if not waiter.done():
+                # Gave up (the bound, or a client that left): a revision that may never come
+                # (one above the head, say) must not keep a waiter per request that asked.
+                waiter.cancel()
+                self._waiters.remove(entry)
+                heapq.heapify(self._waiters)
         return self.revision >= revision
 
     def _wake(self) -> None:

@@ -259,6 +259,9 @@ async def test_waiting_for_a_revision_ends_when_it_is_applied_or_at_the_bound() 
     assert await waiting
     reads.drop(revision=7)  # a reset moves the revision too
     assert await other
+    for _ in range(100):  # a revision that never comes, asked for again and again
+        assert not await reads.reach(10**9, 0.001)
+    assert reads._waiters == [], "nothing kept for those who gave up"
 
 
 def _sample(name: str, **labels: str) -> float:
