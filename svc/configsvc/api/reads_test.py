@@ -14,12 +14,14 @@ from typing import Any
 import aiohttp
 import prometheus_client
 import pytest
+from configsvc_client import api
 
 from configsvc import app as app_mod
 from configsvc.db import database
 from configsvc.live import cache, feed, listener
 from configsvc.service import writes
 from configsvc.store import changes
+from conftest import ADMIN_HEADERS
 
 W = writes.Write()
 
@@ -66,8 +68,6 @@ async def _caught_up(client) -> int:
 @pytest.fixture
 async def uncached(aiohttp_client, settings):
     """A second server on the same database with READ_CACHE_MAX_MB=0: every read a query."""
-    from conftest import ADMIN_HEADERS
-
     off = app_mod.create_app(settings.model_copy(update={"read_cache_max_mb": 0}))
     other = await aiohttp_client(off, headers=ADMIN_HEADERS)
     await _wait(lambda: other.app[feed.LISTENER].connected)
@@ -148,8 +148,6 @@ async def test_a_cached_entry_is_never_served_to_a_token_that_may_not_read_it(cl
 async def test_a_cached_read_and_its_304_need_no_database_connection(
     aiohttp_client, settings
 ) -> None:
-    from conftest import ADMIN_HEADERS
-
     quick = settings.model_copy(update={"db_acquire_timeout_s": 0.2, "db_pool_max": 2})
     client = await aiohttp_client(app_mod.create_app(quick), headers=ADMIN_HEADERS)
     await _wait(lambda: client.app[feed.LISTENER].connected)
@@ -238,16 +236,12 @@ async def _pin(session: aiohttp.ClientSession, service, pid: int) -> None:  # ty
 
 
 def _pinned_session() -> aiohttp.ClientSession:
-    from conftest import ADMIN_HEADERS
-
     return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1), headers=ADMIN_HEADERS)
 
 
 async def test_a_minimum_revision_reads_a_write_made_through_another_worker(
     service_factory,
 ) -> None:
-    from configsvc_client import api
-
     service = service_factory(workers=2, keepalive_timeout_s="60")
     one, two = service.worker_pids()
     async with _pinned_session() as writer, _pinned_session() as reader:
@@ -287,8 +281,6 @@ async def test_a_minimum_revision_waits_for_a_lagging_listener_then_reads_the_da
     """The listener's backend is stopped (SIGSTOP): this worker's memory lags behind a write
     made elsewhere. A plain read says so with its revision; a read at the write's revision
     waits MIN_REVISION_WAIT_MS and then asks the database."""
-    from conftest import ADMIN_HEADERS
-
     patient = settings.model_copy(update={"min_revision_wait_ms": 50})
     client = await aiohttp_client(app_mod.create_app(patient), headers=ADMIN_HEADERS)
     await _wait(lambda: client.app[feed.LISTENER].connected)

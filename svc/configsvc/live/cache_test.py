@@ -20,6 +20,7 @@ from configsvc.db import database
 from configsvc.live import cache, feed
 from configsvc.service import rollback, writes
 from configsvc.store import applications, changes, configurations
+from conftest import ADMIN_HEADERS
 
 W = writes.Write()
 
@@ -293,8 +294,6 @@ async def test_while_the_listener_is_away_reads_go_to_the_database_and_it_recove
 ) -> None:
     """The listener logs in as a role of its own, which is then refused connections: the pool
     keeps working, the listener cannot follow."""
-    from conftest import ADMIN_HEADERS
-
     role = f"listener_{abs(hash(database_url)) % 10**8}"
     await db.execute(f"CREATE ROLE {role} LOGIN")
     await db.execute(f"GRANT USAGE, CREATE ON SCHEMA public TO {role}")  # it migrates, too
