@@ -76,14 +76,21 @@ def _spread(values: list[float | None]) -> stats.Spread | None:
 
 
 def floor(plan: Plan, url: str, say: Say) -> Figures:
-    p50: list[float | None] = []
-    p99: list[float | None] = []
+    """The bare floor and the durable one (a one-row write committed with each NOTIFY),
+    repetitions interleaved."""
+    figures: Figures = {}
+    runs: dict[str, list[list[float]]] = {"notify_floor": [], "notify_floor_durable": []}
     for _ in range(plan.reps):
-        latencies = asyncio.run(notify_floor.measure(url, plan.live_changes, plan.live_interval_s))
-        p50.append(_p(latencies, 50))
-        p99.append(_p(latencies, 99))
-    say(f"  LISTEN/NOTIFY floor p99: {[round(v or 0, 2) for v in p99]} ms")
-    return {"notify_floor_p50_ms": _spread(p50), "notify_floor_p99_ms": _spread(p99)}
+        for name, durable in (("notify_floor", False), ("notify_floor_durable", True)):
+            runs[name].append(asyncio.run(
+                notify_floor.measure(url, plan.live_changes, plan.live_interval_s, durable)
+            ))  # fmt: skip
+    for name, latencies in runs.items():
+        p99 = [_p(each, 99) for each in latencies]
+        say(f"  LISTEN/NOTIFY {name} p99: {[round(v or 0, 2) for v in p99]} ms")
+        figures[f"{name}_p50_ms"] = _spread([_p(each, 50) for each in latencies])
+        figures[f"{name}_p99_ms"] = _spread(p99)
+    return figures
 
 
 def ws_url(server: servers.Server, path: str) -> str:

@@ -14,10 +14,12 @@ def _results(**medians: float) -> report.Results:
 
 def test_targets_are_met_or_not_met_or_unknown() -> None:
     results = _results(ratio_get_config_to_fetchrow=0.8, live_1sub_p99_ms=5.0,
-                       notify_floor_p99_ms=1.0, rss_kib_per_idle_subscriber=16.0)  # fmt: skip
+                       notify_floor_p99_ms=0.5, notify_floor_durable_p99_ms=1.0,
+                       cache_staleness_p99_ms=2.5, rss_kib_per_idle_subscriber=16.0)  # fmt: skip
     verdicts = {t["figure"]: t["met"] for t in results.as_json()["targets"]}
     assert verdicts["ratio_get_config_to_fetchrow"] is True
-    assert verdicts["live_1sub_p99_ms"] is False  # 5 > 1 + 3
+    assert verdicts["live_1sub_p99_ms"] is False  # 5 > 1 (the durable floor) + 3
+    assert verdicts["cache_staleness_p99_ms"] is True  # 2.5 <= 0.5 (the bare floor) + 2
     assert verdicts["rss_kib_per_idle_subscriber"] is True  # the bound is inclusive
     assert verdicts["catchup_10k_s"] is None
 
@@ -43,6 +45,9 @@ def test_units_follow_the_key() -> None:
     assert report.unit("ratio_fanout_1000_to_ceiling") == "x"
     assert report.unit("writes_per_s_with_1000_subs") == "writes/s"
     assert report.unit("catchup_10k_s") == "s"
+    assert report.unit("cache_bytes_per_entry") == "bytes"
+    assert report.unit("cache_bytes_to_bound") == "x"
+    assert report.unit("cache_staleness_p99_ms") == "ms"
 
 
 def test_quick_runs_leave_latest_alone(tmp_path: Path) -> None:

@@ -7,12 +7,13 @@ paired repetitions stay fair.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import cpus, load, report, scenarios, servers, stats
+from bench import cpus, dataset, load, readcache, report, scenarios, servers, stats
 from bench.plan import Plan
 from configsvc.auth import tokens
 
@@ -72,6 +73,10 @@ def run(
         fetch = stack.enter_context(servers.ceiling("fetchrow", pinning, database_url))
         service = stack.enter_context(_service(database_url, 1, pinning, admin))
         open_service = stack.enter_context(servers.service(database_url, 1, pinning))
+        seeded = dataset.Dataset.read(data_dir)
+        # A service that has been up a while: its workers have read what clients read.
+        asyncio.run(readcache.warm(service, seeded, admin))
+        asyncio.run(readcache.warm(open_service, seeded))
         say("REST, WORKERS=1, with a read (or write) token, beside the ceilings and AUTH_MODE=off")
         targets: list[Target] = [
             (scenarios.HELLO, hello.url, None),
@@ -89,6 +94,9 @@ def run(
     figures["ratio_get_config_to_hello"] = stats.spread(
         stats.ratios(get_config, [r.rps for r in runs["ceiling_hello"]])
     )
+    figures["ratio_get_app_to_hello"] = stats.spread(
+        stats.ratios([r.rps for r in runs["rest_get_app"]], [r.rps for r in runs["ceiling_hello"]])
+    )
     figures["ratio_auth_to_open"] = stats.spread(
         stats.ratios(get_config, [r.rps for r in runs["rest_get_config_open"]])
     )
@@ -99,6 +107,7 @@ def run(
         )
     )
     with _service(database_url, 2, pinning, admin) as service:
+        asyncio.run(readcache.warm(service, dataset.Dataset.read(data_dir), admin))
         say("REST, WORKERS=2")
         runs = _rounds(plan, _authenticated(service, admin), data_dir, pinning, say)
     for name, results in runs.items():

@@ -41,8 +41,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
         middlewares=[
             requestid.middleware,
-            logs.middleware,
-            metrics.middleware,
+            metrics.middleware,  # logs each request too
             problems.middleware,
             edge.middleware,
             guard.middleware,

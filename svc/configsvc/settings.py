@@ -83,6 +83,18 @@ class Settings(BaseSettings):
     clients_keep_s: float = pydantic.Field(
         default=300.0, gt=0, description="How long a disconnected client stays in the fleet view."
     )
+    read_cache_max_mb: float = pydantic.Field(
+        default=64.0,
+        ge=0,
+        description="Per worker: the bytes of encoded GET bodies kept in memory (LRU); 0: off.",
+    )
+    min_revision_wait_ms: float = pydantic.Field(
+        default=100.0,
+        ge=0,
+        le=10000,
+        description="How long a read with Config-Min-Revision waits for this worker's listener "
+        "before it reads the database instead.",
+    )
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
     local_pg_dir: Path = SVC_DIR / ".pgdata"
 

@@ -28,6 +28,10 @@ _IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 # Worth another try: a proxy or load balancer found no healthy worker, or the service is busy.
 _RETRY_STATUS = frozenset({502, 503, 504})
 _TRANSIENT = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
+# Read-your-writes across the service's workers: every response says which revision it
+# reflects; a read asks for no older state than the newest this client has written or seen.
+REVISION_HEADER = models.REVISION_HEADER
+MIN_REVISION_HEADER = models.MIN_REVISION_HEADER
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,11 @@ class ConfigClient:
     A retried DELETE, or PUT with ``if_match``, whose first attempt did reach the database but
     whose answer was lost, ends in ``NotFound`` or ``PreconditionFailed``: read the resource
     again to tell.
+
+    ``revision`` is the newest revision this client has written or seen (``Config-Revision``
+    of every response, the revisions of its watches' feeds). With ``read_your_writes`` (the
+    default) every GET sends it as ``Config-Min-Revision``, so whichever worker answers, the
+    client never reads a state older than one it has already written or seen.
     """
 
     def __init__(
@@ -76,8 +85,11 @@ class ConfigClient:
         session: aiohttp.ClientSession | None = None,
         token: str | None = None,
         labels: dict[str, str] | None = None,
+        read_your_writes: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.read_your_writes = read_your_writes
+        self.revision = 0
         # The secret goes in the Authorization header only, never in a URL or a log line.
         self.token = token if token is not None else os.environ.get("CONFIGSVC_TOKEN")
         # Who this process is in the service's fleet view (sent in each feed's hello): the
@@ -552,6 +564,10 @@ class ConfigClient:
             heartbeat=heartbeat,
         )
 
+    def saw(self, revision: int) -> None:
+        """Note a revision the service has committed (a watch calls this for its feed)."""
+        self.revision = max(self.revision, revision)
+
     def auth_headers(self) -> dict[str, str]:
         """``Authorization: Bearer <token>``, or nothing without a token."""
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -599,6 +615,9 @@ class ConfigClient:
     ) -> _Reply:
         timeout = aiohttp.ClientTimeout(total=self.timeout)
         headers = {**self.auth_headers(), **(headers or {})}
+        wanted = self.revision if self.read_your_writes and method == "GET" else 0
+        if wanted:
+            headers[MIN_REVISION_HEADER] = str(wanted)
         if json is not None:  # written by hand: aiohttp's json= would refuse a Decimal
             headers["Content-Type"] = "application/json"
         data = None if json is None else exactjson.dumps(json).encode()
@@ -607,7 +626,19 @@ class ConfigClient:
             timeout=timeout,
         ) as resp:  # fmt: skip
             text = await resp.text()
+            self._note(resp.headers.get(REVISION_HEADER), wanted)
             return _Reply(resp.status, _decode(resp, text), text, resp.headers.get("ETag"))
+
+    def _note(self, header: str | None, wanted: int) -> None:
+        if header is None or not (header.isascii() and header.isdigit() and len(header) < 20):
+            return
+        revision = int(header)
+        if revision < wanted:
+            # Answered from the database, yet older than what was asked for: the service's
+            # history was rewound (a restore, a failover). Follow it rather than ask forever.
+            self.revision = revision
+        else:
+            self.saw(revision)
 
 
 def _decode(resp: aiohttp.ClientResponse, text: str) -> Any:

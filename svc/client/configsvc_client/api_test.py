@@ -246,3 +246,34 @@ async def test_numbers_stay_exact_through_the_client_its_view_and_its_cache(
             await asyncio.sleep(0.05)
     assert state.configurations[0].config == {"x": exact, "y": [big, 3]}
     assert str(exact) in cache_file.read_text(), "written as a number, digit for digit"
+
+
+async def test_reads_ask_for_the_newest_revision_written_or_seen(client: TestClient) -> None:  # type: ignore[type-arg]
+    sent: list[str | None] = []
+
+    async def on_start(session, context, params: aiohttp.TraceRequestStartParams) -> None:  # type: ignore[no-untyped-def]
+        sent.append(params.headers.get(api.MIN_REVISION_HEADER))
+
+    tracing = aiohttp.TraceConfig()
+    tracing.on_request_start.append(on_start)
+    async with aiohttp.ClientSession(trace_configs=[tracing]) as session:
+        rest = api.ConfigClient(str(client.make_url("")), session=session)
+        assert rest.revision == 0
+        app = await rest.create_application("billing")
+        assert rest.revision == app.revision
+        await rest.get_application(app.id)
+        assert sent == [None, str(app.revision)], "writes never wait; reads ask"
+        made = await rest.create_configuration(app.id, "limits", {"rate": 1})
+        async with rest.watch("billing") as view:
+            assert view.revision == made.revision
+        assert rest.revision == made.revision
+
+        rest.revision = 10**9  # remembered from before the service's history was rewound
+        assert (await rest.get_configuration(made.id)).name == "limits"
+        assert rest.revision == made.revision, "it follows the service back"
+
+        blind = api.ConfigClient(str(client.make_url("")), session=session, read_your_writes=False)
+        await blind.create_application("other")
+        sent.clear()
+        await blind.get_application(app.id)
+        assert sent == [None]

@@ -25,6 +25,10 @@ from pydantic import (
 
 # A ULID as the service makes them: 26 characters of Crockford base32.
 ID_PATTERN = r"^[0-9A-HJKMNP-TV-Z]{26}$"
+# Every read says which global revision it reflects, every write which it committed; a read may
+# ask for no older state than a revision (read-your-writes across the service's workers).
+REVISION_HEADER = "Config-Revision"
+MIN_REVISION_HEADER = "Config-Min-Revision"
 NAME_MAX = 256
 COMMENTS_MAX = 1024
 # Deepest nesting of arrays and objects accepted in a body, a config or a feed message: deep

@@ -293,12 +293,14 @@ class Watch:
         elif isinstance(message, models.Change):
             if self.live.apply_change(message):
                 self._persist()
+            self._client.saw(message.revision)
         else:
             self._synced(message.revision)
 
     def _synced(self, revision: int) -> None:
         # Everything up to `revision` is applied, even when none of it was ours.
         self.live.revision = max(self.live.revision, revision)
+        self._client.saw(self.live.revision)
         self._ever_synced = self._synced_now = True
         self.live.set_stale(False)
         self._ready.set()

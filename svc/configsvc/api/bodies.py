@@ -252,3 +252,26 @@ def change_reason(request: web.Request) -> str:
     if len(reason) > models.COMMENTS_MAX:
         raise errors.Invalid.one(REASON_HEADER, f"must be at most {models.COMMENTS_MAX} characters")
     return reason
+
+
+MIN_REVISION_HEADER = models.MIN_REVISION_HEADER
+MIN_REVISION_PARAM = "min_revision"
+# Revisions are PostgreSQL bigints: 19 digits at most.
+_REVISION = re.compile(r"^[0-9]{1,19}$")
+
+
+def min_revision(request: web.Request) -> int:
+    """The oldest state a read may answer from: ``Config-Min-Revision`` or ``?min_revision``
+    (the higher, if both); 0 without either. Anything but a non-negative integer is a 422
+    naming the header or parameter."""
+    wanted = 0
+    for name, raw in (
+        (MIN_REVISION_HEADER, request.headers.get(MIN_REVISION_HEADER)),
+        (MIN_REVISION_PARAM, request.query.get(MIN_REVISION_PARAM)),
+    ):
+        if raw is None:
+            continue
+        if not _REVISION.fullmatch(raw.strip()):
+            raise errors.Invalid.one(name, "must be a non-negative integer (a revision)")
+        wanted = max(wanted, int(raw))
+    return wanted

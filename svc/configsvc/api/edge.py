@@ -8,6 +8,7 @@ Every response is also stamped ``Server: configsvc``, so no version is given awa
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import urllib.parse
 from collections.abc import Awaitable, Callable
@@ -53,6 +54,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=256)  # one parse per distinct Host, not per request
 def _hostname(authority: str) -> str:
     """``example.com:8080`` -> ``example.com``; ``[::1]:80`` -> ``::1``."""
     return (urllib.parse.urlsplit(f"//{authority}").hostname or "").lower()

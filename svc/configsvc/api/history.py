@@ -151,7 +151,9 @@ async def configurations_at(request: web.Request) -> web.Response:
     async with db.connection() as conn, conn.transaction(isolation="repeatable_read"):
         await applications.require(conn, app_id)
         items = await versions.state_at(conn, app_id, revision)
-    return web.json_response({"items": items, "next_cursor": None})
+    # The state it shows is the one at that revision.
+    headers = {routes.REVISION_HEADER: str(revision)}
+    return web.json_response({"items": items, "next_cursor": None}, headers=headers)
 
 
 # --- rollback --------------------------------------------------------------------------------
@@ -167,7 +169,8 @@ async def rollback_configuration(request: web.Request) -> web.Response:
         request.app[database.DB], routes.write_of(request), config_id, body.to_version,
         bodies.if_match(request),
     )  # fmt: skip
-    return routes.resource_response(resource)
+    revision = routes.committed(request, resource["revision"])
+    return routes.resource_response(resource, revision=revision)
 
 
 async def rollback_application(request: web.Request) -> web.Response:
@@ -179,7 +182,8 @@ async def rollback_application(request: web.Request) -> web.Response:
     done = await rollback.application(
         request.app[database.DB], routes.write_of(request), app_id, body.to_revision
     )
-    return web.json_response(done)
+    revision = routes.committed(request, done["revision"])
+    return web.json_response(done, headers={routes.REVISION_HEADER: str(revision)})
 
 
 # --- audit -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from importlib import resources
 from typing import Any
 
 import pydantic
-from aiohttp import web
+from aiohttp import hdrs, web
 from configsvc_client import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
@@ -168,6 +168,17 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "304 without a body if the resource still has one of these ETags.",
         "schema": {"type": "string"}, "example": '"1"',
     },
+    bodies.MIN_REVISION_HEADER: {
+        "name": bodies.MIN_REVISION_HEADER, "in": "header", "required": False,
+        "description": "Answer from no state older than this revision (read-your-writes: send "
+                       "the highest Config-Revision you have written or seen). Else 422.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    bodies.MIN_REVISION_PARAM: {
+        "name": bodies.MIN_REVISION_PARAM, "in": "query", "required": False,
+        "description": f"As the {bodies.MIN_REVISION_HEADER} header.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
 }  # fmt: skip
 
 _HEADERS: dict[str, dict[str, Any]] = {
@@ -180,6 +191,11 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "description": "Path of the created resource.",
         "required": True,
         "schema": {"type": "string", "format": "uri-reference"},
+    },
+    routes.REVISION_HEADER: {
+        "description": "The global revision the response reflects (a write: the one it committed).",
+        "required": True,
+        "schema": {"type": "string", "pattern": r"^\d+$"},
     },
     "Retry-After": {"description": "Seconds to wait.", "schema": {"type": "integer"}},
     "WWW-Authenticate": {
@@ -257,13 +273,29 @@ def _dry_run(response: dict[str, Any] | None) -> dict[str, Any]:
     return response
 
 
+# The tags of the operations whose writes commit a revision (tokens and sessions do not).
+REVISIONED_TAGS = frozenset({"applications", "configurations", "history", "schemas"})
+
+
+def _revision(op: routes.Operation) -> bool:
+    """Whether its answers carry Config-Revision: the reads that take a minimum revision, and
+    the writes that commit a revision (of applications, configurations and schemas)."""
+    return bodies.MIN_REVISION_HEADER in op.headers or (
+        op.method != "GET" and op.tag in REVISIONED_TAGS
+    )
+
+
 def _success(op: routes.Operation, status: int | None = None) -> dict[str, Any]:
     status = status or op.status
     response: dict[str, Any] = {"description": http.HTTPStatus(status).phrase}
+    headers = {}
+    if _revision(op):
+        headers[routes.REVISION_HEADER] = _ref("headers", routes.REVISION_HEADER)
     if op.response is None:
+        if headers:
+            response["headers"] = headers
         return response
     response["content"] = {_JSON: {"schema": {"$ref": asyncapi.SCHEMAS + op.response.__name__}}}
-    headers = {}
     # A resource carries a version, and every response with one carries it as the ETag.
     if "version" in op.response.model_fields:
         headers["ETag"] = _ref("headers", "ETag")
@@ -286,6 +318,9 @@ def _responses(op: routes.Operation) -> dict[str, Any]:
                 "description": _WHEN[304],
                 "headers": {"ETag": _ref("headers", "ETag")},
             }
+            if _revision(op):
+                revision = _ref("headers", routes.REVISION_HEADER)
+                responses["304"]["headers"][routes.REVISION_HEADER] = revision
         else:
             responses[str(status)] = _problem_response(status)
     return responses
@@ -410,7 +445,9 @@ async def serve_asset(request: web.Request) -> web.Response:
 async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
     """No response is content-sniffed; an HTML page gets the strict CSP and is never framed."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.content_type == "text/html":
+    # The header's media type, read without aiohttp's full parse (this runs on every response).
+    media_type = response.headers.get(hdrs.CONTENT_TYPE, "").partition(";")[0].strip().lower()
+    if media_type == "text/html":
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
         response.headers["X-Frame-Options"] = "DENY"
 

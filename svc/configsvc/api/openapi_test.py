@@ -112,15 +112,15 @@ async def test_operations_carry_their_parameters_and_bodies(doc) -> None:
     def names(path: str, method: str) -> set[str]:
         return {resolve(doc, p)["name"] for p in doc["paths"][path][method]["parameters"]}
 
-    assert names(APPS, "get") == {"limit", "cursor", "name"}
-    assert names(APP, "get") == {"id", "If-None-Match"}
+    assert names(APPS, "get") == {"limit", "cursor", "name", "min_revision", "Config-Min-Revision"}
+    assert names(APP, "get") == {"id", "If-None-Match", "Config-Min-Revision", "min_revision"}
     assert names(CONFIG, "put") == {"id", "If-Match", "X-Change-Reason", "dry_run"}
     limit = resolve(doc, {"$ref": "#/components/parameters/limit"})["schema"]
     assert limit == {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
     create = doc["paths"][APPS]["post"]
     body = create["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/ApplicationIn"}
-    assert set(create["responses"]["201"]["headers"]) == {"ETag", "Location"}
+    assert set(create["responses"]["201"]["headers"]) == {"ETag", "Location", "Config-Revision"}
     problem = create["responses"]["409"]["content"]["application/problem+json"]["schema"]
     assert problem == {"$ref": "#/components/schemas/Problem"}
     assert "content" not in doc["paths"][APP]["get"]["responses"]["304"]
@@ -197,6 +197,7 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     await call("GET", APP, app["id"])
     await call("GET", APP, app["id"], headers={"If-None-Match": '"1"'})
     await call("GET", APP, NOBODY)
+    await call("GET", APP, app["id"], params={"min_revision": "-1"})
     await call("PUT", APP, app["id"], json={"name": "billing", "comments": "c"})
     await call("PUT", APP, app["id"], json={"name": "x"}, headers={"If-Match": '"1"'})
     await call("PUT", APP, app["id"], json={"name": "other"})
@@ -213,6 +214,7 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     await call("GET", CONFIG, cfg["id"])
     await call("GET", CONFIG, cfg["id"], headers={"If-None-Match": '"1"'})
     await call("GET", CONFIG, NOBODY)
+    await call("GET", CONFIG, cfg["id"], headers={"Config-Min-Revision": "x"})
     await call("PUT", CONFIG, cfg["id"], json={"name": "prod", "config": {}})
     await call(
         "PUT", CONFIG, cfg["id"], json={"name": "p", "config": {}}, headers={"If-Match": '"1"'}

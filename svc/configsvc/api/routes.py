@@ -10,17 +10,17 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import pydantic
 from aiohttp import web
-from configsvc_client import exactjson, models
+from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import bodies, paging, tokens
+from configsvc.api import bodies, paging, reads, tokens
 from configsvc.auth import access, guard
 from configsvc.db import database
+from configsvc.live import cache
 from configsvc.service import schemas, writes
 from configsvc.store import applications, configurations
 
@@ -36,17 +36,11 @@ def path_id(request: web.Request, what: str) -> str:
     return value
 
 
-def resource_response(
-    resource: dict[str, Any], status: int = 200, location: str | None = None
-) -> web.Response:
-    headers = {"ETag": bodies.etag(resource["version"])}
-    if location:
-        headers["Location"] = location
-    return web.json_response(resource, status=status, headers=headers, dumps=exactjson.dumps)
-
-
-def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
-    return bodies.none_match(request, resource["version"])
+# Still reachable here, where the write handlers (and history's, and others') have always
+# found them.
+REVISION_HEADER = reads.REVISION_HEADER
+resource_response = reads.resource_response
+committed = reads.committed
 
 
 def write_of(request: web.Request) -> writes.Write:
@@ -72,18 +66,15 @@ async def create_application(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.ApplicationIn)
     db = request.app[database.DB]
     app = await writes.create_application(db, write_of(request), body.name, body.comments)
-    return resource_response(app, 201, f"{PREFIX}/applications/{app['id']}")
+    revision = committed(request, app["revision"])
+    return resource_response(app, 201, f"{PREFIX}/applications/{app['id']}", revision)
 
 
 async def get_application(request: web.Request) -> web.Response:
     """The application with the ids of its configurations, in id order."""
     app_id = path_id(request, "application")
     may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
-    async with request.app[database.DB].connection() as conn:
-        app = await applications.get(conn, app_id)
-    if _not_modified(request, app):
-        raise web.HTTPNotModified(headers={"ETag": bodies.etag(app["version"])})
-    return resource_response(app)
+    return reads.answer(request, *await reads.read(request, cache.APP, app_id, applications.get_at))
 
 
 async def replace_application(request: web.Request) -> web.Response:
@@ -94,16 +85,16 @@ async def replace_application(request: web.Request) -> web.Response:
         request.app[database.DB], write_of(request), app_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return resource_response(app)
+    return resource_response(app, revision=committed(request, app["revision"]))
 
 
 async def delete_application(request: web.Request) -> web.Response:
     """Its configurations are deleted with it, in the same transaction."""
     app_id = path_id(request, "application")
-    await writes.delete_application(
+    revision = await writes.delete_application(
         request.app[database.DB], write_of(request), app_id, bodies.if_match(request)
     )
-    return web.Response(status=204)
+    return reads.deleted(request, revision)
 
 
 async def list_applications(request: web.Request) -> web.Response:
@@ -111,11 +102,12 @@ async def list_applications(request: web.Request) -> web.Response:
     throughout the walk exactly once, even while others are added."""
     limit, after = bodies.limit(request), paging.cursor(request)
     name = bodies.name_filter(request)
+    bodies.min_revision(request)  # checked; the database is never older than a committed one
     readable = access.readable(guard.caller(request))
-    async with request.app[database.DB].connection() as conn:
+    async with request.app[database.DB].connection() as conn, reads.snapshot(conn) as revision:
         items = await applications.page(conn, after, limit + 1, name, readable)
     # One more row than asked for was fetched: its presence means there is a next page.
-    return paging.page(items[:limit], len(items) > limit)
+    return reads.stamped(paging.page(items[:limit], len(items) > limit), revision)
 
 
 async def list_configurations(request: web.Request) -> web.Response:
@@ -128,10 +120,11 @@ async def list_configurations(request: web.Request) -> web.Response:
     if "at_revision" in request.query:
         return await history.configurations_at(request)
     limit, after = bodies.limit(request), paging.cursor(request)
+    bodies.min_revision(request)
     max_bytes = request.app[settings_mod.SETTINGS].page_max_bytes
-    async with request.app[database.DB].connection() as conn:
+    async with request.app[database.DB].connection() as conn, reads.snapshot(conn) as revision:
         items, more = await configurations.page(conn, app_id, after, limit, max_bytes)
-    return paging.page(items, more)
+    return reads.stamped(paging.page(items, more), revision)
 
 
 # --- configurations ----------------------------------------------------------------------
@@ -145,22 +138,17 @@ async def create_configuration(request: web.Request) -> web.Response:
     resource = await writes.create_configuration(
         request.app[database.DB], write_of(request), body.application_id, body.model_dump()
     )
-    return resource_response(resource, 201, f"{PREFIX}/configurations/{resource['id']}")
+    revision = committed(request, resource["revision"])
+    return resource_response(resource, 201, f"{PREFIX}/configurations/{resource['id']}", revision)
 
 
 async def get_configuration(request: web.Request) -> web.Response:
     """The configuration, with its `ETag`."""
     config_id = path_id(request, "configuration")
-    async with request.app[database.DB].connection() as conn:
-        resource = await configurations.get(conn, config_id)
-    may_read(
-        request,
-        resource["application_id"],
-        errors.NotFound(f"no configuration with id {config_id}"),
-    )
-    if _not_modified(request, resource):
-        raise web.HTTPNotModified(headers={"ETag": bodies.etag(resource["version"])})
-    return resource_response(resource)
+    entry, revision = await reads.read(request, cache.CONFIG, config_id, configurations.get_at)
+    missing = errors.NotFound(f"no configuration with id {config_id}")
+    may_read(request, entry.application_id, missing)
+    return reads.answer(request, entry, revision)
 
 
 async def replace_configuration(request: web.Request) -> web.Response:
@@ -172,16 +160,16 @@ async def replace_configuration(request: web.Request) -> web.Response:
         request.app[database.DB], write_of(request), config_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return resource_response(resource)
+    return resource_response(resource, revision=committed(request, resource["revision"]))
 
 
 async def delete_configuration(request: web.Request) -> web.Response:
     """Deletes the configuration; 404 once it is gone."""
     config_id = path_id(request, "configuration")
-    await writes.delete_configuration(
+    revision = await writes.delete_configuration(
         request.app[database.DB], write_of(request), config_id, bodies.if_match(request)
     )
-    return web.Response(status=204)
+    return reads.deleted(request, revision)
 
 
 # --- the table ---------------------------------------------------------------------------
@@ -222,11 +210,12 @@ OPERATIONS: tuple[Operation, ...] = (
               201, models.ApplicationIn, models.Application, query=("dry_run",),
               errors=_WRITE_ERRORS, needs="create", dry_run=True),
     Operation("GET", _APPS, list_applications, "List applications", "applications",
-              response=models.ApplicationPage, query=("limit", "cursor", "name"), errors=(422,),
-              needs="token"),
+              response=models.ApplicationPage,
+              query=("limit", "cursor", "name", bodies.MIN_REVISION_PARAM), errors=(422,),
+              headers=(bodies.MIN_REVISION_HEADER,), needs="token"),
     Operation("GET", f"{_APPS}/{{id}}", get_application, "Read an application", "applications",
-              response=models.ApplicationDetail, errors=(304, 404),
-              headers=("If-None-Match",)),
+              response=models.ApplicationDetail, query=(bodies.MIN_REVISION_PARAM,),
+              errors=(304, 404, 422), headers=("If-None-Match", bodies.MIN_REVISION_HEADER)),
     Operation("PUT", f"{_APPS}/{{id}}", replace_application, "Replace an application",
               "applications", 200, models.ApplicationIn, models.Application, query=("dry_run",),
               errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",), needs="write",
@@ -237,14 +226,16 @@ OPERATIONS: tuple[Operation, ...] = (
               dry_run=True),
     Operation("GET", f"{_APPS}/{{id}}/configurations", list_configurations,
               "List an application's configurations", "configurations",
-              response=models.ConfigurationPage, query=("limit", "cursor", "at_revision"),
-              errors=(404, 422)),
+              response=models.ConfigurationPage,
+              query=("limit", "cursor", "at_revision", bodies.MIN_REVISION_PARAM),
+              errors=(404, 422), headers=(bodies.MIN_REVISION_HEADER,)),
     Operation("POST", _CONFIGS, create_configuration, "Create a configuration",
               "configurations", 201, models.ConfigurationIn, models.Configuration,
               query=("dry_run",), errors=_WRITE_ERRORS, needs="write", dry_run=True),
     Operation("GET", f"{_CONFIGS}/{{id}}", get_configuration, "Read a configuration",
-              "configurations", response=models.Configuration, errors=(304, 404),
-              headers=("If-None-Match",)),
+              "configurations", response=models.Configuration,
+              query=(bodies.MIN_REVISION_PARAM,), errors=(304, 404, 422),
+              headers=("If-None-Match", bodies.MIN_REVISION_HEADER)),
     Operation("PUT", f"{_CONFIGS}/{{id}}", replace_configuration, "Replace a configuration",
               "configurations", 200, models.ConfigurationReplace, models.Configuration,
               query=("dry_run",), errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",),

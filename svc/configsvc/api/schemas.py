@@ -12,7 +12,7 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import errors
-from configsvc.api import bodies, history, paging, routes
+from configsvc.api import bodies, history, paging, reads, routes
 from configsvc.db import database
 from configsvc.service import schema_writes
 from configsvc.store import applications
@@ -52,7 +52,8 @@ async def put_schema(request: web.Request) -> web.Response:
     )  # fmt: skip
     # Percent-encoded: a Location header is a URI reference, and names may be any Unicode.
     location = f"{_PATH.format(app_id=app_id)}/{quote(name, safe='*')}" if created else None
-    return routes.resource_response(resource, 201 if created else 200, location)
+    revision = routes.committed(request, resource["revision"])
+    return routes.resource_response(resource, 201 if created else 200, location, revision)
 
 
 async def get_schema(request: web.Request) -> web.Response:
@@ -79,11 +80,11 @@ async def delete_schema(request: web.Request) -> web.Response:
     """Its configurations fall back to the `*` schema (re-checked: 409 unless `force=true`)
     or to none."""
     app_id, name = _target(request)
-    await schema_writes.delete(
+    revision = await schema_writes.delete(
         request.app[database.DB], routes.write_of(request), app_id, name,
         bodies.if_match(request), bodies.flag(request, "force"),
     )  # fmt: skip
-    return web.Response(status=204)
+    return reads.deleted(request, revision)
 
 
 async def list_schema_versions(request: web.Request) -> web.Response:

@@ -31,7 +31,7 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.auth import access, guard
 from configsvc.db import database
-from configsvc.live import clients, hub, listener, peer, revocation, sync
+from configsvc.live import cache, clients, hub, listener, peer, revocation, sync
 from configsvc.ops import metrics
 from configsvc.store import applications, changes
 
@@ -244,19 +244,22 @@ def _exit_if_dead(task: asyncio.Task[None]) -> None:
 
 
 async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The hub and the listener of this worker; the listener is stopped and awaited at cleanup."""
+    """The hub, the read cache and the listener of this worker; the listener is stopped and
+    awaited at cleanup."""
     settings = app[settings_mod.SETTINGS]
     assert settings.database_url is not None
     fanout = hub.Hub()
     revoker = revocation.Revocations(app[guard.GUARD], fanout)
+    reads = cache.ReadCache(int(settings.read_cache_max_mb * 1024 * 1024))
     follower = listener.Listener(
         settings.listen_database_url or settings.database_url, fanout,
-        settings.listener_probe_s, settings.listener_max_failures, revoker.notified,
+        settings.listener_probe_s, settings.listener_max_failures, revoker.notified, reads,
     )  # fmt: skip
-    app[HUB], app[LISTENER] = fanout, follower
+    app[HUB], app[LISTENER], app[cache.CACHE] = fanout, follower, reads
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.
     async with app[database.DB].connection() as conn:
         follower.last, _ = await changes.counter(conn)
+    reads.revision = follower.last
     tasks = [
         asyncio.create_task(follower.run(), name="change listener"),
         asyncio.create_task(revoker.run(), name="token revocations"),

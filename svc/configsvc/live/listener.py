@@ -21,6 +21,7 @@ import asyncpg
 
 from configsvc import errors
 from configsvc.db import database
+from configsvc.live import cache as cache_mod
 from configsvc.live import hub
 from configsvc.ops import metrics, outage
 from configsvc.store import changes
@@ -45,13 +46,17 @@ class Listener:
     failure is a bug or bad data: logged and retried, and after ``max_failures`` in a row
     every subscriber is told to go elsewhere (1012) and :meth:`run` raises :class:`GaveUp`.
     Token notifications go to ``on_token`` (with None after every reconnect: some were lost).
+    ``cache`` (this worker's read cache) gets every entry before the hub, serves only while
+    the listener is connected and caught up, and is dropped at every reset.
     """
 
     def __init__(
         self, url: str, fanout: hub.Hub, probe_s: float, max_failures: int = 5,
         on_token: Callable[[str | None], None] | None = None,
+        cache: cache_mod.ReadCache | None = None,
     ) -> None:  # fmt: skip
         self.url, self.hub, self.probe_s = url, fanout, probe_s
+        self.cache = cache if cache is not None else cache_mod.ReadCache(0)
         self.max_failures = max_failures
         self.on_token = on_token
         self.connected = False
@@ -71,6 +76,7 @@ class Listener:
 
     def _on_lost(self, conn: object) -> None:
         self.connected = False
+        self.cache.lost()
         self._wake.set()
 
     async def run(self) -> None:
@@ -84,6 +90,7 @@ class Listener:
             except Exception:
                 self._failed()
             self.connected = False
+            self.cache.lost()
             await asyncio.sleep(self._backoff * random.uniform(0.5, 1.0))  # noqa: S311
             self._backoff = min(self._backoff * 2, 5.0)
 
@@ -110,6 +117,7 @@ class Listener:
                 self.on_token(None)
             await self._catch_up(conn)
             self.connected, self._backoff, self._failures = True, 0.1, 0
+            self.cache.following()
             if self._outage.since is None:
                 log.info("change listener connected at revision %s", self.last)
             self._outage.ok()
@@ -126,13 +134,14 @@ class Listener:
                 await self._catch_up(conn)
         finally:
             self.connected = False
+            self.cache.lost()
             conn.terminate()
 
     async def _check_head(self, conn: asyncpg.Connection) -> int:
         """Make sure the log still holds everything after ``last`` and nothing rewrote it."""
         latest, pruned_through = await changes.counter(conn)
         if self.last is None:
-            self.last = latest
+            self.last = self.cache.revision = latest
         elif latest < self.last:
             # A failover to a replica that lagged, or a restore: revisions after the head
             # will be reused for other changes. Subscribers start over from a snapshot.
@@ -147,6 +156,7 @@ class Listener:
     def _reset(self, latest: int, reason: str, cause: str) -> None:
         metrics.FEED_RESETS.labels(cause).inc()
         self.hub.close_all(CLOSE_SERVICE_RESTART, reason)
+        self.cache.drop(latest)
         self.last = latest
 
     async def _catch_up(self, conn: asyncpg.Connection) -> None:
@@ -155,6 +165,7 @@ class Listener:
         while True:
             batch = await changes.after(conn, self.last, BATCH)
             for entry in batch:
+                self.cache.apply(entry)
                 self.hub.dispatch(entry)
                 self.last = entry.revision
                 _observe(entry)

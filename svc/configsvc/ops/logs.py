@@ -13,8 +13,6 @@ from contextvars import ContextVar
 
 from aiohttp import web
 
-from configsvc.api import problems
-
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 TEXT_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s [%(request_id)s] %(message)s"
 
@@ -61,24 +59,14 @@ def configure(level: str, fmt: str) -> None:
 access = logging.getLogger("configsvc.access")
 
 
-@web.middleware
-async def middleware(request: web.Request, handler: problems.Handler) -> web.StreamResponse:
-    """Log the request at DEBUG (api/requestid.py has set its id for every line before)."""
-    started = time.perf_counter()
-    status = problems.CLIENT_CLOSED
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:  # a 304, say: problems.py turns only errors into responses
-        status = exc.status
-        raise
-    finally:
-        if access.isEnabledFor(logging.DEBUG):
-            route = request.match_info.route.resource
-            access.debug(
-                "%s %s %s", request.method, request.path, status,
-                extra={"route": route.canonical if route else None, "method": request.method,
-                       "status": status,
-                       "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
-            )  # fmt: skip
+def request_done(request: web.Request, status: int, started: float) -> None:
+    """Log a request at DEBUG (api/requestid.py has set its id for every line before). Called
+    by the metrics middleware, which times every request anyway."""
+    if access.isEnabledFor(logging.DEBUG):
+        route = request.match_info.route.resource
+        access.debug(
+            "%s %s %s", request.method, request.path, status,
+            extra={"route": route.canonical if route else None, "method": request.method,
+                   "status": status,
+                   "duration_ms": round((time.perf_counter() - started) * 1000, 1)},
+        )  # fmt: skip

@@ -95,9 +95,9 @@ async def put(
 async def delete(
     db: database.Database, write: writes.Write, app_id: str, name: str,
     if_version: writes.IfMatch, force: bool,
-) -> None:  # fmt: skip
+) -> int:  # fmt: skip
     """Delete the schema; its configurations fall back to ``*`` (checked like a change), or to
-    none."""
+    none. Returns the revision it committed."""
 
     async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
         await _lock(conn, write, app_id)
@@ -114,4 +114,7 @@ async def delete(
         conflict = await _recheck(conn, app_id, name, validator, force)
         return writes.Change("schema_deleted", gone, app_id, invalid=conflict)
 
-    await writes.apply(db, write, step, writes.Target("schema.delete", "schema", name, app_id))
+    change = await writes.apply(
+        db, write, step, writes.Target("schema.delete", "schema", name, app_id)
+    )
+    return int(change.resource["revision"])

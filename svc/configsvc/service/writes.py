@@ -259,8 +259,9 @@ async def replace_application(
 
 async def delete_application(
     db: database.Database, write: Write, app_id: str, if_version: IfMatch
-) -> None:
-    """Delete the application and, in the same transaction, its configurations."""
+) -> int:
+    """Delete the application and, in the same transaction, its configurations; returns the
+    revision it committed."""
 
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
         authorize(write, app_id, errors.NotFound(f"no application with id {app_id}"))
@@ -269,7 +270,9 @@ async def delete_application(
         gone = {**await applications.delete(conn, app_id), "revision": revision}
         return Change("application_deleted", gone, app_id, versions=tuple(cascade))
 
-    await apply(db, write, step, Target("application.delete", "application", app_id, app_id))
+    target = Target("application.delete", "application", app_id, app_id)
+    revision: int = (await apply(db, write, step, target)).resource["revision"]
+    return revision
 
 
 # --- configurations ----------------------------------------------------------------------
@@ -324,8 +327,8 @@ async def replace_configuration(
 
 async def delete_configuration(
     db: database.Database, write: Write, config_id: str, if_version: IfMatch
-) -> None:
-    """Delete the configuration."""
+) -> int:
+    """Delete the configuration; returns the revision it committed."""
 
     async def step(conn: asyncpg.Connection, revision: int) -> Change:
         locked = await configurations.lock(conn, config_id)
@@ -335,4 +338,6 @@ async def delete_configuration(
         gone = {**await configurations.delete(conn, config_id), "revision": revision}
         return Change("deleted", gone, gone["application_id"], config_id)
 
-    await apply(db, write, step, Target("configuration.delete", "configuration", config_id))
+    target = Target("configuration.delete", "configuration", config_id)
+    revision: int = (await apply(db, write, step, target)).resource["revision"]
+    return revision

@@ -9,10 +9,11 @@ import asyncpg
 from configsvc import errors
 from configsvc.store import resources
 
+# One statement, one snapshot: the row is exactly the state at the revision beside it.
 GET = """
 SELECT a.*, ARRAY(
     SELECT c.id FROM configurations c WHERE c.application_id = a.id ORDER BY c.id
-) AS configuration_ids
+) AS configuration_ids, (SELECT revision FROM revision_counter) AS at_revision
 FROM applications a
 WHERE a.id = $1
 """
@@ -55,10 +56,16 @@ def _taken(name: str) -> errors.Conflict:
 
 async def get(conn: asyncpg.Connection, app_id: str) -> dict[str, Any]:
     """The application with the ids of its configurations."""
+    return (await get_at(conn, app_id))[0]
+
+
+async def get_at(conn: asyncpg.Connection, app_id: str) -> tuple[dict[str, Any], int]:
+    """The application with the ids of its configurations, and the revision it is current at."""
     row = await conn.fetchrow(GET, app_id)
     if row is None:
         raise errors.NotFound(f"no application with id {app_id}")
-    return {**resources.application(row), "configuration_ids": row["configuration_ids"]}
+    app = {**resources.application(row), "configuration_ids": row["configuration_ids"]}
+    return app, row["at_revision"]
 
 
 async def require(conn: asyncpg.Connection, app_id: str) -> None:

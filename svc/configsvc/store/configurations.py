@@ -9,7 +9,10 @@ import asyncpg
 from configsvc import errors
 from configsvc.store import resources
 
-GET = "SELECT * FROM configurations WHERE id = $1"
+# One statement, one snapshot: the row is exactly the state at the revision beside it.
+GET = """
+SELECT *, (SELECT revision FROM revision_counter) AS at_revision FROM configurations WHERE id = $1
+"""
 
 # A page stops early once the configurations before a row hold $4 bytes or more: the rows past
 # that are counted by their stored size (pg_column_size: no need to read their JSON) and never
@@ -69,10 +72,15 @@ def _taken(name: str) -> errors.Conflict:
 
 
 async def get(conn: asyncpg.Connection, config_id: str) -> dict[str, Any]:
+    return (await get_at(conn, config_id))[0]
+
+
+async def get_at(conn: asyncpg.Connection, config_id: str) -> tuple[dict[str, Any], int]:
+    """The configuration, and the revision it is current at."""
     row = await conn.fetchrow(GET, config_id)
     if row is None:
         raise errors.NotFound(f"no configuration with id {config_id}")
-    return resources.configuration(row)
+    return resources.configuration(row), row["at_revision"]
 
 
 async def page(
