@@ -37,7 +37,7 @@ def timestamp(value: datetime) -> str:
 APPLICATION_FIELDS = ("id", "name", "comments", "version", "revision", "created_at", "updated_at")
 CONFIGURATION_FIELDS = (
     "id", "application_id", "name", "comments", "config", "version", "revision", "created_at",
-    "updated_at",
+    "updated_at", "schema_status", "schema_errors",
 )  # fmt: skip
 
 
