@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 
 from configsvc import settings as settings_mod
-from configsvc.api import edge, openapi, problems, requestid, routes
+from configsvc.api import console, edge, openapi, problems, requestid, routes
 from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
@@ -43,6 +43,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     feed.setup(app)
     app.cleanup_ctx.append(pruning.pruner_ctx)
     openapi.add_routes(app)
+    console.add_routes(app)
     metrics.setup(app)
     return app
 

@@ -13,11 +13,12 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import app as app_mod
-from configsvc.api import asyncapi, history, openapi, routes
+from configsvc.api import asyncapi, console, history, openapi, routes, search, sessions
 
-# The documents and the page themselves; the page's assets' route reads /api/v1/{name}.
+# The documents and the pages themselves; the page's assets' route reads /api/v1/{name}.
 UNDOCUMENTED = {"/metrics", "/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
-                asyncapi.ASYNCAPI_PATH, f"{routes.PREFIX}/{{name}}"}  # fmt: skip
+                asyncapi.ASYNCAPI_PATH, f"{routes.PREFIX}/{{name}}", "/", console.UI_PATH,
+                f"{console.UI_PATH}/{{name}}"}  # fmt: skip
 APPS, CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
 APP, CONFIG = f"{APPS}/{{id}}", f"{CONFIGS}/{{id}}"
 APP_CONFIGS = f"{APP}/configurations"
@@ -262,6 +263,8 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
 
 
 HISTORY_PATHS = {op.path for op in history.OPERATIONS}
+# Walked by sessions_test.py, with a browser's cookie.
+CONSOLE_PATHS = {op.path for op in (*sessions.OPERATIONS, *search.OPERATIONS)}
 
 
 def every_status(doc: dict[str, Any], core: bool) -> set[tuple[str, str, str]]:
@@ -273,6 +276,7 @@ def every_status(doc: dict[str, Any], core: bool) -> set[tuple[str, str, str]]:
         for status in operation["responses"]
         if status not in {"503", "101"}  # 503: the next test; 101: the feed's own tests
         and (path in HISTORY_PATHS) != core
+        and path not in CONSOLE_PATHS
     }
 
 

@@ -273,9 +273,15 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # Last: history's and the fleet's handlers use this module's helpers (api/__init__.py imports
 # this module first).
-from configsvc.api import fleet, history  # noqa: E402
+from configsvc.api import fleet, history, search, sessions  # noqa: E402
 
-OPERATIONS = (*OPERATIONS, *history.OPERATIONS, *fleet.OPERATIONS)
+OPERATIONS = (
+    *OPERATIONS,
+    *history.OPERATIONS,
+    *fleet.OPERATIONS,
+    *search.OPERATIONS,
+    *sessions.OPERATIONS,
+)
 
 
 def add_routes(app: web.Application) -> None:
