@@ -538,7 +538,7 @@ class ClientsSummary(BaseModel):
 
 
 class SessionIn(_Input):
-    """Body of POST /sessions: the token, unless it is in `Authorization: Bearer`."""
+    """Body of POST /sessions: the token; or `{}`, with the token in `Authorization: Bearer`."""
 
     token: str | None = Field(default=None, max_length=256)
 

@@ -1,9 +1,9 @@
 """The console's sessions: sign in with a token, say who you are, sign out.
 
-``POST /api/v1/sessions`` takes the token in ``Authorization: Bearer`` or in the JSON body
-(never the URL) and answers with an HttpOnly, SameSite=Strict cookie holding the session's
-secret, and the CSRF value writes made with that cookie must send (auth/sessions.py). The
-token itself is never stored in the browser.
+``POST /api/v1/sessions`` takes the token in its JSON body, or in ``Authorization: Bearer``
+with a body of ``{}`` (never the URL), and answers with an HttpOnly, SameSite=Strict cookie
+holding the session's secret, and the CSRF value that writes made with that cookie must send
+(auth/sessions.py). The token itself is never stored in the browser.
 """
 
 from __future__ import annotations
@@ -26,13 +26,9 @@ CURRENT_PATH = f"{sessions.SIGN_IN_PATH}/current"
 
 
 async def _secret(request: web.Request) -> str:
-    """The token offered: the body's ``token`` if there is a body with one, else the header."""
-    offered = None
-    if request.body_exists:
-        offered = (await bodies.body(request, models.SessionIn)).token
-    if offered is None:
-        return guard.presented(request)
-    return offered
+    """The token offered: the body's ``token`` if it has one, else the header's."""
+    offered = (await bodies.body(request, models.SessionIn)).token
+    return guard.presented(request) if offered is None else offered
 
 
 async def _session(request: web.Request, session: sessions.Session) -> Any:

@@ -89,7 +89,7 @@ async def test_a_session_does_what_its_token_does_and_signs_out(client, browser,
 
 
 async def test_the_token_may_also_come_in_the_header(client, browser) -> None:
-    async with browser.http.post(browser.base + SESSIONS,
+    async with browser.http.post(browser.base + SESSIONS, json={},
                                  headers=dict(client.session.headers)) as resp:  # fmt: skip
         assert resp.status == 201
     async with browser.request("GET", f"{API}/applications") as listed:
@@ -220,7 +220,7 @@ async def test_every_documented_answer_of_sessions_and_search(client, browser, s
         await contract.check(method, path, await client.request(method, path, headers=nope))
     cookie_holder = Browser(client)
     try:
-        resp = await cookie_holder.http.post(cookie_holder.base + SESSIONS,
+        resp = await cookie_holder.http.post(cookie_holder.base + SESSIONS, json={},
                                              headers=dict(client.session.headers))  # fmt: skip
         cookie_holder.csrf = (await contract.check("POST", SESSIONS, resp))["csrf_token"]
         await contract.check("GET", CURRENT, await cookie_holder.request("GET", CURRENT))
