@@ -20,6 +20,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 import conftest
 from configsvc.db import migrations
@@ -28,6 +29,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine")
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
 WAIT_MS = 10_000  # generous: the machine is shared; the real latency goes to `make bench`
+expect.set_options(timeout=WAIT_MS)
 API = "/api/v1"
 
 
@@ -60,8 +62,6 @@ def service(admin_url: str, template_url: str) -> Iterator[conftest.Service]:
 
 @pytest.fixture(scope="module")
 def playwright(service: conftest.Service) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as driver:
         yield driver
 
@@ -165,7 +165,7 @@ def test_sign_in_then_search_names_keys_and_values(tab: Console, rest: Any) -> N
     assert tab.page.url.endswith("/ui")
     tab.page.get_by_label("Token").fill("cfs_" + "x" * 43)
     tab.page.get_by_role("button", name="Sign in").click()
-    assert "not valid" in tab.page.locator("#sign-in-note").inner_text()
+    expect(tab.page.locator("#sign-in-note")).to_contain_text("not valid")
     tab.sign_in()
     assert tab.page.context.cookies()[0]["httpOnly"] is True
     assert conftest.ADMIN_TOKEN not in tab.page.evaluate(
@@ -173,8 +173,9 @@ def test_sign_in_then_search_names_keys_and_values(tab: Console, rest: Any) -> N
     )
     box = tab.page.get_by_label(re.compile("Search application names"))
     box.fill("backoff")
-    hit = tab.page.locator(".hit").filter(has_text="search-shop / main")
-    assert "/retry/backoff_ms" in hit.inner_text()
+    expect(tab.page.locator(".hit").filter(has_text="search-shop / main")).to_contain_text(
+        "key /retry/backoff_ms"
+    )
     box.fill("GOLD")
     tab.page.locator(".hit").filter(has_text="/tier").wait_for()
     hit = tab.page.locator(".hit").filter(has_text="search-shop / main")
@@ -207,8 +208,8 @@ def test_syntax_errors_are_shown_on_their_line_as_you_type(tab: Console, rest: A
     tab.open(f"#/config/{cfg['id']}")
     replace_text(tab.page, '{\n  "a": 1,\n  "b": \n}')
     issue = tab.page.locator(".issue").first
-    assert issue.get_attribute("data-line") == "4"
-    assert "Line 4" in issue.inner_text()
+    expect(issue).to_have_attribute("data-line", "4")
+    expect(issue).to_contain_text("Line 4")
     assert tab.page.get_by_role("button", name="Review changes").is_disabled()
     assert tab.page.locator(".gutter .bad").inner_text() == "4"
 
@@ -227,9 +228,8 @@ def test_an_invalid_edit_is_refused_with_the_schema_message_at_its_line(
     tab.open(f"#/config/{cfg['id']}")
     replace_text(tab.page, '{\n  "name": "x",\n  "limits": {\n    "rate": 500\n  }\n}')
     issue = tab.page.locator(".issue").first
-    issue.wait_for()
-    assert issue.get_attribute("data-line") == "4"
-    assert "100" in issue.inner_text()
+    expect(issue).to_have_attribute("data-line", "4")
+    expect(issue).to_contain_text("100")
     assert current(rest, cfg)["version"] == 1
 
 
@@ -259,7 +259,7 @@ def test_a_change_made_over_rest_appears_in_the_open_page(tab: Console, rest: An
     tab.sign_in()
     tab.open(f"#/app/{app['id']}")
     row = tab.page.locator(f"tr[data-id='{cfg['id']}']")
-    assert row.locator("td").first.inner_text() == "1"
+    expect(row.locator("td").first).to_have_text("1")
     put(rest, cfg, {"rate": 2}, "from a script")
     tab.page.locator(f"tr[data-id='{cfg['id']}'] td").first.filter(has_text="2").wait_for()
     assert "from a script" in tab.page.locator(f"tr[data-id='{cfg['id']}']").inner_text()
@@ -333,7 +333,7 @@ def test_a_token_is_created_shown_once_and_revoking_it_signs_its_session_out(
         tab.page.on("dialog", lambda dialog: dialog.accept())
         tab.page.get_by_role("button", name="Revoke ops-person").click()
         other.page.locator("#sign-in").wait_for(state="visible")
-        assert "ended" in other.page.locator("#sign-in-note").inner_text()
+        expect(other.page.locator("#sign-in-note")).to_contain_text("ended")
     finally:
         other.context.close()
 

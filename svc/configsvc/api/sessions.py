@@ -8,6 +8,7 @@ holding the session's secret, and the CSRF value that writes made with that cook
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +17,7 @@ from configsvc_client import models
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.api import bodies, routes
-from configsvc.auth import guard, sessions
+from configsvc.auth import guard, sessions, tokens
 from configsvc.db import database
 from configsvc.service import audit, writes
 from configsvc.service import sessions as session_service
@@ -38,28 +39,29 @@ async def _session(request: web.Request, session: sessions.Session) -> Any:
             "token": token}  # fmt: skip
 
 
+async def _token(request: web.Request, write: writes.Write) -> tokens.Token:
+    """The valid token offered; a refusal is audited, as every refused sign-in."""
+    try:
+        return await request.app[guard.GUARD].token(await _secret(request))
+    except errors.Unauthenticated as exc:
+        await audit.refused(request.app[database.DB], write, "session.create", "session",
+                            None, None, "denied", str(exc))  # fmt: skip
+        raise
+
+
 async def sign_in(request: web.Request) -> web.Response:
     """Exchange a token for a session cookie (HttpOnly, SameSite=Strict, `Secure` over TLS,
     expiring after `SESSION_TTL_S`). With an `Origin`, it must be this service's own or one in
     `ALLOWED_ORIGINS`."""
     settings = request.app[settings_mod.SETTINGS]
     write = routes.write_of(request)
-    try:
-        token = await request.app[guard.GUARD].token(await _secret(request))
-    except errors.Unauthenticated as exc:
-        await audit.refused(request.app[database.DB], write, "session.create", "session",
-                            None, None, "denied", str(exc))  # fmt: skip
-        raise
-    write = writes.Write(
-        actor=writes.Actor(token.id, token.name), request_id=write.request_id,
-        remote_addr=write.remote_addr, user_agent=write.user_agent,
-    )  # fmt: skip
+    token = await _token(request, write)
+    write = dataclasses.replace(write, actor=writes.Actor(token.id, token.name))
     db = request.app[database.DB]
     secret, made = await session_service.sign_in(db, token, settings.session_ttl_s, write)
     session = sessions.Session(made["id"], secret, made["expires_at"], token.id)
-    response = web.json_response(
-        await _session(request, session), status=201, headers={"Location": CURRENT_PATH}
-    )
+    body = await _session(request, session)
+    response = web.json_response(body, status=201, headers={"Location": CURRENT_PATH})
     tls = sessions.secure(request, settings.trust_forwarded_proto)
     sessions.set_cookie(response, secret, int(settings.session_ttl_s), tls)
     return response
