@@ -71,6 +71,7 @@ def target(op: routes.Operation, world: dict[str, Any]) -> tuple[str, dict[str, 
         CONFIG: {"name": "c", "config": {"password": "changed"}},
         f"{API}/tokens": {"name": "new"}, TOKEN: {"name": "renamed"},
         f"{CONFIG}/rollback": {"to_version": 1}, f"{APP}/rollback": {"to_revision": 1},
+        f"{API}/sessions": {},  # the token in the header, as the cases send it
     }  # fmt: skip
     return op.path.replace("{id}", rid), bodies.get(op.path) if op.request else None
 
