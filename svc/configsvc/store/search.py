@@ -68,6 +68,10 @@ LIMIT $3
 
 MATCHES_SHOWN = 10
 
+# The recursive walk's row estimates are huge, so PostgreSQL would JIT-compile the query: that
+# costs about two seconds each time, for a query that runs in milliseconds.
+NO_JIT = "SET LOCAL jit = off"
+
 
 def pattern(query: str) -> str:
     """``query`` as an ILIKE pattern matching it anywhere, its wildcards taken literally."""
@@ -103,5 +107,7 @@ async def page(
     conn: asyncpg.Connection, query: str, after: str, limit: int, readable: list[str] | None
 ) -> list[dict[str, Any]]:
     """Up to ``limit`` hits after the id ``after``, in id order."""
-    rows = await conn.fetch(SEARCH, pattern(query), after, limit, readable, MATCHES_SHOWN)
+    async with conn.transaction():
+        await conn.execute(NO_JIT)
+        rows = await conn.fetch(SEARCH, pattern(query), after, limit, readable, MATCHES_SHOWN)
     return [_hit(row) for row in rows]
