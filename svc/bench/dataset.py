@@ -36,12 +36,24 @@ class Dataset:
 
     applications: list[str]
     configurations: list[Config]
+    # Applications with the bench's JSON Schema (scenarios.SCHEMA) as their `*` schema.
+    with_schema: frozenset[str] = frozenset()
 
     def write(self, directory: Path) -> None:
+        """The ids, and in ``schema/`` and ``plain/`` those of each half."""
+        self._write(directory, self.applications, self.configurations)
+        for half, wanted in (("schema", True), ("plain", False)):
+            apps = [a for a in self.applications if (a in self.with_schema) == wanted]
+            chosen = set(apps)
+            configs = [c for c in self.configurations if c.application_id in chosen]
+            self._write(directory / half, apps, configs)
+
+    @staticmethod
+    def _write(directory: Path, apps: list[str], configs: list[Config]) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        (directory / "apps.txt").write_text("".join(f"{a}\n" for a in self.applications))
+        (directory / "apps.txt").write_text("".join(f"{a}\n" for a in apps))
         (directory / "configs.tsv").write_text(
-            "".join(f"{c.id}\t{c.name}\t{c.application_id}\n" for c in self.configurations)
+            "".join(f"{c.id}\t{c.name}\t{c.application_id}\n" for c in configs)
         )
 
     @classmethod
@@ -82,13 +94,29 @@ async def recreate(admin_url: str) -> str:
     return await migrations.recreate_database(admin_url, DB_NAME)
 
 
+SCHEMA_COLUMNS = ["id", "application_id", "name", "schema", "revision"]
+
+
+def schema_rows(app_ids: list[str]) -> list[tuple[object, ...]]:
+    """The bench schema as `*` of each application (every other one: half of them)."""
+    text = json.dumps(scenarios.SCHEMA)
+    return [(str(ulid.ULID()), app_id, "*", text, 1) for app_id in app_ids[::2]]
+
+
 async def seed(url: str, applications: int = 1000, per_application: int = 10) -> Dataset:
     app_rows, config_rows = generate(applications, per_application)
+    schemas = schema_rows([str(r[0]) for r in app_rows])
     conn = await asyncpg.connect(url)
     try:
         await conn.copy_records_to_table("applications", records=app_rows, columns=APP_COLUMNS)
         await conn.copy_records_to_table(
             "configurations", records=config_rows, columns=CONFIG_COLUMNS
+        )
+        await conn.copy_records_to_table("schemas", records=schemas, columns=SCHEMA_COLUMNS)
+        # The seeded configurations pass it, as a write through the API would have recorded.
+        await conn.execute(
+            "UPDATE configurations SET schema_status = 'valid'"
+            " WHERE application_id IN (SELECT application_id FROM schemas)"
         )
         await conn.execute("UPDATE revision_counter SET revision = 1")
         await conn.execute("ANALYZE")
@@ -97,4 +125,5 @@ async def seed(url: str, applications: int = 1000, per_application: int = 10) ->
     return Dataset(
         [str(r[0]) for r in app_rows],
         [Config(str(r[0]), str(r[2]), str(r[1])) for r in config_rows],
+        frozenset(str(r[1]) for r in schemas),
     )

@@ -16,7 +16,10 @@ from typing import Any
 
 from bench import stats
 
-REST = ("rest_get_config", "rest_get_app", "rest_list", "rest_put_config", "rest_post_config")
+REST = (
+    "rest_get_config", "rest_get_app", "rest_list", "rest_put_config",
+    "rest_put_config_noschema", "rest_post_config",
+)  # fmt: skip
 LOAD_SUFFIXES = ("rps", "p50_ms", "p99_ms", "errors")
 WORKERS2 = "_workers2"
 
@@ -27,6 +30,7 @@ def _keys() -> list[str]:
     keys += [f"ceiling_{n}_{s}" for n in ("hello", "fetchrow") for s in LOAD_SUFFIXES]
     keys += [f"rest_get_config_open_{s}" for s in LOAD_SUFFIXES]
     keys += ["ratio_get_config_to_fetchrow", "ratio_get_config_to_hello", "ratio_auth_to_open"]
+    keys += ["ratio_put_schema_to_noschema"]
     keys += ["notify_floor_p50_ms", "notify_floor_p99_ms", "live_1sub_p50_ms", "live_1sub_p99_ms"]
     for n in (1000, 10000):
         keys += [f"live_fanout_{n}_last_p50_ms", f"live_fanout_{n}_last_p99_ms"]
@@ -76,6 +80,7 @@ GE, LE = operator.ge, operator.le
 TARGETS = (
     Target("ratio_get_config_to_fetchrow", GE, ">=", 0.70),
     Target("ratio_auth_to_open", GE, ">=", 0.90),
+    Target("ratio_put_schema_to_noschema", GE, ">=", 0.90),
     Target("live_1sub_p99_ms", LE, "<=", 3.0, plus="notify_floor_p99_ms"),
     Target("ratio_fanout_1000_to_ceiling", LE, "<=", 1.25),
     Target("ratio_fanout_10000_to_ceiling", LE, "<=", 1.25),

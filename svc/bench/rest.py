@@ -42,7 +42,8 @@ def _rounds(
     runs: dict[str, list[load.LoadResult]] = defaultdict(list)
     for rep in range(plan.reps):
         for scenario, url, token in targets:
-            result = load.measure(scenario, url, data_dir, plan.rest_seconds, pinning, token=token)
+            where = data_dir / scenario.data
+            result = load.measure(scenario, url, where, plan.rest_seconds, pinning, token=token)
             runs[scenario.name].append(result)
             say(f"  rep {rep + 1} {scenario.name}: {result.rps:,.0f} req/s, "
                 f"p99 {result.p99_ms:.2f} ms, {result.errors} errors")  # fmt: skip
@@ -90,6 +91,12 @@ def run(
     )
     figures["ratio_auth_to_open"] = stats.spread(
         stats.ratios(get_config, [r.rps for r in runs["rest_get_config_open"]])
+    )
+    figures["ratio_put_schema_to_noschema"] = stats.spread(
+        stats.ratios(
+            [r.rps for r in runs["rest_put_config"]],
+            [r.rps for r in runs["rest_put_config_noschema"]],
+        )
     )
     with _service(database_url, 2, pinning, admin) as service:
         say("REST, WORKERS=2")

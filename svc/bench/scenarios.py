@@ -20,6 +20,53 @@ FILLER: dict[str, object] = {
     "banner": "x" * 180,
 }
 
+# A realistic JSON Schema for FILLER: about 20 properties, nested objects, patterns and ranges.
+# `make bench` puts it (as `*`) on half the seeded applications: rest_put_config writes there,
+# rest_put_config_noschema to the other half, and their ratio is what validation costs.
+SCHEMA: dict[str, object] = {
+    "type": "object",
+    "required": ["seq", "database", "limits"],
+    "additionalProperties": False,
+    "properties": {
+        "seq": {"type": "integer", "minimum": 0},
+        "database": {
+            "type": "object",
+            "required": ["host", "port"],
+            "additionalProperties": False,
+            "properties": {
+                "host": {"type": "string", "pattern": "^[a-z0-9.-]+$", "maxLength": 253},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+                "pool": {"type": "integer", "minimum": 1, "maximum": 500},
+                "ssl": {"type": "boolean"},
+            },
+        },
+        "features": {
+            "type": "object",
+            "maxProperties": 200,
+            "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+            "additionalProperties": {"type": "boolean"},
+        },
+        "limits": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "rps": {"type": "integer", "minimum": 1, "maximum": 100000},
+                "burst": {"type": "integer", "minimum": 0, "maximum": 1000000},
+                "timeout_ms": {"type": "integer", "minimum": 10, "maximum": 60000},
+                "retries": {"type": "integer", "minimum": 0, "maximum": 10},
+            },
+        },
+        "endpoints": {
+            "type": "array",
+            "maxItems": 100,
+            "items": {"type": "string", "pattern": "^https://[a-z0-9.-]+(/[A-Za-z0-9._/-]*)?$"},
+        },
+        "banner": {"type": "string", "maxLength": 1000},
+        "region": {"enum": ["eu-west-1", "us-east-1", "ap-south-1"]},
+        "owner": {"type": "string", "minLength": 1, "maxLength": 256},
+    },
+}
+
 HOLES = ("NAME", "SEQ", "APP", "UNIQUE")
 
 
@@ -71,6 +118,9 @@ class Scenario:
     method: str
     path: str
     body: Template | None = None
+    # The ids it picks from: the seeded ones (""), or only those of one half ("schema" or
+    # "plain", each a folder of the data directory).
+    data: str = ""
 
     @property
     def needs(self) -> set[str]:
@@ -85,13 +135,16 @@ FETCHROW = Scenario("ceiling_fetchrow", "GET", "/configurations/{config}")
 GET_CONFIG = Scenario("rest_get_config", "GET", "/api/v1/configurations/{config}")
 GET_APP = Scenario("rest_get_app", "GET", "/api/v1/applications/{app}")
 LIST = Scenario("rest_list", "GET", "/api/v1/applications?limit=50")
-PUT = Scenario("rest_put_config", "PUT", "/api/v1/configurations/{config}", PUT_CONFIG)
+PUT = Scenario("rest_put_config", "PUT", "/api/v1/configurations/{config}", PUT_CONFIG, "schema")
+PUT_PLAIN = Scenario(
+    "rest_put_config_noschema", "PUT", "/api/v1/configurations/{config}", PUT_CONFIG, "plain"
+)
 POST = Scenario("rest_post_config", "POST", "/api/v1/configurations", POST_CONFIG)
 
 # The same GET against a service with AUTH_MODE=off, for ratio_auth_to_open.
 GET_CONFIG_OPEN = Scenario("rest_get_config_open", "GET", "/api/v1/configurations/{config}")
 
-SERVICE = (GET_CONFIG, GET_APP, LIST, PUT, POST)
+SERVICE = (GET_CONFIG, GET_APP, LIST, PUT, PUT_PLAIN, POST)
 # What each service scenario needs to be allowed; every other one reads.
-WRITES = (PUT, POST)
+WRITES = (PUT, PUT_PLAIN, POST)
 CEILINGS = (HELLO, FETCHROW)

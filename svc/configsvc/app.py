@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
@@ -12,11 +13,25 @@ from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
 from configsvc.ops import connections, health, logs, metrics, pruning
+from configsvc.service import schemas
 
 log = logging.getLogger(__name__)
 
 # How long gunicorn lets a worker finish its requests at shutdown (its --graceful-timeout).
 GRACEFUL_TIMEOUT_S = 10
+
+
+async def validators_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The worker's compiled JSON Schemas, told by the change listener when a schema changes."""
+    cache = schemas.Validators()
+    app[schemas.VALIDATORS] = cache
+    # Without the feed nothing tells it: entries are keyed by version, a stale one is never used.
+    fanout = app.get(feed.HUB)
+    if fanout is not None:
+        fanout.observers.append(cache.changed)
+    yield
+    if fanout is not None:
+        fanout.observers.remove(cache.changed)
 
 
 def create_app(settings: settings_mod.Settings) -> web.Application:
@@ -41,6 +56,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     app.router.add_get("/readyz", health.readyz)
     routes.add_routes(app)
     feed.setup(app)
+    app.cleanup_ctx.append(validators_ctx)  # after the feed's: it hangs on the feed's hub
     app.cleanup_ctx.append(pruning.pruner_ctx)
     openapi.add_routes(app)
     console.add_routes(app)

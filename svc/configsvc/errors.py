@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class ServiceError(Exception):
-    """Base of every error the service raises on purpose."""
+    """Base of every error the service raises on purpose.
+
+    ``audited`` is set once a refusal is in the audit trail, so that the guard, which audits
+    the refused writes nothing else recorded, does not record it twice.
+    """
+
+    audited: bool = False
 
 
 class MigrationError(ServiceError):
@@ -47,6 +54,28 @@ class Invalid(ServiceError):
     @classmethod
     def one(cls, field: str, message: str) -> Invalid:
         return cls([(field, message)])
+
+
+class SchemaInvalid(Invalid):
+    """A configuration fails its JSON Schema, or a schema fails the meta-schema: one
+    ``{"field", "keyword", "message"}`` per violation (``field``: a JSON pointer into the body)."""
+
+    def __init__(self, violations: list[dict[str, Any]], detail: str | None = None) -> None:
+        super().__init__([(v["field"], v["message"]) for v in violations])
+        self.violations = violations
+        self.detail = detail or f"{len(violations)} violation(s) of the schema"
+
+
+class SchemaConflict(ServiceError):
+    """A schema change that current configurations would fail: ``[{"id", "name", "errors"}]``."""
+
+    def __init__(self, configurations: list[dict[str, Any]]) -> None:
+        names = ", ".join(repr(c["name"]) for c in configurations[:10])
+        super().__init__(
+            f"{len(configurations)} configuration(s) would fail this schema: {names}; "
+            "fix them first, or store it anyway with ?force=true"
+        )
+        self.configurations = configurations
 
 
 class UpgradeRequired(ServiceError):
@@ -92,6 +121,8 @@ INTERNAL = Kind(500, "internal", "Internal error", "internal")
 KINDS: dict[type[ServiceError], Kind] = {
     BadRequest: Kind(400, "bad-request", "Malformed request body", "bad_request"),
     Invalid: Kind(422, "validation", "Validation failed", "bad_request"),
+    SchemaInvalid: Kind(422, "schema", "Schema validation failed", "bad_request"),
+    SchemaConflict: Kind(409, "schema-conflict", "Configurations would fail it", "conflict"),
     NotFound: Kind(404, "not-found", "Not found", "not_found"),
     Conflict: Kind(409, "conflict", "Name already taken", "conflict"),
     Gone: Kind(410, "gone", "Gone", "gone"),

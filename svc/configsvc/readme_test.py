@@ -32,7 +32,7 @@ def greeter_source(text: str) -> str:
 
 def test_the_marked_blocks_are_found() -> None:
     blocks = marked_blocks(README.read_text())
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     assert all(ADDRESS in block for block in blocks)
 
 
@@ -54,12 +54,19 @@ def test_the_readme_examples_run_in_order(service_factory, admin_token, tmp_path
         report = f"{block}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         assert result.returncode == 0, report
         outputs.append(result.stdout + result.stderr)
-    rest, greeter, cli = outputs
+    rest, schemas, greeter, cli = outputs
     assert "HTTP/1.1 201 Created" in rest
     assert '"rate": 200' in rest or '"rate":200' in rest
     assert rest.rstrip().endswith("204\n204")
+    compact = schemas.replace(" ", "")
+    assert '"type":"urn:configsvc:problem:schema"' in compact
+    assert '{"field":"config/limits/rate","keyword":"maximum"' in compact
+    assert '"valid":true,"errors":[],"status":200' in compact
+    assert "409\n" in schemas
+    assert '"schema_status":"invalid"' in compact
     assert "hello" in greeter
     assert "settings: {'greeting': 'hello'} -> {'greeting': 'bonjour'}" in greeter
     assert "rejected settings" in greeter
     assert '"rate": 200' in cli, "get shows the config the REST walk-through left"
     assert '"new":{"rate":8}' in cli.replace(" ", "")
+    assert '"path":"/config/rate",\n"value":9' in cli.replace(" ", "")

@@ -8,7 +8,7 @@ import os
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 from urllib.parse import quote
 
 import aiohttp
@@ -114,10 +114,22 @@ class ConfigClient:
 
     # --- applications ----------------------------------------------------------------------
 
-    async def create_application(self, name: str, comments: str = "") -> models.Application:
+    @overload
+    async def create_application(
+        self, name: str, comments: str = "", *, dry_run: Literal[False] = False
+    ) -> models.Application: ...
+    @overload
+    async def create_application(
+        self, name: str, comments: str = "", *, dry_run: Literal[True]
+    ) -> models.DryRun: ...
+    async def create_application(
+        self, name: str, comments: str = "", *, dry_run: bool = False
+    ) -> models.Application | models.DryRun:
+        """A new application; with ``dry_run``, what creating it would do (nothing is written:
+        every write method takes ``dry_run`` and then answers a ``models.DryRun``)."""
         body = {"name": name, "comments": comments}
-        reply = await self._call("POST", f"{API}/applications", json=body)
-        return models.Application.model_validate(reply.body)
+        reply = await self._call("POST", f"{API}/applications", json=body, params=_dry(dry_run))
+        return _written(models.Application, reply, dry_run)
 
     async def get_application(self, application_id: str) -> models.ApplicationDetail:
         return (await self.get_application_tagged(application_id)).value
@@ -126,21 +138,58 @@ class ConfigClient:
         reply = await self._call("GET", f"{API}/applications/{_seg(application_id)}")
         return _tagged(models.ApplicationDetail, reply)
 
+    @overload
     async def replace_application(
-        self, application_id: str, name: str, comments: str = "", *, if_match: str | None = None
-    ) -> models.Application:
+        self,
+        application_id: str,
+        name: str,
+        comments: str = "",
+        *,
+        if_match: str | None = None,
+        dry_run: Literal[False] = False,
+    ) -> models.Application: ...
+    @overload
+    async def replace_application(
+        self,
+        application_id: str,
+        name: str,
+        comments: str = "",
+        *,
+        if_match: str | None = None,
+        dry_run: Literal[True],
+    ) -> models.DryRun: ...
+    async def replace_application(
+        self, application_id: str, name: str, comments: str = "", *,
+        if_match: str | None = None, dry_run: bool = False,
+    ) -> models.Application | models.DryRun:  # fmt: skip
         reply = await self._call(
             "PUT",
             f"{API}/applications/{_seg(application_id)}",
             json={"name": name, "comments": comments},
             headers=_if_match(if_match),
+            params=_dry(dry_run),
         )
-        return models.Application.model_validate(reply.body)
+        return _written(models.Application, reply, dry_run)
 
-    async def delete_application(self, application_id: str, *, if_match: str | None = None) -> None:
+    @overload
+    async def delete_application(
+        self,
+        application_id: str,
+        *,
+        if_match: str | None = None,
+        dry_run: Literal[False] = False,
+    ) -> None: ...
+    @overload
+    async def delete_application(
+        self, application_id: str, *, if_match: str | None = None, dry_run: Literal[True]
+    ) -> models.DryRun: ...
+    async def delete_application(
+        self, application_id: str, *, if_match: str | None = None, dry_run: bool = False
+    ) -> models.DryRun | None:  # fmt: skip
         """Delete the application and its configurations."""
         path = f"{API}/applications/{_seg(application_id)}"
-        await self._call("DELETE", path, headers=_if_match(if_match))
+        reply = await self._call("DELETE", path, headers=_if_match(if_match), params=_dry(dry_run))
+        return models.DryRun.model_validate(reply.body) if dry_run else None
 
     async def list_applications(
         self, *, limit: int | None = None, cursor: str | None = None, name: str | None = None
@@ -169,17 +218,38 @@ class ConfigClient:
 
     # --- configurations --------------------------------------------------------------------
 
+    @overload
     async def create_configuration(
-        self, application_id: str, name: str, config: Mapping[str, Any], comments: str = ""
-    ) -> models.Configuration:
+        self,
+        application_id: str,
+        name: str,
+        config: Mapping[str, Any],
+        comments: str = "",
+        *,
+        dry_run: Literal[False] = False,
+    ) -> models.Configuration: ...
+    @overload
+    async def create_configuration(
+        self,
+        application_id: str,
+        name: str,
+        config: Mapping[str, Any],
+        comments: str = "",
+        *,
+        dry_run: Literal[True],
+    ) -> models.DryRun: ...
+    async def create_configuration(
+        self, application_id: str, name: str, config: Mapping[str, Any], comments: str = "",
+        *, dry_run: bool = False,
+    ) -> models.Configuration | models.DryRun:  # fmt: skip
         body = {
             "application_id": application_id,
             "name": name,
             "comments": comments,
             "config": dict(config),
         }
-        reply = await self._call("POST", f"{API}/configurations", json=body)
-        return models.Configuration.model_validate(reply.body)
+        reply = await self._call("POST", f"{API}/configurations", json=body, params=_dry(dry_run))
+        return _written(models.Configuration, reply, dry_run)
 
     async def get_configuration(self, configuration_id: str) -> models.Configuration:
         return (await self.get_configuration_tagged(configuration_id)).value
@@ -188,6 +258,7 @@ class ConfigClient:
         reply = await self._call("GET", f"{API}/configurations/{_seg(configuration_id)}")
         return _tagged(models.Configuration, reply)
 
+    @overload
     async def replace_configuration(
         self,
         configuration_id: str,
@@ -197,8 +268,28 @@ class ConfigClient:
         *,
         application_id: str | None = None,
         if_match: str | None = None,
-    ) -> models.Configuration:
-        """Replace the configuration; ``application_id``, if given, must be its current one."""
+        dry_run: Literal[False] = False,
+    ) -> models.Configuration: ...
+    @overload
+    async def replace_configuration(
+        self,
+        configuration_id: str,
+        name: str,
+        config: Mapping[str, Any],
+        comments: str = "",
+        *,
+        application_id: str | None = None,
+        if_match: str | None = None,
+        dry_run: Literal[True],
+    ) -> models.DryRun: ...
+    async def replace_configuration(
+        self, configuration_id: str, name: str, config: Mapping[str, Any], comments: str = "",
+        *, application_id: str | None = None, if_match: str | None = None,
+        dry_run: bool = False,
+    ) -> models.Configuration | models.DryRun:  # fmt: skip
+        """Replace the configuration; ``application_id``, if given, must be its current one.
+        A config that fails its schema raises ``errors.ValidationFailed`` (its ``errors`` name
+        each violation); with ``dry_run``, the answer says so instead (``valid``)."""
         body: dict[str, Any] = {"name": name, "comments": comments, "config": dict(config)}
         if application_id is not None:
             body["application_id"] = application_id
@@ -207,14 +298,28 @@ class ConfigClient:
             f"{API}/configurations/{_seg(configuration_id)}",
             json=body,
             headers=_if_match(if_match),
+            params=_dry(dry_run),
         )
-        return models.Configuration.model_validate(reply.body)
+        return _written(models.Configuration, reply, dry_run)
 
+    @overload
     async def delete_configuration(
-        self, configuration_id: str, *, if_match: str | None = None
-    ) -> None:
+        self,
+        configuration_id: str,
+        *,
+        if_match: str | None = None,
+        dry_run: Literal[False] = False,
+    ) -> None: ...
+    @overload
+    async def delete_configuration(
+        self, configuration_id: str, *, if_match: str | None = None, dry_run: Literal[True]
+    ) -> models.DryRun: ...
+    async def delete_configuration(
+        self, configuration_id: str, *, if_match: str | None = None, dry_run: bool = False
+    ) -> models.DryRun | None:  # fmt: skip
         path = f"{API}/configurations/{_seg(configuration_id)}"
-        await self._call("DELETE", path, headers=_if_match(if_match))
+        reply = await self._call("DELETE", path, headers=_if_match(if_match), params=_dry(dry_run))
+        return models.DryRun.model_validate(reply.body) if dry_run else None
 
     async def list_configurations(
         self, application_id: str, *, limit: int | None = None, cursor: str | None = None
@@ -266,24 +371,151 @@ class ConfigClient:
         reply = await self._call("GET", path, params=_params(**{"from": old, "to": new}))
         return models.Diff.model_validate(reply.body)
 
+    @overload
+    async def rollback(
+        self,
+        configuration_id: str,
+        to_version: int,
+        *,
+        reason: str | None = None,
+        if_match: str | None = None,
+        dry_run: Literal[False] = False,
+    ) -> models.Configuration: ...
+    @overload
+    async def rollback(
+        self,
+        configuration_id: str,
+        to_version: int,
+        *,
+        reason: str | None = None,
+        if_match: str | None = None,
+        dry_run: Literal[True],
+    ) -> models.DryRun: ...
     async def rollback(
         self, configuration_id: str, to_version: int, *, reason: str | None = None,
-        if_match: str | None = None,
-    ) -> models.Configuration:  # fmt: skip
+        if_match: str | None = None, dry_run: bool = False,
+    ) -> models.Configuration | models.DryRun:  # fmt: skip
         """A new version equal to ``to_version``; restores a deleted configuration."""
         path = f"{API}/configurations/{_seg(configuration_id)}/rollback"
         headers = {**(_if_match(if_match) or {}), **_reason(reason)}
-        reply = await self._call("POST", path, json={"to_version": to_version}, headers=headers)
-        return models.Configuration.model_validate(reply.body)
+        reply = await self._call(
+            "POST", path, json={"to_version": to_version}, headers=headers, params=_dry(dry_run)
+        )
+        return _written(models.Configuration, reply, dry_run)
 
+    @overload
     async def rollback_application(
-        self, application_id: str, to_revision: int, *, reason: str | None = None
-    ) -> models.ApplicationRollback:
+        self,
+        application_id: str,
+        to_revision: int,
+        *,
+        reason: str | None = None,
+        dry_run: Literal[False] = False,
+    ) -> models.ApplicationRollback: ...
+    @overload
+    async def rollback_application(
+        self,
+        application_id: str,
+        to_revision: int,
+        *,
+        reason: str | None = None,
+        dry_run: Literal[True],
+    ) -> models.DryRun: ...
+    async def rollback_application(
+        self, application_id: str, to_revision: int, *, reason: str | None = None,
+        dry_run: bool = False,
+    ) -> models.ApplicationRollback | models.DryRun:  # fmt: skip
         """Every configuration of the application as it was at ``to_revision``, in one step."""
         path = f"{API}/applications/{_seg(application_id)}/rollback"
         body = {"to_revision": to_revision}
-        reply = await self._call("POST", path, json=body, headers=_reason(reason))
-        return models.ApplicationRollback.model_validate(reply.body)
+        reply = await self._call(
+            "POST", path, json=body, headers=_reason(reason), params=_dry(dry_run)
+        )
+        return _written(models.ApplicationRollback, reply, dry_run)
+
+    # --- JSON Schemas ------------------------------------------------------------------------
+
+    def _schema_path(self, application_id: str, name: str) -> str:
+        return f"{API}/applications/{_seg(application_id)}/schemas/{_seg(name)}"
+
+    @overload
+    async def put_schema(
+        self,
+        application_id: str,
+        name: str,
+        schema: Mapping[str, Any],
+        *,
+        force: bool = False,
+        if_match: str | None = None,
+        dry_run: Literal[False] = False,
+    ) -> models.Schema: ...
+    @overload
+    async def put_schema(
+        self,
+        application_id: str,
+        name: str,
+        schema: Mapping[str, Any],
+        *,
+        force: bool = False,
+        if_match: str | None = None,
+        dry_run: Literal[True],
+    ) -> models.DryRun: ...
+    async def put_schema(
+        self, application_id: str, name: str, schema: Mapping[str, Any], *, force: bool = False,
+        if_match: str | None = None, dry_run: bool = False,
+    ) -> models.Schema | models.DryRun:  # fmt: skip
+        """Add or replace the JSON Schema (draft 2020-12) of configuration ``name`` (``*``: of
+        every configuration without its own). ``errors.Conflict`` if current configurations
+        would fail it, unless ``force``; ``errors.ValidationFailed`` if it is not a schema."""
+        params = {**(_dry(dry_run) or {}), **({"force": "true"} if force else {})}
+        reply = await self._call(
+            "PUT", self._schema_path(application_id, name), json=dict(schema),
+            headers=_if_match(if_match), params=params,
+        )  # fmt: skip
+        return _written(models.Schema, reply, dry_run)
+
+    async def get_schema(self, application_id: str, name: str) -> models.Schema:
+        reply = await self._call("GET", self._schema_path(application_id, name))
+        return models.Schema.model_validate(reply.body)
+
+    async def list_schemas(
+        self, application_id: str, *, limit: int | None = None, cursor: str | None = None
+    ) -> models.SchemaPage:
+        path = f"{API}/applications/{_seg(application_id)}/schemas"
+        reply = await self._call("GET", path, params=_params(limit=limit, cursor=cursor))
+        return models.SchemaPage.model_validate(reply.body)
+
+    @overload
+    async def delete_schema(
+        self,
+        application_id: str,
+        name: str,
+        *,
+        force: bool = False,
+        if_match: str | None = None,
+        dry_run: Literal[False] = False,
+    ) -> None: ...
+    @overload
+    async def delete_schema(
+        self,
+        application_id: str,
+        name: str,
+        *,
+        force: bool = False,
+        if_match: str | None = None,
+        dry_run: Literal[True],
+    ) -> models.DryRun: ...
+    async def delete_schema(
+        self, application_id: str, name: str, *, force: bool = False,
+        if_match: str | None = None, dry_run: bool = False,
+    ) -> models.DryRun | None:  # fmt: skip
+        """Its configurations fall back to the ``*`` schema (checked like a change), or none."""
+        params = {**(_dry(dry_run) or {}), **({"force": "true"} if force else {})}
+        reply = await self._call(
+            "DELETE", self._schema_path(application_id, name), headers=_if_match(if_match),
+            params=params,
+        )  # fmt: skip
+        return models.DryRun.model_validate(reply.body) if dry_run else None
 
     async def openapi(self) -> dict[str, Any]:
         """The service's OpenAPI document."""
@@ -394,6 +626,15 @@ def _describe(exc: BaseException) -> str:
 
 def _tagged(model: type[T], reply: _Reply) -> Tagged[T]:
     return Tagged(model.model_validate(reply.body), reply.etag or "")
+
+
+def _dry(dry_run: bool) -> dict[str, str] | None:
+    return {"dry_run": "true"} if dry_run else None
+
+
+def _written(model: type[T], reply: _Reply, dry_run: bool) -> T | models.DryRun:
+    """The resource a write answered, or the dry run's answer."""
+    return models.DryRun.model_validate(reply.body) if dry_run else model.model_validate(reply.body)
 
 
 def _if_match(etag: str | None) -> dict[str, str] | None:

@@ -50,6 +50,12 @@ def parser() -> argparse.ArgumentParser:
     source.add_argument("--file", help="a file holding the config, a JSON object ('-': stdin)")
     source.add_argument("--json", help="the config, a JSON object")
     p.add_argument("--comments", default=None, help="comments (default: keep the current ones)")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="write nothing: print the JSON Patch the write would apply (exit 1 if the "
+        "configuration fails its schema, with the violations)",
+    )
     _history_commands(commands)
     return top
 
@@ -145,18 +151,30 @@ async def _put(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) 
     application = await _application(client, args.application)
     found = await client.find_configuration(application.id, args.configuration)
     if found is None:
-        result = await client.create_configuration(
-            application.id, args.configuration, config, args.comments or ""
-        )
+        fields = (application.id, args.configuration, config, args.comments or "")
+        if args.dry_run:
+            return _dry_run(await client.create_configuration(*fields, dry_run=True), out)
+        result = await client.create_configuration(*fields)
     else:
         # Replace the version we looked at, not one someone wrote in between.
         current = await client.get_configuration_tagged(found.id)
         comments = current.value.comments if args.comments is None else args.comments
-        result = await client.replace_configuration(
-            found.id, args.configuration, config, comments, if_match=current.etag or None
-        )
+        replace = (found.id, args.configuration, config, comments)
+        etag = current.etag or None
+        if args.dry_run:
+            answer = await client.replace_configuration(*replace, if_match=etag, dry_run=True)
+            return _dry_run(answer, out)
+        result = await client.replace_configuration(*replace, if_match=etag)
     print(exactjson.dumps(result.model_dump(), indent=2), file=out)
     return 0
+
+
+def _dry_run(answer: models.DryRun, out: TextIO) -> int:
+    """The patch; then, if the write would be refused, each violation (and exit status 1)."""
+    print(exactjson.dumps(answer.patch, indent=2), file=out)
+    for violation in answer.errors:
+        print(f"invalid: {violation.field}: {violation.message} ({violation.keyword})", file=out)
+    return 0 if answer.valid else 1
 
 
 async def _history(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) -> int:

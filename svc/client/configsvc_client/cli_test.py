@@ -132,3 +132,28 @@ async def test_history_diff_and_rollback_commands(url: str) -> None:
     status, _, err = await run("--url", url, "rollback", "billing")
     assert status == 2
     assert "--to-revision" in err
+
+
+async def test_put_dry_run_prints_the_patch_and_writes_nothing(url: str) -> None:
+    async with api.ConfigClient(url) as rest:
+        app = await rest.create_application("billing")
+        await rest.create_configuration(app.id, "limits", {"rate": 5})
+        schema = {"properties": {"rate": {"maximum": 10}}}
+        await rest.put_schema(app.id, "limits", schema)
+    status, out, _ = await run(
+        "--url", url, "put", "billing", "limits", "--json", '{"rate": 6}', "--dry-run"
+    )
+    assert (status, json.loads(out)) == (0, [{"op": "replace", "path": "/config/rate", "value": 6}])
+    status, out, _ = await run(
+        "--url", url, "put", "billing", "limits", "--json", '{"rate": 60}', "--dry-run"
+    )
+    assert status == 1
+    assert "invalid: config/rate: 60 is greater than the maximum of 10 (maximum)" in out
+    status, out, _ = await run("--url", url, "put", "billing", "new", "--json", "{}", "--dry-run")
+    assert status == 0
+    assert json.loads(out)[0] == {"op": "add", "path": "/name", "value": "new"}
+    status, out, _ = await run("--url", url, "get", "billing", "limits")
+    assert (status, json.loads(out)) == (0, {"rate": 5})
+    status, _, err = await run("--url", url, "put", "billing", "limits", "--json", '{"rate": 60}')
+    assert status == 1
+    assert "config/rate: 60 is greater than the maximum of 10" in err

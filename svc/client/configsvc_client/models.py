@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    RootModel,
     StringConstraints,
     model_validator,
 )
@@ -149,6 +150,22 @@ class ApplicationDetail(Application):
     configuration_ids: list[Ulid] = Field(description="Ids of its configurations, in id order.")
 
 
+class SchemaViolation(BaseModel):
+    """One way a body fails a JSON Schema (or a schema fails the draft 2020-12 meta-schema)."""
+
+    field: str = Field(description="JSON pointer into the request body, without the first '/' "
+                       "(`config/limits/rate`).")  # fmt: skip
+    keyword: str = Field(description="The schema keyword that failed, e.g. `maximum`.")
+    message: str
+    configuration_id: str | None = Field(
+        default=None, description="Which configuration, when a write checks several."
+    )
+    name: str | None = Field(default=None, description="Its name, when it is not the body's.")
+
+
+SchemaStatus = Literal["none", "valid", "invalid"]
+
+
 class Configuration(BaseModel):
     id: Ulid
     application_id: Ulid
@@ -159,6 +176,12 @@ class Configuration(BaseModel):
     revision: int = Field(ge=1)
     created_at: datetime
     updated_at: datetime
+    schema_status: SchemaStatus = Field(
+        default="none",
+        description="`none`: no schema covers it; `valid`; `invalid`: a schema stored with "
+        "`force=true` fails it (see `schema_errors`) until it is fixed.",
+    )
+    schema_errors: list[SchemaViolation] = Field(default_factory=list)
 
 
 class ApplicationPage(BaseModel):
@@ -376,8 +399,19 @@ class AuditPage(BaseModel):
 
 
 class FieldError(BaseModel):
-    field: str = Field(description="Dotted path of the offending field or query parameter.")
+    field: str = Field(
+        description="Dotted path of the offending field or query parameter; for a schema "
+        "violation, a JSON pointer into the body."
+    )
     message: str
+    keyword: str | None = Field(default=None, description="Schema violations: the keyword.")
+    configuration_id: str | None = None
+
+
+class SchemaViolator(BaseModel):
+    id: str
+    name: str
+    errors: list[SchemaViolation] = Field(description="The first few of its violations.")
 
 
 class Problem(BaseModel):
@@ -388,6 +422,73 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[FieldError] | None = None
+    configurations: list[SchemaViolator] | None = Field(
+        default=None, description="409 on a schema change: the configurations it would fail."
+    )
+
+
+# --- JSON Schemas and dry runs ---------------------------------------------------------------
+
+
+class SchemaDocument(RootModel[dict[str, Any]]):
+    """A JSON Schema (draft 2020-12) as a JSON object; only local `$ref`s (`#...`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"type": "object", "required": ["db_pool"],
+                                         "properties": {"db_pool": {"type": "integer",
+                                                                    "maximum": 100}}}]}
+    )  # fmt: skip
+
+
+class Schema(BaseModel):
+    id: Ulid
+    application_id: Ulid
+    name: str = Field(description="The configuration name it covers, or `*`: every one "
+                      "without a schema of its own.")  # fmt: skip
+    schema_: dict[str, Any] = Field(alias="schema")
+    version: int = Field(ge=1)
+    revision: int = Field(ge=1)
+    created_at: datetime
+    updated_at: datetime
+
+
+class SchemaPage(BaseModel):
+    items: list[Schema]
+    next_cursor: str | None
+
+
+class SchemaVersion(BaseModel):
+    schema_id: Ulid
+    version: int
+    revision: int
+    op: Literal["created", "updated", "deleted"]
+    name: str
+    schema_: dict[str, Any] = Field(alias="schema")
+    actor: Actor | None
+    reason: str | None
+    request_id: str | None
+    committed_at: datetime
+
+
+class SchemaVersionPage(BaseModel):
+    items: list[SchemaVersion]
+    next_cursor: str | None
+
+
+class DryRun(BaseModel):
+    """What a write would do (`?dry_run=true`); nothing was written."""
+
+    valid: bool = Field(description="False if the write would fail schema validation (422) or "
+                        "a schema change would fail current configurations (409).")  # fmt: skip
+    errors: list[SchemaViolation]
+    status: int = Field(description="The status the real write would answer.")
+    patch: list[dict[str, Any]] = Field(
+        description="RFC 6902 JSON Patch from the state now to the state after the write."
+    )
+    would_be_version: int | None = Field(
+        description="The version the resource would have (null for an application rollback)."
+    )
+    subscribers: int = Field(ge=0, description="Live subscriptions that would receive it.")
 
 
 # --- the live feed: messages on GET /api/v1/ws -------------------------------------------------

@@ -164,6 +164,22 @@ def limit(request: web.Request, default: int = LIMIT_DEFAULT, maximum: int = LIM
     return int(raw)
 
 
+def flag(request: web.Request, name: str) -> bool:
+    """A boolean query parameter: ``true`` or ``false`` (absent: false); else 422 naming it."""
+    raw = request.query.get(name, "false")
+    if raw not in ("true", "false"):
+        raise errors.Invalid.one(name, "must be true or false")
+    return raw == "true"
+
+
+def storable(value: Any, field: str) -> None:
+    """Invalid (naming where) if PostgreSQL's jsonb cannot hold ``value`` (U+0000, numbers past
+    numeric's range)."""
+    found = _storable(value, field)
+    if found:
+        raise errors.Invalid(found)
+
+
 def name_filter(request: web.Request) -> str | None:
     """The exact-name filter of a list, normalised as names are; one no resource can have is
     a 422, not a miss."""

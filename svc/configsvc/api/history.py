@@ -14,7 +14,7 @@ from typing import Any
 
 import jsonpatch
 from aiohttp import web
-from configsvc_client import models
+from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc.api import bodies, routes
@@ -25,7 +25,7 @@ from configsvc.service import rollback
 from configsvc.store import applications, audit, versions
 
 _NUMBER = re.compile(r"^[0-9]{1,18}$")
-_INT4_MAX = 2**31 - 1
+INT4_MAX = 2**31 - 1
 
 
 def _number(raw: str | None, name: str, maximum: int = 2**63 - 1, minimum: int = 0) -> int:
@@ -48,7 +48,7 @@ def _encode_cursor(below: int) -> str:
     return base64.urlsafe_b64encode(str(below).encode()).decode().rstrip("=")
 
 
-def _decode_cursor(request: web.Request, default: int) -> int:
+def decode_cursor(request: web.Request, default: int) -> int:
     """Show rows below this number; a cursor this API did not make is a 422."""
     raw = request.query.get("cursor")
     if raw is None:
@@ -62,17 +62,17 @@ def _decode_cursor(request: web.Request, default: int) -> int:
     return int(text)
 
 
-def _page(items: list[dict[str, Any]], limit: int, key: str) -> web.Response:
+def page_of(items: list[dict[str, Any]], limit: int, key: str) -> web.Response:
     """One more row than asked for was fetched: its presence means there is a next page."""
     more = len(items) > limit
     items = items[:limit]
     cursor = _encode_cursor(items[-1][key]) if more else None
-    return web.json_response({"items": items, "next_cursor": cursor})
+    return web.json_response({"items": items, "next_cursor": cursor}, dumps=exactjson.dumps)
 
 
 def _version_in_path(request: web.Request) -> int:
     raw = request.match_info["version"]
-    if not _NUMBER.fullmatch(raw) or not 1 <= int(raw) <= _INT4_MAX:
+    if not _NUMBER.fullmatch(raw) or not 1 <= int(raw) <= INT4_MAX:
         raise errors.NotFound(f"no version {raw[:40]}")
     return int(raw)
 
@@ -92,11 +92,11 @@ async def list_configuration_versions(request: web.Request) -> web.Response:
     """Newest first, including its deletion and restorations; works for a deleted configuration
     (404 only for an id that never existed)."""
     config_id = routes.path_id(request, "configuration")
-    limit, below = bodies.limit(request), _decode_cursor(request, _INT4_MAX)
+    limit, below = bodies.limit(request), decode_cursor(request, INT4_MAX)
     async with request.app[database.DB].connection() as conn:
         await _may_read_configuration(request, conn, config_id)
         items = await versions.configuration_page(conn, config_id, below, limit + 1)
-    return _page(items, limit, "version")
+    return page_of(items, limit, "version")
 
 
 async def get_configuration_version(request: web.Request) -> web.Response:
@@ -121,8 +121,8 @@ async def diff_configuration(request: web.Request) -> web.Response:
     config_id = routes.path_id(request, "configuration")
     async with request.app[database.DB].connection() as conn:
         await _may_read_configuration(request, conn, config_id)
-        old_n = _number(request.query.get("from"), "from", _INT4_MAX, 1)
-        new_n = _number(request.query.get("to"), "to", _INT4_MAX, 1)
+        old_n = _number(request.query.get("from"), "from", INT4_MAX, 1)
+        new_n = _number(request.query.get("to"), "to", INT4_MAX, 1)
         old = await versions.configuration_version(conn, config_id, old_n)
         new = await versions.configuration_version(conn, config_id, new_n)
     patch = jsonpatch.make_patch(old["config"], new["config"]).patch
@@ -136,10 +136,10 @@ async def list_application_versions(request: web.Request) -> web.Response:
     """Newest first, like a configuration's versions (name and comments only)."""
     app_id = routes.path_id(request, "application")
     routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
-    limit, below = bodies.limit(request), _decode_cursor(request, _INT4_MAX)
+    limit, below = bodies.limit(request), decode_cursor(request, INT4_MAX)
     async with request.app[database.DB].connection() as conn:
         items = await versions.application_page(conn, app_id, below, limit + 1)
-    return _page(items, limit, "version")
+    return page_of(items, limit, "version")
 
 
 async def configurations_at(request: web.Request) -> web.Response:
@@ -236,10 +236,10 @@ async def list_audit(request: web.Request) -> web.Response:
     inclusive, `until` exclusive). Administrators only."""
     access.require_admin(guard.caller(request))
     where = _audit_filter(request)
-    limit, below = bodies.limit(request), _decode_cursor(request, 2**63 - 1)
+    limit, below = bodies.limit(request), decode_cursor(request, 2**63 - 1)
     async with request.app[database.DB].connection() as conn:
         items = await audit.page(conn, where, below, limit + 1)
-    return _page(items, limit, "id")
+    return page_of(items, limit, "id")
 
 
 _APPS, _CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
@@ -257,14 +257,15 @@ OPERATIONS: tuple[routes.Operation, ...] = (
        response=models.Diff, query=("from", "to"), errors=(404, 410, 422)),
     Op("POST", f"{_CONFIGS}/{{id}}/rollback", rollback_configuration,
        "Roll a configuration back to a version", "history", 200, models.RollbackIn,
-       models.Configuration, errors=_ROLLBACK_ERRORS, headers=("If-Match",), needs="write"),
+       models.Configuration, query=("dry_run",), errors=_ROLLBACK_ERRORS, headers=("If-Match",),
+       needs="write", dry_run=True),
     Op("GET", f"{_APPS}/{{id}}/versions", list_application_versions,
        "An application's versions", "history", response=models.ApplicationVersionPage,
        query=("limit", "cursor"), errors=(404, 422)),
     Op("POST", f"{_APPS}/{{id}}/rollback", rollback_application,
        "Roll every configuration of an application back to a revision", "history", 200,
-       models.ApplicationRollbackIn, models.ApplicationRollback,
-       errors=(400, 404, 413, 415, 422), needs="write"),
+       models.ApplicationRollbackIn, models.ApplicationRollback, query=("dry_run",),
+       errors=(400, 404, 413, 415, 422), needs="write", dry_run=True),
     Op("GET", f"{routes.PREFIX}/audit", list_audit, "The audit trail", "audit",
        response=models.AuditPage, errors=(422,), needs="admin",
        query=("application_id", "actor", "action", "outcome", "since", "until", "limit",

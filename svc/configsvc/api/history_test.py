@@ -227,7 +227,10 @@ async def test_at_revision_and_application_rollback_refuse_unknown_revisions(cli
     await problem(client, "GET", f"/applications/{NOBODY}/configurations", 404,
                   params={"at_revision": "1"})  # fmt: skip
     rows = await db.fetch("SELECT action, outcome, detail FROM audit WHERE outcome <> 'ok'")
-    assert [(r["action"], r["outcome"]) for r in rows] == [("application.rollback", "invalid")]
+    assert [(r["action"], r["outcome"]) for r in rows] == [
+        ("application.rollback", "invalid"),
+        ("POST /api/v1/applications/{id}/rollback", "invalid"),  # the unknown application
+    ]
     assert "to_revision" in rows[0]["detail"]
 
 

@@ -46,12 +46,17 @@ _WHEN: dict[int, str] = {
     401: "No token, or a malformed, unknown, expired or revoked one; see `WWW-Authenticate`.",
     403: "The token may see the target but lacks the access needed; `detail` names it.",
     404: "The id in the path is unknown or malformed.",
-    409: "The name is already taken in its scope; `detail` names it.",
+    409: "The name is already taken in its scope (`detail` names it); or, for a schema change, "
+    "current configurations would fail it (`urn:configsvc:problem:schema-conflict`, listed "
+    "in `configurations`).",
     410: "That version existed but history has pruned it.",
     412: "If-Match names a version that is no longer current.",
     413: "The body is over the size limit.",
     415: "The body is not `application/json`.",
-    422: "A field or query parameter is invalid: one entry in `errors` per bad field.",
+    422: "A field or query parameter is invalid: one entry in `errors` per bad field. A JSON "
+    "Schema violation is `urn:configsvc:problem:schema`, with one entry per violation: "
+    '`{"field": "config/limits/rate", "keyword": "maximum", "message": ...}` (`field` is a '
+    "JSON pointer into the body).",
     503: "The database is unavailable; retry after `Retry-After` seconds.",
 }
 
@@ -131,6 +136,26 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "description": "Only entries before this RFC 3339 time.",
         "schema": {"type": "string", "format": "date-time"},
     },
+    "schema_name": {
+        "name": "name", "in": "path", "required": True,
+        "description": "The configuration name the schema covers, or `*` for every "
+                       "configuration without a schema of its own.",
+        "schema": {"type": "string", "maxLength": models.NAME_MAX},
+    },
+    "force": {
+        "name": "force", "in": "query", "required": False,
+        "description": "Store the schema change even if current configurations fail it: they "
+                       "are shown with `schema_status: invalid` until fixed (else 409).",
+        "schema": {"type": "boolean", "default": False},
+    },
+    "dry_run": {
+        "name": "dry_run", "in": "query", "required": False,
+        "description": "Run the whole write (permissions, preconditions, validation), roll it "
+                       "back and answer 200 with a `DryRun`: nothing is written, audited or "
+                       "sent. Schema violations answer `valid: false`; other refusals are "
+                       "answered as by the real write.",
+        "schema": {"type": "boolean", "default": False},
+    },
     "X-Change-Reason": {
         "name": "X-Change-Reason", "in": "header", "required": False,
         "description": "Why: recorded with the version, the audit entry and the feed's change "
@@ -190,7 +215,8 @@ def _ref(kind: str, name: str) -> dict[str, str]:
 def _schemas(operations: tuple[routes.Operation, ...]) -> dict[str, Any]:
     """Every model an operation names, request bodies as validated and responses as sent."""
     wanted: list[tuple[type[pydantic.BaseModel], JsonSchemaMode]] = [
-        (models.Problem, "serialization")
+        (models.Problem, "serialization"),
+        (models.DryRun, "serialization"),
     ]
     for op in operations:
         if op.request is not None:
@@ -222,8 +248,23 @@ def _refusals(op: routes.Operation) -> tuple[int, ...]:
     return (401,) if op.needs in {"read", "token"} else (401, 403)
 
 
-def _success(op: routes.Operation) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": http.HTTPStatus(op.status).phrase}
+def _dry_run(response: dict[str, Any] | None) -> dict[str, Any]:
+    """The 200 of an operation that answers dry runs: a DryRun, or (for a real write that
+    answers 200) its usual body."""
+    dry = {"$ref": asyncapi.SCHEMAS + "DryRun"}
+    if response is None:
+        return {"description": "OK: the dry run's answer", "content": {_JSON: {"schema": dry}}}
+    content = response["content"][_JSON]
+    content["schema"] = {"anyOf": [content["schema"], dry]}
+    # A dry run's answer has no ETag: the header is there only when the write was real.
+    headers = response.get("headers", {})
+    response["headers"] = {name: {**_HEADERS[name], "required": False} for name in headers}
+    return response
+
+
+def _success(op: routes.Operation, status: int | None = None) -> dict[str, Any]:
+    status = status or op.status
+    response: dict[str, Any] = {"description": http.HTTPStatus(status).phrase}
     if op.response is None:
         return response
     response["content"] = {_JSON: {"schema": {"$ref": asyncapi.SCHEMAS + op.response.__name__}}}
@@ -231,7 +272,7 @@ def _success(op: routes.Operation) -> dict[str, Any]:
     # A resource carries a version, and every response with one carries it as the ETag.
     if "version" in op.response.model_fields:
         headers["ETag"] = _ref("headers", "ETag")
-    if op.status == 201:
+    if status == 201:
         headers["Location"] = _ref("headers", "Location")
     if headers:
         response["headers"] = headers
@@ -240,6 +281,10 @@ def _success(op: routes.Operation) -> dict[str, Any]:
 
 def _responses(op: routes.Operation) -> dict[str, Any]:
     responses = {str(op.status): _success(op)}
+    if op.created:
+        responses["201"] = _success(op, 201)
+    if op.dry_run:
+        responses["200"] = _dry_run(responses.get("200"))
     for status in (*op.errors, *_refusals(op), 503):
         if status == 304:
             responses["304"] = {
@@ -332,6 +377,7 @@ def document(app: web.Application) -> dict[str, Any]:
             {"name": "feed", "description": "Live change notifications."},
             {"name": "tokens", "description": "Access tokens and their grants (admin only)."},
             {"name": "fleet", "description": "Which clients run which version."},
+            {"name": "schemas", "description": "JSON Schemas that configurations must pass."},
             {"name": "search", "description": "Names, keys and values, within your grants."},
             {"name": "sessions", "description": "The console's sign-in (a session cookie)."},
         ],

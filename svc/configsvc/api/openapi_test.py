@@ -8,12 +8,14 @@ import re
 import shutil
 from typing import Any
 
+import pydantic
 import pytest
 from aiohttp import web
 from configsvc_client import models
 
 from configsvc import app as app_mod
 from configsvc.api import asyncapi, console, history, openapi, routes, search, sessions
+from configsvc.api import schemas as schema_api
 
 # The documents and the pages themselves; the page's assets' route reads /api/v1/{name}.
 UNDOCUMENTED = {"/metrics", "/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
@@ -113,7 +115,7 @@ async def test_operations_carry_their_parameters_and_bodies(doc) -> None:
 
     assert names(APPS, "get") == {"limit", "cursor", "name"}
     assert names(APP, "get") == {"id", "If-None-Match"}
-    assert names(CONFIG, "put") == {"id", "If-Match", "X-Change-Reason"}
+    assert names(CONFIG, "put") == {"id", "If-Match", "X-Change-Reason", "dry_run"}
     limit = resolve(doc, {"$ref": "#/components/parameters/limit"})["schema"]
     assert limit == {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
     create = doc["paths"][APPS]["post"]
@@ -154,9 +156,22 @@ class Contract:
             return None
         [(media_type, media)] = documented["content"].items()
         assert resp.content_type == media_type, where
-        model = getattr(models, media["schema"]["$ref"].rpartition("/")[2])
-        model.model_validate_json(raw, strict=True)
+        schema = media["schema"]
+        # anyOf: a write's usual body, or a dry run's answer; exactly one must fit.
+        fits = [
+            name for name in (s["$ref"].rpartition("/")[2] for s in schema.get("anyOf", [schema]))
+            if _fits(getattr(models, name), raw)
+        ]  # fmt: skip
+        assert len(fits) == 1, f"{where}: fits {fits}"
         return json.loads(raw)
+
+
+def _fits(model: type[models.BaseModel], raw: bytes) -> bool:
+    try:
+        model.model_validate_json(raw, strict=True)
+    except pydantic.ValidationError:
+        return False
+    return True
 
 
 @pytest.fixture
@@ -209,6 +224,13 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     await call("GET", f"{APP}/clients", NOBODY)
     await call("GET", f"{CONFIG}/clients/summary", cfg["id"])
     await call("GET", f"{CONFIG}/clients/summary", NOBODY)
+    dry = {"dry_run": "true"}
+    await call("POST", APPS, json={"name": "new"}, params=dry)
+    await call("PUT", APP, app["id"], json={"name": "billing"}, params=dry)
+    await call("DELETE", APP, app["id"], params=dry)
+    await call("POST", CONFIGS, json={**body, "name": "new"}, params=dry)
+    await call("PUT", CONFIG, cfg["id"], json={"name": "prod", "config": {}}, params=dry)
+    await call("DELETE", CONFIG, cfg["id"], params=dry)
 
     # What can go wrong with any body, on every operation that takes one.
     too_big = b" " * (settings.max_body_bytes + 1)
@@ -259,24 +281,30 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
     if openapi.serves_feed(client.app):
         await call("GET", openapi.WS_PATH)
 
-    assert every_status(call.contract.doc, core=True) - call.contract.seen == set()
+    assert every_status(call.contract.doc, "core") - call.contract.seen == set()
 
 
 HISTORY_PATHS = {op.path for op in history.OPERATIONS}
+SCHEMA_PATHS = {op.path for op in schema_api.OPERATIONS}
 # Walked by sessions_test.py, with a browser's cookie.
 CONSOLE_PATHS = {op.path for op in (*sessions.OPERATIONS, *search.OPERATIONS)}
 
 
-def every_status(doc: dict[str, Any], core: bool) -> set[tuple[str, str, str]]:
-    """Every documented (method, path, status): of the core API, or of history's operations."""
+def _part(path: str) -> str:
+    if path in CONSOLE_PATHS:
+        return "console"
+    return "history" if path in HISTORY_PATHS else "schemas" if path in SCHEMA_PATHS else "core"
+
+
+def every_status(doc: dict[str, Any], part: str) -> set[tuple[str, str, str]]:
+    """Every documented (method, path, status) of one part: core, history, schemas or console."""
     return {
         (method.upper(), path, status)
         for path, item in doc["paths"].items()
         for method, operation in item.items()
         for status in operation["responses"]
         if status not in {"503", "101"}  # 503: the next test; 101: the feed's own tests
-        and (path in HISTORY_PATHS) != core
-        and path not in CONSOLE_PATHS
+        and _part(path) == part
     }
 
 
@@ -329,8 +357,11 @@ async def test_a_walk_through_history_and_its_errors_matches_the_document(
         await call(
             op.method, op.path, rid, data=too_big, headers={"Content-Type": "application/json"}
         )
+    dry = {"dry_run": "true"}
+    await call("POST", rollback, cfg["id"], json={"to_version": 2}, params=dry)
+    await call("POST", f"{APP}/rollback", app["id"], json={"to_revision": 3}, params=dry)
     await _refusals(call, client, app, cfg)
-    assert every_status(call.contract.doc, core=False) - call.contract.seen == set()
+    assert every_status(call.contract.doc, "history") - call.contract.seen == set()
 
 
 async def _refusals(call, client, app: dict[str, Any], cfg: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
@@ -347,6 +378,56 @@ async def _refusals(call, client, app: dict[str, Any], cfg: dict[str, Any]) -> N
             resp = await client.request(op.method, path, json=bodies.get(op.path),
                                         headers={"Authorization": f"Bearer {secret}"})  # fmt: skip
             await call.contract.check(op.method, op.path, resp)
+
+
+async def test_a_walk_through_schemas_and_their_errors_matches_the_document(
+    call, client, settings
+) -> None:
+    one, many = f"{APP}/schemas/{{name}}", f"{APP}/schemas"
+
+    async def named(method: str, template: str, rid: str, name: str, **kwargs: Any) -> Any:
+        resp = await client.request(method, f"{APPS}/{rid}/schemas/{name}{template}", **kwargs)
+        return await call.contract.check(method, f"{one}{template}", resp)
+
+    app = await call("POST", APPS, json={"name": "billing"})
+    body = {"application_id": app["id"], "name": "p", "config": {"a": 5}}
+    await call("POST", CONFIGS, json=body)
+    small = {"properties": {"a": {"maximum": 1}}}
+    await named("PUT", "", app["id"], "p", json={"type": "object"})
+    await named("PUT", "", app["id"], "p", json={"type": "object"}, headers={"If-Match": '"1"'})
+    await named("PUT", "", app["id"], "p", json={"type": "object"}, headers={"If-Match": '"7"'})
+    await named("PUT", "", app["id"], "p", json={"type": "object"}, params={"dry_run": "true"})
+    await named("PUT", "", app["id"], "p", json={"type": 1})
+    await named("PUT", "", app["id"], "p", json=small)
+    await named("PUT", "", NOBODY, "p", json=small)
+    await named("PUT", "", app["id"], "p", data="{", headers={"Content-Type": "application/json"})
+    await named("PUT", "", app["id"], "p", data="x", headers={"Content-Type": "text/plain"})
+    too_big = b" " * (settings.max_body_bytes + 1)
+    await named("PUT", "", app["id"], "p", data=too_big,
+                headers={"Content-Type": "application/json"})  # fmt: skip
+    await named("GET", "", app["id"], "p")
+    await named("GET", "", app["id"], "q")
+    await named("GET", "/versions", app["id"], "p")
+    await named("GET", "/versions", NOBODY, "p")
+    await named("GET", "/versions", app["id"], "p", params={"limit": "0"})
+    await call("GET", many, app["id"])
+    await call("GET", many, NOBODY)
+    await call("GET", many, app["id"], params={"cursor": "x"})
+    await named("PUT", "", app["id"], "*", json=small)
+    await named("DELETE", "", app["id"], "p")
+    await named("DELETE", "", app["id"], "p", params={"force": "true"})
+    await named("DELETE", "", app["id"], "p", params={"force": "true"})
+    await named("DELETE", "", app["id"], "*", headers={"If-Match": '"9"'})
+    await named("DELETE", "", app["id"], "*", params={"dry_run": "true"})
+    await named("DELETE", "", app["id"], "*", params={"dry_run": "yes"})
+    grants = [{"application_id": app["id"], "access": "read"}]
+    reader = await call("POST", f"{routes.PREFIX}/tokens", json={"name": "r", "grants": grants})
+    for secret in ("nope", reader["token"]):
+        auth = {"Authorization": f"Bearer {secret}"}
+        for method, template in (("PUT", ""), ("DELETE", ""), ("GET", ""), ("GET", "/versions")):
+            await named(method, template, app["id"], "*", json={}, headers=auth)
+        await call("GET", many, app["id"], headers=auth)
+    assert every_status(call.contract.doc, "schemas") - call.contract.seen == set()
 
 
 def test_every_operation_declares_the_bearer_scheme_and_its_refusals(settings) -> None:

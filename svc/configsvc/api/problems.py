@@ -31,6 +31,7 @@ def problem(
     *,
     fields: list[tuple[str, str]] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> web.Response:
     body: dict[str, Any] = {
         "type": f"urn:configsvc:problem:{slug}",
@@ -40,6 +41,7 @@ def problem(
     }
     if fields is not None:
         body["errors"] = [{"field": field, "message": message} for field, message in fields]
+    body.update(extra or {})
     return web.Response(
         status=status,
         text=json.dumps(body, ensure_ascii=False),
@@ -51,6 +53,10 @@ def problem(
 def from_error(exc: errors.ServiceError) -> web.Response:
     kind = errors.kind(exc)
     show = kind.status, kind.slug, kind.title
+    if isinstance(exc, errors.SchemaInvalid):
+        return problem(*show, exc.detail, extra={"errors": exc.violations})
+    if isinstance(exc, errors.SchemaConflict):
+        return problem(*show, str(exc), extra={"configurations": exc.configurations})
     if isinstance(exc, errors.Invalid):
         return problem(*show, str(exc), fields=exc.problems)
     if isinstance(exc, errors.Conflict):

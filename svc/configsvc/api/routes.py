@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pydantic
@@ -18,10 +18,10 @@ from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import bodies, paging, requestid, tokens
+from configsvc.api import bodies, paging, tokens
 from configsvc.auth import access, guard
 from configsvc.db import database
-from configsvc.service import writes
+from configsvc.service import schemas, writes
 from configsvc.store import applications, configurations
 
 PREFIX = "/api/v1"
@@ -49,20 +49,13 @@ def _not_modified(request: web.Request, resource: dict[str, Any]) -> bool:
     return bodies.none_match(request, resource["version"])
 
 
-USER_AGENT_MAX = 512
-
-
 def write_of(request: web.Request) -> writes.Write:
-    """Who is writing and why: the one place a request's actor, reason and id will be read."""
-    caller = guard.caller(request)
-    token = None if caller is None else caller.token
-    return writes.Write(
-        actor=None if token is None else writes.Actor(token.id, token.name),
-        caller=caller,
-        reason=bodies.change_reason(request),
-        request_id=request.get(requestid.REQUEST_ID),
-        remote_addr=request.remote,
-        user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,
+    """Who is writing, why, and whether only to try: the reason header and ``dry_run`` are
+    checked here, before anything is written."""
+    return replace(
+        guard.writer(request, bodies.change_reason(request)),
+        dry_run=bodies.flag(request, "dry_run"),
+        validators=request.app.get(schemas.VALIDATORS),
     )
 
 
@@ -214,6 +207,9 @@ class Operation:
     # What the caller needs: "read"/"write" on the application in the path or body, "create"
     # (write on "*"), "admin", or "token" (any valid token).
     needs: str = "read"
+    # Answers ?dry_run=true (api/dryrun.py); ``created``: may also answer 201.
+    dry_run: bool = False
+    created: bool = False
 
 
 _WRITE_ERRORS = (400, 409, 413, 415, 422)
@@ -223,8 +219,8 @@ _TOKENS = f"{PREFIX}/tokens"
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation("POST", _APPS, create_application, "Create an application", "applications",
-              201, models.ApplicationIn, models.Application, errors=_WRITE_ERRORS,
-              needs="create"),
+              201, models.ApplicationIn, models.Application, query=("dry_run",),
+              errors=_WRITE_ERRORS, needs="create", dry_run=True),
     Operation("GET", _APPS, list_applications, "List applications", "applications",
               response=models.ApplicationPage, query=("limit", "cursor", "name"), errors=(422,),
               needs="token"),
@@ -232,27 +228,30 @@ OPERATIONS: tuple[Operation, ...] = (
               response=models.ApplicationDetail, errors=(304, 404),
               headers=("If-None-Match",)),
     Operation("PUT", f"{_APPS}/{{id}}", replace_application, "Replace an application",
-              "applications", 200, models.ApplicationIn, models.Application,
-              errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",), needs="write"),
+              "applications", 200, models.ApplicationIn, models.Application, query=("dry_run",),
+              errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",), needs="write",
+              dry_run=True),
     Operation("DELETE", f"{_APPS}/{{id}}", delete_application,
               "Delete an application and its configurations", "applications", 204,
-              errors=(404, 412, 422), headers=("If-Match",), needs="write"),
+              query=("dry_run",), errors=(404, 412, 422), headers=("If-Match",), needs="write",
+              dry_run=True),
     Operation("GET", f"{_APPS}/{{id}}/configurations", list_configurations,
               "List an application's configurations", "configurations",
               response=models.ConfigurationPage, query=("limit", "cursor", "at_revision"),
               errors=(404, 422)),
     Operation("POST", _CONFIGS, create_configuration, "Create a configuration",
               "configurations", 201, models.ConfigurationIn, models.Configuration,
-              errors=_WRITE_ERRORS, needs="write"),
+              query=("dry_run",), errors=_WRITE_ERRORS, needs="write", dry_run=True),
     Operation("GET", f"{_CONFIGS}/{{id}}", get_configuration, "Read a configuration",
               "configurations", response=models.Configuration, errors=(304, 404),
               headers=("If-None-Match",)),
     Operation("PUT", f"{_CONFIGS}/{{id}}", replace_configuration, "Replace a configuration",
               "configurations", 200, models.ConfigurationReplace, models.Configuration,
-              errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",), needs="write"),
+              query=("dry_run",), errors=(*_WRITE_ERRORS, 404, 412), headers=("If-Match",),
+              needs="write", dry_run=True),
     Operation("DELETE", f"{_CONFIGS}/{{id}}", delete_configuration, "Delete a configuration",
-              "configurations", 204, errors=(404, 412, 422), headers=("If-Match",),
-              needs="write"),
+              "configurations", 204, query=("dry_run",), errors=(404, 412, 422),
+              headers=("If-Match",), needs="write", dry_run=True),
     Operation("POST", _TOKENS, tokens.create_token, "Create a token", "tokens", 201,
               models.TokenIn, models.TokenCreated, errors=(400, 413, 415, 422), needs="admin"),
     Operation("GET", _TOKENS, tokens.list_tokens, "List tokens", "tokens",
@@ -273,12 +272,14 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # Last: history's and the fleet's handlers use this module's helpers (api/__init__.py imports
 # this module first).
-from configsvc.api import fleet, history, search, sessions  # noqa: E402
+from configsvc.api import dryrun, fleet, history, search, sessions  # noqa: E402
+from configsvc.api import schemas as schema_api  # noqa: E402
 
 OPERATIONS = (
     *OPERATIONS,
     *history.OPERATIONS,
     *fleet.OPERATIONS,
+    *schema_api.OPERATIONS,
     *search.OPERATIONS,
     *sessions.OPERATIONS,
 )
@@ -286,4 +287,5 @@ OPERATIONS = (
 
 def add_routes(app: web.Application) -> None:
     for op in OPERATIONS:
-        app.router.add_route(op.method, op.path, op.handler)
+        handler = dryrun.supported(op.handler) if op.dry_run else op.handler
+        app.router.add_route(op.method, op.path, handler)

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
-import asyncpg
 import pydantic
 from configsvc_client import models
 
@@ -99,7 +98,7 @@ def main(argv: list[str], out: TextIO = sys.stdout) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (errors.ServiceError, asyncpg.PostgresError, OSError) as exc:
+    except (errors.ServiceError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -160,32 +160,59 @@ METRICS_PATH = "/metrics"
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     settings = request.app[settings_mod.SETTINGS]
     open_metrics = request.path == METRICS_PATH and settings.metrics_public
-    if not is_public(request.path) and not open_metrics:
-        try:
-            request[CALLER] = await request.app[GUARD].caller(request)
-        except errors.Unauthenticated as exc:
-            if request.method not in READS:
-                await _audit_unauthenticated(request, exc)
-            raise
-    return await handler(request)
+    if is_public(request.path) or open_metrics:
+        return await handler(request)
+    try:
+        request[CALLER] = await request.app[GUARD].caller(request)
+    except errors.Unauthenticated as exc:
+        if request.method not in READS:
+            await _audit_refused(request, "denied", str(exc))
+        raise
+    if request.method in READS or request.query.get("dry_run") == "true":
+        return await handler(request)  # a dry run is never audited (see service/writes.py)
+    try:
+        return await handler(request)
+    except errors.ServiceError as exc:
+        # A write refused before the write path (a malformed body, a bad header, an unknown
+        # target) still leaves its audit entry, and nothing else.
+        status = errors.kind(exc).status
+        if 400 <= status < 500 and not exc.audited:
+            outcome: audit.Outcome = "denied" if status in (401, 403) else "invalid"
+            await _audit_refused(request, outcome, str(exc))
+        raise
+    except web.HTTPClientError as exc:  # 408, 413, 415 raised by aiohttp or bodies.py
+        if request.match_info.route.resource is not None:
+            await _audit_refused(request, "invalid", exc.text or exc.reason)
+        raise
 
 
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _audit_unauthenticated(request: web.Request, exc: errors.Unauthenticated) -> None:
-    """A write refused for want of credentials leaves its audit entry (and nothing else)."""
+USER_AGENT_MAX = 512
+
+
+def writer(request: web.Request, reason: str = "") -> writes.Write:
+    """Who is writing: the one place a request's actor, caller and request id are read."""
     from configsvc.ops import logs  # here, not at the top: logs -> api -> this module
 
-    resource = request.match_info.route.resource
-    write = writes.Write(
-        request_id=logs.REQUEST_ID.get(), remote_addr=request.remote,
-        user_agent=request.headers.get("User-Agent", "")[:512] or None,
+    who = caller(request)
+    token = None if who is None else who.token
+    return writes.Write(
+        actor=None if token is None else writes.Actor(token.id, token.name),
+        caller=who, reason=reason, request_id=logs.REQUEST_ID.get(),
+        remote_addr=request.remote,
+        user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,
     )  # fmt: skip
+
+
+async def _audit_refused(request: web.Request, outcome: audit.Outcome, reason: str) -> None:
+    """A write refused outside the write path leaves its audit entry (and nothing else)."""
+    resource = request.match_info.route.resource
     action = f"{request.method} {resource.canonical if resource else request.path}"[:200]
     try:
-        await audit.refused(request.app[database.DB], write, action, "request",
-                            request.match_info.get("id"), None, "denied", str(exc))  # fmt: skip
+        await audit.refused(request.app[database.DB], writer(request), action, "request",
+                            request.match_info.get("id"), None, outcome, reason)  # fmt: skip
     except errors.ServiceError as failed:
         log.warning("could not audit a refused %s: %r", action, failed)
 

@@ -71,9 +71,11 @@ def target(op: routes.Operation, world: dict[str, Any]) -> tuple[str, dict[str, 
         CONFIG: {"name": "c", "config": {"password": "changed"}},
         f"{API}/tokens": {"name": "new"}, TOKEN: {"name": "renamed"},
         f"{CONFIG}/rollback": {"to_version": 1}, f"{APP}/rollback": {"to_revision": 1},
+        f"{APP}/schemas/{{name}}": {"type": "object"},
         f"{API}/sessions": {},  # the token in the header, as the cases send it
     }  # fmt: skip
-    return op.path.replace("{id}", rid), bodies.get(op.path) if op.request else None
+    path = op.path.replace("{id}", rid).replace("{name}", "*")
+    return path, bodies.get(op.path) if op.request else None
 
 
 async def state(db: asyncpg.Connection) -> str:
@@ -281,3 +283,30 @@ async def test_refused_writes_leave_their_audit_entry_and_nothing_else(client, w
     assert (rows[0]["actor_name"], rows[0]["user_agent"]) == (None, "t/1")
     assert rows[1]["actor_name"] == world["reader"]["name"]
     assert world["reader"]["token"] not in repr([dict(r) for r in rows]), "never a secret"
+
+
+async def test_writes_refused_before_the_write_path_are_audited_once(client, world, db) -> None:
+    cfg = f"{API}/configurations/{world['c']['id']}"
+    before, (last,) = await state(db), await db.fetch("SELECT max(id) AS id FROM audit")
+    refused = [
+        (await client.put(cfg, data=b"{not json", headers={"Content-Type": "application/json"})),
+        (await client.put(cfg, data=b"x=1", headers={"Content-Type": "text/plain"})),
+        (await client.post(f"{API}/applications", json={"name": " padded"})),
+        (await client.delete(f"{API}/applications/01J00000000000000000000000")),
+        (await client.put(cfg, json={"name": "c", "config": {}}, headers={"If-Match": '"99"'})),
+    ]
+    assert [r.status for r in refused] == [400, 415, 422, 404, 412]
+    assert await state(db) == before
+    rows = await db.fetch(
+        "SELECT action, outcome, actor_name, detail FROM audit WHERE id > $1 ORDER BY id",
+        last["id"],
+    )
+    assert [(r["action"], r["outcome"]) for r in rows] == [
+        ("PUT /api/v1/configurations/{id}", "invalid"),
+        ("PUT /api/v1/configurations/{id}", "invalid"),
+        ("POST /api/v1/applications", "invalid"),
+        ("DELETE /api/v1/applications/{id}", "invalid"),
+        ("configuration.update", "invalid"),  # the write path's own entry, not a second one
+    ]
+    assert {r["actor_name"] for r in rows} == {"bootstrap"}
+    assert "not valid JSON" in rows[0]["detail"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 
 from configsvc.live import peer
 from configsvc.ops import metrics
@@ -26,6 +27,7 @@ RESOURCE_KEYS: dict[str, str | None] = {
     "created": "configuration", "updated": "configuration", "deleted": "configuration",
     "restored": "configuration", "rolled_back": None, "application_created": "application",
     "application_updated": "application", "application_deleted": "application",
+    "schema_created": "schema", "schema_updated": "schema", "schema_deleted": "schema",
 }  # fmt: skip
 
 
@@ -54,8 +56,11 @@ def change_frame(entry: changes.Entry) -> str:
     return f'{head}"{key}":{entry.resource}}}'
 
 
-# Changes a subscriber never sees: nobody can be subscribed to an application before it exists.
-SILENT_OPS = frozenset({"application_created"})
+# Changes a subscriber never sees: nobody can be subscribed to an application before it exists;
+# schemas are the server's business (and clients older than them would not know the op).
+SILENT_OPS = frozenset(
+    {"application_created", "schema_created", "schema_updated", "schema_deleted"}
+)
 
 
 class Subscription:
@@ -117,6 +122,9 @@ class Hub:
     def __init__(self) -> None:
         self._by_app: defaultdict[str, set[Subscription]] = defaultdict(set)
         self.peers: set[peer.Peer] = set()
+        # Called with every change, in revision order, before any subscriber sees it (e.g. the
+        # compiled-schema cache); must not raise or wait.
+        self.observers: list[Callable[[changes.Entry], None]] = []
 
     def subscribe(self, to: peer.Peer, application_id: str) -> Subscription:
         """Register (syncing) before reading the snapshot, so no change falls in between."""
@@ -141,6 +149,8 @@ class Hub:
         """Hand a committed change to its application's subscribers, never waiting for one."""
         if entry.op not in RESOURCE_KEYS:
             raise ValueError(f"revision {entry.revision}: unknown op {entry.op[:100]!r}")
+        for observe in self.observers:
+            observe(entry)
         subs = self._by_app.get(entry.application_id)
         if not subs or entry.op in SILENT_OPS:
             return

@@ -48,8 +48,12 @@ async def test_the_pruner_also_prunes_history_and_the_audit_trail(
     client = await aiohttp_client(app_mod.create_app(fast), headers=admin_headers)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
     await client.put(f"/api/v1/applications/{app['id']}", json={"name": "b"})
+    for schema in ({"type": "object"}, {"type": "object", "title": "kept"}):
+        await client.put(f"/api/v1/applications/{app['id']}/schemas/*", json=schema)
     async with asyncio.timeout(10):
         while await db.fetchval("SELECT count(*) FROM application_versions") > 1:
+            await asyncio.sleep(0.05)
+        while await db.fetchval("SELECT count(*) FROM schema_versions") > 1:
             await asyncio.sleep(0.05)
         while await db.fetchval("SELECT count(*) FROM audit") > 0:
             await asyncio.sleep(0.05)

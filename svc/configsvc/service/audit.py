@@ -31,6 +31,9 @@ ACTIONS = {
     "application_created": "application.create",
     "application_updated": "application.update",
     "application_deleted": "application.delete",
+    "schema_created": "schema.create",
+    "schema_updated": "schema.update",
+    "schema_deleted": "schema.delete",
 }
 # Token changes are recorded by service/tokens.py under these.
 TOKEN_ACTIONS = ("token.create", "token.replace", "token.revoke", "token.bootstrap")

@@ -86,6 +86,7 @@ async def test_a_dry_run_rollback_records_nothing(pooled, db) -> None:
     app = await writes.create_application(pooled, OPS, "billing", "")
     before = await db.fetchval("SELECT count(*) FROM audit")
     dry = writes.Write(dry_run=True)
-    await rollback.application(pooled, dry, app["id"], 0)
+    with pytest.raises(writes.DryRun):
+        await rollback.application(pooled, dry, app["id"], 0)
     assert await db.fetchval("SELECT count(*) FROM audit") == before
     assert await db.fetchval("SELECT revision FROM revision_counter") == 1

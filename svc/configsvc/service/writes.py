@@ -19,8 +19,9 @@ import asyncpg
 from configsvc import errors
 from configsvc.auth import access
 from configsvc.db import database
-from configsvc.service import audit
+from configsvc.service import audit, previews, schemas
 from configsvc.store import applications, changes, configurations, versions
+from configsvc.store import schemas as schema_store
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class Write:
 
     ``remote_addr`` and ``user_agent`` are for the audit trail only.
     ``caller`` is what the write is checked against (None: an internal write, unchecked).
+    ``validators`` is the worker's cache of compiled schemas (None: compile each time).
     """
 
     actor: Actor | None = None
@@ -48,6 +50,7 @@ class Write:
     dry_run: bool = False
     remote_addr: str | None = None
     user_agent: str | None = None
+    validators: schemas.Validators | None = None
 
     def stamp(self) -> versions.Stamp:
         """What every version row this write makes records about it."""
@@ -64,7 +67,8 @@ class Change:
 
     ``versions`` lists the (version op, configuration) rows it makes when that is not simply
     (op, resource), e.g. for a rollback or an application's cascade; ``action`` names it in the
-    audit trail when the op's usual name (audit.ACTIONS) does not fit.
+    audit trail when the op's usual name (audit.ACTIONS) does not fit. ``invalid`` is a schema
+    refusal that a dry run reports instead of raising.
     """
 
     op: str
@@ -73,6 +77,7 @@ class Change:
     configuration_id: str | None = None
     versions: tuple[tuple[str, dict[str, Any]], ...] | None = None
     action: str | None = None
+    invalid: errors.SchemaInvalid | errors.SchemaConflict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,7 @@ AUDITED_REFUSALS = (
     errors.PreconditionFailed,
     errors.Gone,
     errors.Forbidden,
+    errors.SchemaConflict,
 )
 
 
@@ -100,12 +106,12 @@ Step = Callable[[asyncpg.Connection, int], Awaitable[Change]]
 IfMatch = int | frozenset[int] | None
 
 
-class _RollBack(Exception):
-    """Raised inside the transaction to undo a dry run; carries what it would have done."""
+class DryRun(Exception):
+    """Raised by :func:`apply` for a dry run, once it has rolled back: what the write would do."""
 
-    def __init__(self, change: Change) -> None:
-        super().__init__(change.op)
-        self.change = change
+    def __init__(self, preview: previews.Preview) -> None:
+        super().__init__(preview.op)
+        self.preview = preview
 
 
 async def apply(
@@ -113,11 +119,14 @@ async def apply(
 ) -> Change:
     """Run ``step(conn, revision)`` as one write, in one transaction, and log its change,
     its version rows and its audit entry. A refusal in AUDITED_REFUSALS of a write with a
-    ``target`` is audited on its own, after the write's transaction has rolled back."""
+    ``target`` is audited on its own, after the write's transaction has rolled back.
+
+    A dry run raises :class:`DryRun` instead of returning, and is never audited: it leaves the
+    database exactly as it was."""
     try:
-        return await _apply(db, write, step)
+        return await _apply(db, write, step, target)
     except AUDITED_REFUSALS as exc:
-        if target is not None:
+        if target is not None and not write.dry_run:
             await _audit_refusal(db, write, target, exc)
         raise
 
@@ -132,34 +141,46 @@ async def _audit_refusal(
             db, write, target.action, target.kind, target.id, target.application_id,
             outcome, str(exc),
         )  # fmt: skip
+        exc.audited = True
     except errors.ServiceError as failed:
         log.warning("could not audit a refused %s: %r", target.action, failed)
 
 
-async def _apply(db: database.Database, write: Write, step: Step) -> Change:
-    async with db.connection() as conn:
-        try:
-            async with conn.transaction():
-                revision = await changes.next_revision(conn)
-                change = await step(conn, revision)
-                await changes.record(
-                    conn, revision, change.op, change.resource,
-                    application_id=change.application_id,
-                    configuration_id=change.configuration_id,
-                    reason=write.reason or None, request_id=write.request_id,
-                    actor=None if write.actor is None else (write.actor.id, write.actor.name),
-                )  # fmt: skip
-                await _history(conn, write, revision, change)
-                if write.dry_run:
-                    raise _RollBack(change)
-        except _RollBack as rolled_back:
-            return rolled_back.change
+async def _apply(db: database.Database, write: Write, step: Step, target: Target | None) -> Change:
+    # A dry run leaves the transaction by raising DryRun: everything it did is rolled back.
+    async with db.connection() as conn, conn.transaction():
+        revision = await changes.next_revision(conn)
+        before = await previews.document_of(conn, target) if write.dry_run else None
+        change = await schemas.validated(conn, write, await step(conn, revision))
+        await changes.record(
+            conn, revision, change.op, change.resource,
+            application_id=change.application_id,
+            configuration_id=change.configuration_id,
+            reason=write.reason or None, request_id=write.request_id,
+            actor=None if write.actor is None else (write.actor.id, write.actor.name),
+        )  # fmt: skip
+        await _history(conn, write, revision, change)
+        if write.dry_run:
+            after = await previews.document_of(conn, target, change)
+            raise DryRun(previews.preview(change, before, after))
     return change
 
 
 async def _history(conn: asyncpg.Connection, write: Write, revision: int, change: Change) -> None:
     """The version rows and the audit entry of ``change``, in its transaction."""
     stamp = write.stamp()
+    audited = not write.dry_run  # an identity value is spent even when the write rolls back
+    if change.op.startswith("schema_"):
+        op = change.op.removeprefix("schema_")
+        await schema_store.record(conn, op, change.resource, revision, stamp)
+        action, name, app_id = (
+            audit.ACTIONS[change.op],
+            change.resource["name"],
+            change.application_id,
+        )
+        if audited:
+            await audit.record(conn, write, action, "schema", name, app_id, revision=revision)
+        return
     is_app = change.op.startswith("application_")
     if is_app:
         op = change.op.removeprefix("application_")
@@ -169,7 +190,10 @@ async def _history(conn: asyncpg.Connection, write: Write, revision: int, change
     kind = "application" if is_app or change.op == "rolled_back" else "configuration"
     target = change.application_id if kind == "application" else change.configuration_id
     action = change.action or audit.ACTIONS[change.op]
-    await audit.record(conn, write, action, kind, target, change.application_id, revision=revision)
+    if audited:
+        await audit.record(
+            conn, write, action, kind, target, change.application_id, revision=revision
+        )
 
 
 def _configuration_versions(change: Change, is_app: bool) -> tuple[tuple[str, dict[str, Any]], ...]:

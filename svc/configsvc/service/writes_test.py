@@ -91,13 +91,23 @@ async def test_a_dry_run_answers_like_the_write_but_keeps_nothing(pooled, db) ->
     await asyncio.wait_for(heard.get(), 5)
     before = await _revision(db)
 
-    tried = await writes.create_configuration(pooled, DRY, app["id"], _fields(config={"x": 1}))
-    assert (tried["name"], tried["config"], tried["revision"]) == ("c", {"x": 1}, before + 1)
-    renamed = await writes.replace_application(
-        pooled, DRY, app["id"], {"name": "b", "comments": ""}, 1
-    )
-    assert renamed["version"] == 2
-    await writes.delete_application(pooled, DRY, app["id"], 1)
+    with pytest.raises(writes.DryRun) as tried:
+        await writes.create_configuration(pooled, DRY, app["id"], _fields(config={"x": 1}))
+    shown = tried.value.preview
+    assert (shown.resource["name"], shown.resource["revision"]) == ("c", before + 1)
+    assert (shown.status, shown.would_be_version) == (201, 1)
+    assert shown.patch() == [
+        {"op": "add", "path": "/name", "value": "c"},
+        {"op": "add", "path": "/comments", "value": ""},
+        {"op": "add", "path": "/config", "value": {"x": 1}},
+    ]
+    with pytest.raises(writes.DryRun) as renamed:
+        await writes.replace_application(pooled, DRY, app["id"], {"name": "b", "comments": ""}, 1)
+    assert renamed.value.preview.would_be_version == 2
+    assert renamed.value.preview.patch() == [{"op": "replace", "path": "/name", "value": "b"}]
+    with pytest.raises(writes.DryRun) as deleted:
+        await writes.delete_application(pooled, DRY, app["id"], 1)
+    assert deleted.value.preview.status == 204
     with pytest.raises(errors.PreconditionFailed):
         await writes.delete_application(pooled, DRY, app["id"], 7)
 

@@ -42,6 +42,14 @@ WHERE gone_at IS NULL OR gone_at > now() - make_interval(secs => $3)
 ORDER BY connected_at, worker, socket
 """
 
+# Subscriptions to the application that are connected now: open sockets of live workers.
+LIVE_COUNT = """
+SELECT count(*)
+FROM client_subscriptions s JOIN client_workers w USING (worker)
+WHERE s.application_id = $1 AND s.disconnected_at IS NULL
+  AND w.seen_at >= now() - make_interval(secs => $2)
+"""
+
 # The application's latest revision: its own, its configurations', or a deletion's in the log.
 HEAD = """
 SELECT greatest(
@@ -79,6 +87,12 @@ async def for_application(
     """Subscriptions to the application: live ones and those gone less than ``keep_s`` ago."""
     rows = await conn.fetch(FOR_APPLICATION, application_id, expiry_s, keep_s)
     return [dict(row) for row in rows]
+
+
+async def live_count(conn: asyncpg.Connection, application_id: str, expiry_s: float) -> int:
+    """How many subscriptions to the application are connected, across every worker."""
+    count: int = await conn.fetchval(LIVE_COUNT, application_id, expiry_s)
+    return count
 
 
 async def head(conn: asyncpg.Connection, application_id: str) -> int:

@@ -41,4 +41,8 @@ def configuration(row: Mapping[str, Any]) -> dict[str, Any]:
         "revision": row["revision"],
         "created_at": timestamp(row["created_at"]),
         "updated_at": timestamp(row["updated_at"]),
+        # How it fares against its JSON Schema: none (no schema), valid, or invalid (a schema
+        # stored with ?force=true), with the errors (a list; empty unless invalid).
+        "schema_status": row["schema_status"],
+        "schema_errors": row["schema_errors"] or [],
     }
