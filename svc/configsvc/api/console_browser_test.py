@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import json
 import os
 import re
 import shutil
@@ -362,6 +363,27 @@ def test_keyboard_only_save(tab: Console, rest: Any) -> None:
     page.keyboard.press("Enter")
     page.locator("#version").filter(has_text="version 2").wait_for()
     assert current(rest, cfg)["config"] == {"rate": 9}
+
+
+def test_a_schema_shows_its_impact_before_it_is_saved(tab: Console, rest: Any) -> None:
+    app, cfg = app_with_config(rest, "schema-impact-shop", {"rate": 500})
+    tab.sign_in()
+    tab.open(f"#/app/{app['id']}/schemas")
+    schema = {"type": "object", "properties": {"rate": {"type": "integer", "maximum": 100}}}
+    replace_text(tab.page, json.dumps(schema, indent=2))
+    tab.page.get_by_role("button", name="Check impact").click()
+    impact = tab.page.locator("#impact")
+    expect(impact).to_contain_text("1 configuration(s) would fail it")
+    expect(impact).to_contain_text("main")
+    expect(impact).to_contain_text("100")
+    assert rest.get(f"{API}/applications/{app['id']}/schemas").json()["items"] == []
+    tab.page.get_by_label("Reason").fill("cap the rate")
+    tab.page.get_by_role("button", name="Save schema").click()
+    tab.page.get_by_role("button", name=re.compile("Save anyway")).click()
+    expect(tab.page.locator(".schema-list")).to_contain_text("version 1")
+    assert current(rest, cfg)["schema_status"] == "invalid"
+    tab.open(f"#/config/{cfg['id']}")
+    expect(tab.page.locator(".issue").first).to_have_attribute("data-line", "2")
 
 
 def test_the_page_is_light_labelled_and_fits_a_phone(

@@ -127,6 +127,8 @@ export async function editorPage(view, ctx, id) {
     h("p", { class: "hint" }, schemas ? "Checked against the application's schema as you type. " : "",
       "Ctrl+S (⌘S) reviews and saves; Tab leaves the editor."),
     editor.node, status, h("div", { class: "row" }, reviewButton), panel);
+  // Stored before its schema was (force=true): say where it fails it now.
+  if (base.schema_errors && base.schema_errors.length) editor.setIssues(issuesOf(base.schema_errors));
   changed();
 
   ctx.onLeave(live.follow(base.application_id, async (message) => {
