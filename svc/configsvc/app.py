@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from configsvc import settings as settings_mod
-from configsvc.api import edge, openapi, problems, requestid, routes
+from configsvc.api import console, edge, openapi, problems, requestid, routes
 from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
@@ -58,6 +58,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     app.cleanup_ctx.append(validators_ctx)  # after the feed's: it hangs on the feed's hub
     app.cleanup_ctx.append(pruning.pruner_ctx)
     openapi.add_routes(app)
+    console.add_routes(app)
     metrics.setup(app)
     return app
 

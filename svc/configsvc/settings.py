@@ -95,6 +95,17 @@ class Settings(BaseSettings):
         description="How long a read with Config-Min-Revision waits for this worker's listener "
         "before it reads the database instead.",
     )
+    session_ttl_s: float = pydantic.Field(
+        default=8 * 3600.0,
+        ge=60,
+        le=30 * 86400,
+        description="How long a console session lasts (it ends earlier with its token).",
+    )
+    trust_forwarded_proto: bool = pydantic.Field(
+        default=False,
+        description="Believe X-Forwarded-Proto: https (set by a TLS-terminating proxy) when "
+        "deciding whether the session cookie is Secure.",
+    )
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
     local_pg_dir: Path = SVC_DIR / ".pgdata"
 

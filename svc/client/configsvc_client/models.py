@@ -637,3 +637,48 @@ class ClientsSummary(BaseModel):
     versions: dict[str, int] = Field(description="Applied version -> clients.")
     rejected: dict[str, int] = Field(description="Rejected version -> clients.")
     unknown: int = Field(description="Connected clients that never acked this configuration.")
+
+
+# --- the console: sessions and search -----------------------------------------------------------
+
+
+class SessionIn(_Input):
+    """Body of POST /sessions: the token; or `{}`, with the token in `Authorization: Bearer`."""
+
+    token: str | None = Field(default=None, max_length=256)
+
+
+class Session(BaseModel):
+    """A console session: the token it stands for, when it ends, its CSRF value."""
+
+    id: Ulid
+    expires_at: datetime
+    csrf_token: str = Field(
+        description="Send it as `X-CSRF-Token` with every write made with the cookie."
+    )
+    token: Token
+
+
+class SearchMatch(BaseModel):
+    """Where a hit matched: a name, or a key or scalar value at a JSON pointer."""
+
+    where: Literal["application_name", "configuration_name", "key", "value"]
+    path: str | None = Field(description="JSON pointer into the config (keys, values).")
+    text: str = Field(description="What matched (at most 200 characters).")
+
+
+class SearchHit(BaseModel):
+    """An application or a configuration that matched, with up to 10 of its matches."""
+
+    id: Ulid
+    kind: Literal["application", "configuration"]
+    application_id: Ulid
+    application_name: str
+    configuration_name: str | None
+    match_count: int
+    matches: list[SearchMatch]
+
+
+class SearchPage(BaseModel):
+    items: list[SearchHit]
+    next_cursor: str | None

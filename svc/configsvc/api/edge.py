@@ -1,8 +1,12 @@
-"""The HTTP edge: which Host a request may name and which Origin may open the feed.
+"""The HTTP edge: which Host a request may name and which Origin may open the feed or use a
+session cookie.
 
 A Host check stops DNS rebinding (a page on evil.example resolving its name to 127.0.0.1 and
 reading the API as same-origin); an Origin check stops any page from opening ``/api/v1/ws``
-with the visitor's network position. Both answer 403 problem+json naming what was refused.
+with the visitor's network position. A request that authenticates by the console's session
+cookie and changes something (or opens the feed), and a sign-in, must come from this service's
+own origin or one listed in ALLOWED_ORIGINS (``*`` does not count there). Each answers 403
+problem+json naming what was refused.
 Every response is also stamped ``Server: configsvc``, so no version is given away.
 """
 
@@ -18,6 +22,7 @@ from aiohttp import hdrs, web, web_response
 
 from configsvc import settings as settings_mod
 from configsvc.api import problems
+from configsvc.auth import sessions
 
 SERVER = "configsvc"
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -72,11 +77,26 @@ def refusal(request: web.Request, rules: Rules) -> web.Response | None:
         detail = f"the Host header {host[:200]!r} is not one this server answers"
         return problems.problem(403, "host-not-allowed", "Host not allowed", detail)
     origin = request.headers.get(hdrs.ORIGIN)
+    cookie = sessions.needs_origin(request)
+    if cookie is not False:
+        return _session_refusal(origin, host, rules, required=cookie is True)
     if origin is None or request.headers.get(hdrs.UPGRADE, "").lower() != "websocket":
         return None
     if _same_origin(origin, host) or rules.origins is None or origin.lower() in rules.origins:
         return None
     detail = f"the Origin {origin[:200]!r} may not open the live feed"
+    return problems.problem(403, "origin-not-allowed", "Origin not allowed", detail)
+
+
+def _session_refusal(
+    origin: str | None, host: str, rules: Rules, *, required: bool
+) -> web.Response | None:
+    if origin is None and not required:
+        return None
+    listed = rules.origins is not None and (origin or "").lower() in rules.origins
+    if origin is not None and (_same_origin(origin, host) or listed):
+        return None
+    detail = f"the Origin {(origin or 'none')[:200]!r} may not use a console session"
     return problems.problem(403, "origin-not-allowed", "Origin not allowed", detail)
 
 

@@ -226,7 +226,12 @@ def _audit_filter(request: web.Request) -> audit.Filter:
 
 # Every action the trail records: the write path's, and access control's token changes.
 ACTIONS = frozenset(
-    {*audit_service.ACTIONS.values(), *audit_service.TOKEN_ACTIONS, "configuration.rollback"}
+    {
+        *audit_service.ACTIONS.values(),
+        *audit_service.TOKEN_ACTIONS,
+        *audit_service.SESSION_ACTIONS,
+        "configuration.rollback",
+    }
 )
 
 

@@ -101,6 +101,11 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
                        "(422 if above the latest or older than history keeps).",
         "schema": {"type": "integer", "minimum": 0},
     },
+    "q": {
+        "name": "q", "in": "query", "required": True,
+        "description": "What to look for: a case-insensitive substring of a name, key or value.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 256},
+    },
     "application_id": {
         "name": "application_id", "in": "query", "required": False,
         "description": "Only entries about this application.",
@@ -408,6 +413,8 @@ def document(app: web.Application) -> dict[str, Any]:
             {"name": "tokens", "description": "Access tokens and their grants (admin only)."},
             {"name": "fleet", "description": "Which clients run which version."},
             {"name": "schemas", "description": "JSON Schemas that configurations must pass."},
+            {"name": "search", "description": "Names, keys and values, within your grants."},
+            {"name": "sessions", "description": "The console's sign-in (a session cookie)."},
         ],
         "paths": paths,
         "components": {

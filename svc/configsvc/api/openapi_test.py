@@ -14,12 +14,13 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import app as app_mod
-from configsvc.api import asyncapi, history, openapi, routes
+from configsvc.api import asyncapi, console, history, openapi, routes, search, sessions
 from configsvc.api import schemas as schema_api
 
-# The documents and the page themselves; the page's assets' route reads /api/v1/{name}.
+# The documents and the pages themselves; the page's assets' route reads /api/v1/{name}.
 UNDOCUMENTED = {"/metrics", "/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
-                asyncapi.ASYNCAPI_PATH, f"{routes.PREFIX}/{{name}}"}  # fmt: skip
+                asyncapi.ASYNCAPI_PATH, f"{routes.PREFIX}/{{name}}", "/", console.UI_PATH,
+                f"{console.UI_PATH}/{{name}}"}  # fmt: skip
 APPS, CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
 APP, CONFIG = f"{APPS}/{{id}}", f"{CONFIGS}/{{id}}"
 APP_CONFIGS = f"{APP}/configurations"
@@ -287,14 +288,18 @@ async def test_a_walk_through_every_operation_and_error_matches_the_document(
 
 HISTORY_PATHS = {op.path for op in history.OPERATIONS}
 SCHEMA_PATHS = {op.path for op in schema_api.OPERATIONS}
+# Walked by sessions_test.py, with a browser's cookie.
+CONSOLE_PATHS = {op.path for op in (*sessions.OPERATIONS, *search.OPERATIONS)}
 
 
 def _part(path: str) -> str:
+    if path in CONSOLE_PATHS:
+        return "console"
     return "history" if path in HISTORY_PATHS else "schemas" if path in SCHEMA_PATHS else "core"
 
 
 def every_status(doc: dict[str, Any], part: str) -> set[tuple[str, str, str]]:
-    """Every documented (method, path, status) of one part: core, history or schemas."""
+    """Every documented (method, path, status) of one part: core, history, schemas or console."""
     return {
         (method.upper(), path, status)
         for path, item in doc["paths"].items()

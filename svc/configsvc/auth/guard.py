@@ -2,24 +2,28 @@
 
 The credentials are ``Authorization: Bearer <secret>``; on the WebSocket upgrade also the
 subprotocol ``configsvc.bearer.<base64url secret>`` (browsers cannot set headers there). Never
-the query string. The caller found is stored on the request for the handlers, the feed and
-the write path (see access.py).
+the query string. Without those, the console's session cookie (auth/sessions.py): the session
+stands for its token, so it may do exactly what the token may. The caller found is stored on
+the request for the handlers, the feed and the write path (see access.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 
 from aiohttp import web
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.auth import access, cache, tokens
+from configsvc.auth import access, cache, sessions, tokens
 from configsvc.db import database
 from configsvc.service import audit, writes
 from configsvc.service import tokens as token_service
+from configsvc.store import sessions as session_store
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +37,16 @@ PUBLIC_PATHS = frozenset(
         "/api/v1/docs",
         "/api/v1/docs.js",
         "/api/v1/docs.css",
+        # Signing in checks the token it is given itself (api/sessions.py); the console's
+        # page and assets hold no data.
+        sessions.SIGN_IN_PATH,
+        "/",
+        "/ui",
     }
 )
-PUBLIC_PREFIXES = ("/api/v1/docs/",)
+PUBLIC_PREFIXES = ("/api/v1/docs/", "/ui/")
 SUBPROTOCOL = "configsvc.v1"
-BEARER_SUBPROTOCOL = "configsvc.bearer."
+BEARER_SUBPROTOCOL = tokens.BEARER_SUBPROTOCOL
 FLUSH_EVERY_S = 1.0
 CALLER: web.RequestKey[access.Caller] = web.RequestKey("caller", access.Caller)
 
@@ -66,11 +75,43 @@ class Guard:
         self.cache.used(token)
         return token
 
+    async def session(self, request: web.Request, secret: str) -> tokens.Token:
+        """The token behind a live session cookie, good until the session ends at the latest.
+
+        A write must carry the session's CSRF value (403 otherwise); the session is stored on
+        the request for ``/api/v1/sessions/current``.
+        """
+        if not sessions.looks_like_secret(secret):
+            raise errors.Unauthenticated("the session cookie is malformed", presented=True)
+        async with self.db.connection() as conn:
+            found = await session_store.by_hash(conn, tokens.hash_secret(secret))
+        if found is None:
+            raise errors.Unauthenticated("the session has ended: sign in again", presented=True)
+        session, token = found[0], tokens.Token.from_resource(found[1])
+        if token.expired():
+            raise errors.Unauthenticated("the session's token has expired", presented=True)
+        sessions.check_csrf(request, secret)
+        request[sessions.SESSION] = sessions.Session(
+            session["id"], secret, session["expires_at"], token.id
+        )
+        self.cache.used(token)
+        ends = datetime.fromisoformat(session["expires_at"])
+        if token.expires_at is None or ends < token.expires_at:
+            token = dataclasses.replace(token, expires_at=ends)
+        return token
+
+    async def authenticate(self, request: web.Request) -> tokens.Token:
+        """By the bearer token if there is one, else by the session cookie if there is one."""
+        cookie = sessions.by_cookie(request)
+        if cookie is not None:
+            return await self.session(request, cookie)
+        return await self.token(presented(request))
+
     async def caller(self, request: web.Request) -> access.Caller:
         if self.mode == "off":
             return access.Caller(None, "off", self.observer)
         try:
-            token = await self.token(presented(request))
+            token = await self.authenticate(request)
         except errors.Unauthenticated as exc:
             access.refuse(access.Caller(None, self.mode, self.observer), exc)
             return access.Caller(None, self.mode, self.observer)
@@ -123,7 +164,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     try:
         request[CALLER] = await request.app[GUARD].caller(request)
-    except errors.Unauthenticated as exc:
+    except (errors.Unauthenticated, errors.Forbidden) as exc:  # no credentials; no CSRF value
         if request.method not in READS:
             await _audit_refused(request, "denied", str(exc))
         raise

@@ -22,6 +22,8 @@ PREFIX = "cfs_"
 SECRET_MIN = len(PREFIX) + 43
 SECRET_MAX = 256
 ALL = "*"
+# Browsers cannot set headers on a WebSocket upgrade: the secret may ride in this subprotocol.
+BEARER_SUBPROTOCOL = "configsvc.bearer."
 
 Access = Literal["read", "write"]
 

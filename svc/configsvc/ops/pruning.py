@@ -13,7 +13,7 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import database
 from configsvc.ops import outage
-from configsvc.store import audit, changes, schemas, versions
+from configsvc.store import audit, changes, schemas, sessions, versions
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +40,12 @@ async def _prune(db: database.Database, settings: settings_mod.Settings) -> None
 
 
 async def _prune_history(conn: asyncpg.Connection, settings: settings_mod.Settings) -> None:
-    """Versions past both bounds (age and count) and audit entries past their age."""
+    """Versions past both bounds (age and count) audit entries past their age, ended sessions."""
     older_than_s = settings.history_retention_days * 86400
     await versions.prune(conn, older_than_s, settings.history_keep_versions)
     await schemas.prune(conn, older_than_s, settings.history_keep_versions)
     await audit.prune(conn, settings.audit_retention_days * 86400)
+    await sessions.prune(conn)
 
 
 async def pruner_ctx(app: web.Application) -> AsyncIterator[None]:

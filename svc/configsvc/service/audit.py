@@ -37,6 +37,8 @@ ACTIONS = {
 }
 # Token changes are recorded by service/tokens.py under these.
 TOKEN_ACTIONS = ("token.create", "token.replace", "token.revoke", "token.bootstrap")
+# Console sign-ins and sign-outs, by service/sessions.py.
+SESSION_ACTIONS = ("session.create", "session.delete")
 
 
 def entry(
