@@ -17,7 +17,7 @@ from aiohttp import web
 from configsvc_client import exactjson, models
 
 from configsvc import errors
-from configsvc.api import bodies, routes
+from configsvc.api import bodies, reads, routes
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import audit as audit_service
@@ -107,7 +107,7 @@ async def get_configuration_version(request: web.Request) -> web.Response:
     async with request.app[database.DB].connection() as conn:
         await _may_read_configuration(request, conn, config_id)
         found = await versions.configuration_version(conn, config_id, number)
-    return routes.resource_response(found)
+    return reads.resource_response(found)
 
 
 def _field_change(old: dict[str, Any], new: dict[str, Any], key: str) -> dict[str, str] | None:
@@ -152,7 +152,7 @@ async def configurations_at(request: web.Request) -> web.Response:
         await applications.require(conn, app_id)
         items = await versions.state_at(conn, app_id, revision)
     # The state it shows is the one at that revision.
-    headers = {routes.REVISION_HEADER: str(revision)}
+    headers = {reads.REVISION_HEADER: str(revision)}
     return web.json_response({"items": items, "next_cursor": None}, headers=headers)
 
 
@@ -169,8 +169,8 @@ async def rollback_configuration(request: web.Request) -> web.Response:
         request.app[database.DB], routes.write_of(request), config_id, body.to_version,
         bodies.if_match(request),
     )  # fmt: skip
-    revision = routes.committed(request, resource["revision"])
-    return routes.resource_response(resource, revision=revision)
+    revision = reads.committed(request, resource["revision"])
+    return reads.resource_response(resource, revision=revision)
 
 
 async def rollback_application(request: web.Request) -> web.Response:
@@ -182,8 +182,8 @@ async def rollback_application(request: web.Request) -> web.Response:
     done = await rollback.application(
         request.app[database.DB], routes.write_of(request), app_id, body.to_revision
     )
-    revision = routes.committed(request, done["revision"])
-    return web.json_response(done, headers={routes.REVISION_HEADER: str(revision)})
+    revision = reads.committed(request, done["revision"])
+    return web.json_response(done, headers={reads.REVISION_HEADER: str(revision)})
 
 
 # --- audit -------------------------------------------------------------------------------------

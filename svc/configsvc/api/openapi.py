@@ -19,7 +19,7 @@ from aiohttp import hdrs, web
 from configsvc_client import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from configsvc.api import asyncapi, bodies, problems, routes
+from configsvc.api import asyncapi, bodies, problems, reads, routes
 
 OPENAPI_PATH = f"{routes.PREFIX}/openapi.json"
 DOCS_PATH = f"{routes.PREFIX}/docs"
@@ -197,7 +197,7 @@ _HEADERS: dict[str, dict[str, Any]] = {
         "required": True,
         "schema": {"type": "string", "format": "uri-reference"},
     },
-    routes.REVISION_HEADER: {
+    reads.REVISION_HEADER: {
         "description": "The global revision the response reflects (a write: the one it committed).",
         "required": True,
         "schema": {"type": "string", "pattern": r"^\d+$"},
@@ -295,7 +295,7 @@ def _success(op: routes.Operation, status: int | None = None) -> dict[str, Any]:
     response: dict[str, Any] = {"description": http.HTTPStatus(status).phrase}
     headers = {}
     if _revision(op):
-        headers[routes.REVISION_HEADER] = _ref("headers", routes.REVISION_HEADER)
+        headers[reads.REVISION_HEADER] = _ref("headers", reads.REVISION_HEADER)
     if op.response is None:
         if headers:
             response["headers"] = headers
@@ -324,8 +324,8 @@ def _responses(op: routes.Operation) -> dict[str, Any]:
                 "headers": {"ETag": _ref("headers", "ETag")},
             }
             if _revision(op):
-                revision = _ref("headers", routes.REVISION_HEADER)
-                responses["304"]["headers"][routes.REVISION_HEADER] = revision
+                revision = _ref("headers", reads.REVISION_HEADER)
+                responses["304"]["headers"][reads.REVISION_HEADER] = revision
         else:
             responses[str(status)] = _problem_response(status)
     return responses

@@ -36,13 +36,6 @@ def path_id(request: web.Request, what: str) -> str:
     return value
 
 
-# Still reachable here, where the write handlers (and history's, and others') have always
-# found them.
-REVISION_HEADER = reads.REVISION_HEADER
-resource_response = reads.resource_response
-committed = reads.committed
-
-
 def write_of(request: web.Request) -> writes.Write:
     """Who is writing, why, and whether only to try: the reason header and ``dry_run`` are
     checked here, before anything is written."""
@@ -66,8 +59,8 @@ async def create_application(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.ApplicationIn)
     db = request.app[database.DB]
     app = await writes.create_application(db, write_of(request), body.name, body.comments)
-    revision = committed(request, app["revision"])
-    return resource_response(app, 201, f"{PREFIX}/applications/{app['id']}", revision)
+    revision = reads.committed(request, app["revision"])
+    return reads.resource_response(app, 201, f"{PREFIX}/applications/{app['id']}", revision)
 
 
 async def get_application(request: web.Request) -> web.Response:
@@ -85,7 +78,7 @@ async def replace_application(request: web.Request) -> web.Response:
         request.app[database.DB], write_of(request), app_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return resource_response(app, revision=committed(request, app["revision"]))
+    return reads.resource_response(app, revision=reads.committed(request, app["revision"]))
 
 
 async def delete_application(request: web.Request) -> web.Response:
@@ -138,8 +131,10 @@ async def create_configuration(request: web.Request) -> web.Response:
     resource = await writes.create_configuration(
         request.app[database.DB], write_of(request), body.application_id, body.model_dump()
     )
-    revision = committed(request, resource["revision"])
-    return resource_response(resource, 201, f"{PREFIX}/configurations/{resource['id']}", revision)
+    revision = reads.committed(request, resource["revision"])
+    return reads.resource_response(
+        resource, 201, f"{PREFIX}/configurations/{resource['id']}", revision
+    )
 
 
 async def get_configuration(request: web.Request) -> web.Response:
@@ -160,7 +155,9 @@ async def replace_configuration(request: web.Request) -> web.Response:
         request.app[database.DB], write_of(request), config_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return resource_response(resource, revision=committed(request, resource["revision"]))
+    return reads.resource_response(
+        resource, revision=reads.committed(request, resource["revision"])
+    )
 
 
 async def delete_configuration(request: web.Request) -> web.Response:

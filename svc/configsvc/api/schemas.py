@@ -52,8 +52,8 @@ async def put_schema(request: web.Request) -> web.Response:
     )  # fmt: skip
     # Percent-encoded: a Location header is a URI reference, and names may be any Unicode.
     location = f"{_PATH.format(app_id=app_id)}/{quote(name, safe='*')}" if created else None
-    revision = routes.committed(request, resource["revision"])
-    return routes.resource_response(resource, 201 if created else 200, location, revision)
+    revision = reads.committed(request, resource["revision"])
+    return reads.resource_response(resource, 201 if created else 200, location, revision)
 
 
 async def get_schema(request: web.Request) -> web.Response:
@@ -62,7 +62,7 @@ async def get_schema(request: web.Request) -> web.Response:
     routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     async with request.app[database.DB].connection() as conn:
         resource = await store.get(conn, app_id, name)
-    return routes.resource_response(resource)
+    return reads.resource_response(resource)
 
 
 async def list_schemas(request: web.Request) -> web.Response:
