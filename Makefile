@@ -27,8 +27,13 @@ install: | $(UV) ## create svc/.venv from uv.lock
 run: install ## serve on HOST:PORT (WORKERS=N processes); local PostgreSQL unless DATABASE_URL
 	$(LOCAL) run configsvc
 
+# Two pytest processes, each with its own throwaway cluster: the tests spend much of their time
+# waiting on servers and PostgreSQL, so two of them keep two cores busy (about 5.5 minutes
+# instead of 9.5 on 2 cores). A file's tests stay together (module-scoped servers, browser).
+TEST_JOBS ?= 2
 test: install ## the whole test suite against a throwaway PostgreSQL, with the coverage floor
-	$(RUN) pytest --cov --cov-report=term-missing:skip-covered -p no:cacheprovider
+	$(RUN) pytest -n $(TEST_JOBS) --dist loadfile --cov --cov-report=term-missing:skip-covered \
+	  -p no:cacheprovider
 
 lint: install ## ruff (lint and format check) and mypy --strict
 	$(RUN) ruff check .
