@@ -10,6 +10,7 @@ the next test when it is then indistinguishable from the template (see ``testdbs
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import os
@@ -206,6 +207,32 @@ class Service:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def run_sql(url: str, sql: str) -> None:
+    """One statement on a connection of its own, in a thread of its own: callable from a sync
+    fixture even where an event loop is already running (Playwright's driver keeps one)."""
+
+    async def run() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
+
+
+@contextlib.contextmanager
+def template_copy(admin_url: str, name: str) -> Iterator[str]:
+    """A database of its own, copied from the migrated template, for a module's long-lived
+    server (``template_url`` must be requested first); dropped on leaving."""
+    run_sql(admin_url, f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+    try:
+        yield migrations.with_database(admin_url, name)
+    finally:
+        run_sql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture

@@ -9,10 +9,8 @@ status documented, content type, headers and body schema. ``make test`` runs a s
 
 from __future__ import annotations
 
-import asyncio
 import os
 
-import asyncpg
 import hypothesis
 import pytest
 import schemathesis
@@ -24,7 +22,6 @@ import conftest
 from configsvc import app as app_mod
 from configsvc import settings as settings_mod
 from configsvc.api import openapi
-from configsvc.db import migrations
 
 SHORT = 25
 # Generated requests come with the admin token: unauthenticated, every one would be a 401.
@@ -74,10 +71,8 @@ long = _schema(LONG)
 def fuzz_database(admin_url, template_url):
     """One fresh database for the module: generated inputs pile up state in it, as production's
     requests do (and a server per operation would cost seconds each)."""
-    name = f"configsvc_fuzz_{os.getpid()}"
-    asyncio.run(_execute(admin_url, f"CREATE DATABASE {name} TEMPLATE {conftest.TEMPLATE}"))
-    yield migrations.with_database(admin_url, name)
-    asyncio.run(_execute(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    with conftest.template_copy(admin_url, f"configsvc_fuzz_{os.getpid()}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -88,14 +83,6 @@ def service(fuzz_database):
         yield server
     finally:
         server.stop()
-
-
-async def _execute(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @short.parametrize()
@@ -141,7 +128,7 @@ def _run_workflows(schema, url: str, database_url: str, examples: int) -> None:
         def setup(self):
             # Hypothesis replays and shrinks scenarios: each must start from the same state,
             # or a name created by the last one turns this one's 201 into a 409.
-            asyncio.run(_execute(database_url, "TRUNCATE applications CASCADE"))
+            conftest.run_sql(database_url, "TRUNCATE applications CASCADE")
 
         def get_call_kwargs(self, case):
             return {"base_url": url, "headers": ADMIN}

@@ -9,8 +9,6 @@ Python package's own driver: no browser is downloaded, ever.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import json
 import os
 import re
@@ -19,12 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 import conftest
-from configsvc.db import migrations
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine")
@@ -34,31 +30,15 @@ expect.set_options(timeout=WAIT_MS)
 API = "/api/v1"
 
 
-async def _execute(url: str, sql: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def execute(url: str, sql: str) -> None:
-    """In a thread of its own: Playwright's driver keeps an event loop on this one."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, _execute(url, sql)).result()
-
-
 @pytest.fixture(scope="module")
 def service(admin_url: str, template_url: str) -> Iterator[conftest.Service]:
-    name = f"configsvc_console_{os.getpid()}"
-    execute(admin_url, f"CREATE DATABASE {name} TEMPLATE {conftest.TEMPLATE}")
-    server = conftest.Service(migrations.with_database(admin_url, name), 1, {})
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        execute(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    with conftest.template_copy(admin_url, f"configsvc_console_{os.getpid()}") as url:
+        server = conftest.Service(url, 1, {})
+        try:
+            server.start()
+            yield server
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="module")
