@@ -17,7 +17,6 @@ from configsvc.store import resources
 HEADER = "X-Request-Id"
 # 1 to 128 characters that need no quoting anywhere they are shown (logs, headers, JSON).
 PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
-REQUEST_ID: web.RequestKey[str] = web.RequestKey("request_id", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -30,8 +29,10 @@ def chosen(sent: str | None) -> str:
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Outermost: so errors (problem responses, 304s, 405s) carry the id too."""
-    request_id = request[REQUEST_ID] = chosen(request.headers.get(HEADER))
-    logged = logs.REQUEST_ID.set(request_id)  # on every line logged while serving it
+    request_id = chosen(request.headers.get(HEADER))
+    # On every line logged while serving it, and read by whatever records the request (the
+    # audit trail, through auth/guard.py): one place holds it.
+    logged = logs.REQUEST_ID.set(request_id)
     try:
         response = await handler(request)
     except web.HTTPException as exc:
