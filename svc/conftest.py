@@ -272,3 +272,72 @@ def database_outage(admin_url: str, database_url: str) -> Callable[[], Any]:
             await admin.close()
 
     return outage
+
+
+class Proxy:
+    """A TCP forwarder to the test's PostgreSQL that the test can cut, like a network
+    partition between one worker's connection and the database: ``cut()`` drops every
+    forwarded connection and refuses new ones until ``mend()``."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self.open = True
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def url(self, database_url: str) -> str:
+        parts = urllib.parse.urlsplit(database_url)
+        netloc = parts.netloc.rsplit("@", 1)
+        host = f"127.0.0.1:{self.port}"
+        netloc[-1] = host
+        return urllib.parse.urlunsplit(parts._replace(netloc="@".join(netloc)))
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            writer.transport.abort()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, up_writer}
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers -= {writer, up_writer}
+
+    def cut(self) -> None:
+        self.open = False
+        for writer in list(self._writers):
+            writer.transport.abort()
+
+    def mend(self) -> None:
+        self.open = True
+
+    async def close(self) -> None:
+        self.cut()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+@pytest.fixture
+async def db_proxy(database_url: str) -> AsyncIterator[Proxy]:
+    """A cut-able TCP path to the test's database (see Proxy)."""
+    parts = urllib.parse.urlsplit(database_url)
+    proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+    await proxy.start()
+    yield proxy
+    await proxy.close()

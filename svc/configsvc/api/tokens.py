@@ -12,6 +12,7 @@ from configsvc import errors
 from configsvc.api import bodies, paging, routes
 from configsvc.auth import access, guard
 from configsvc.db import database
+from configsvc.live import revocation
 from configsvc.service import tokens as token_service
 from configsvc.store import tokens as token_store
 
@@ -62,15 +63,23 @@ async def replace_token(request: web.Request) -> web.Response:
     token_id = routes.path_id(request, "token")
     body = await bodies.body(request, models.TokenReplace)
     grants = [grant.model_dump() for grant in body.grants]
-    return web.json_response(
-        await token_service.replace(
-            db, token_id, body.name, grants, body.expires_at, routes.write_of(request)
-        )
+    replaced = await token_service.replace(
+        db, token_id, body.name, grants, body.expires_at, routes.write_of(request)
     )
+    _heard_here(request, token_id)
+    return web.json_response(replaced)
 
 
 async def delete_token(request: web.Request) -> web.Response:
     """Revokes the token at once on every worker; its sockets are closed with 4401."""
     db = _admin(request)
-    await token_service.revoke(db, routes.path_id(request, "token"), routes.write_of(request))
+    token_id = routes.path_id(request, "token")
+    await token_service.revoke(db, token_id, routes.write_of(request))
+    _heard_here(request, token_id)
     return web.Response(status=204)
+
+
+def _heard_here(request: web.Request, token_id: str) -> None:
+    # This worker acts on its own change at once, without waiting for its NOTIFY to come
+    # back (the next request on this worker must already see it; other workers hear it).
+    request.app[revocation.REVOCATIONS].notified(token_id)

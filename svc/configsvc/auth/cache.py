@@ -3,8 +3,10 @@
 Keyed by the SHA-256 of the secret. A miss reads the database once and keeps the answer:
 
 * Known tokens stay until the tokens NOTIFY names them (written, revoked), at most
-  ``KNOWN_MAX_AGE_S`` as a safety net, and all of them are dropped whenever the listener
-  reconnects, since notifications sent while it was away are lost. Expiry is checked on every
+  ``KNOWN_MAX_AGE_S`` as a safety net. The cache answers only while this worker's change
+  listener is connected (:meth:`TokenCache.following`): while it is away a revoke made
+  elsewhere would go unheard, so every request reads the token from the database until the
+  listener is back, and everything cached before is dropped. Expiry is checked on every
   lookup against the cached ``expires_at``, so no notification is needed for it.
 * Unknown secrets are cached too (negatively), so random garbage cannot force a query per
   request: in a bounded LRU (``UNKNOWN_MAX`` entries) for ``UNKNOWN_TTL_S``. Could a negative
@@ -48,9 +50,14 @@ class TokenCache:
         self._touched: dict[str, float] = {}  # token id -> when last_used_at was last written
         self._pending: set[str] = set()
         self._generation = 0  # bumped by every forget/clear
+        # Whether the tokens channel is heard now (set by the listener): only then can a
+        # cached answer be trusted, since a revoke elsewhere is only known by its NOTIFY.
+        self._following = False
 
     def cached(self, secret_hash: bytes) -> tuple[bool, tokens.Token | None]:
         """(hit, token): a hit with None is a secret known to be unknown."""
+        if not self._following:
+            return False, None
         now = time.monotonic()
         known = self._known.get(secret_hash)
         if known is not None and now - known[1] < KNOWN_MAX_AGE_S:
@@ -65,7 +72,7 @@ class TokenCache:
         generation = self._generation
         found = await token_store.by_hash(conn, secret_hash)
         token = None if found is None else tokens.Token.from_resource(found)
-        if generation == self._generation:
+        if generation == self._generation and self._following:
             self.put(secret_hash, token)
         return token
 
@@ -93,6 +100,19 @@ class TokenCache:
         self._generation += 1
         self._known.clear()
         self._unknown.clear()
+
+    def following(self) -> None:
+        """The listener hears the tokens channel (again): answers may be kept from now on.
+
+        What was kept before it went away may have been revoked unheard: dropped here too.
+        """
+        self.clear()
+        self._following = True
+
+    def lost(self) -> None:
+        """The listener is away: nothing cached is trusted until :meth:`following`."""
+        self._following = False
+        self.clear()
 
     def used(self, token: tokens.Token) -> None:
         if time.monotonic() - self._touched.get(token.id, -TOUCH_EVERY_S) >= TOUCH_EVERY_S:

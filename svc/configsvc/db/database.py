@@ -25,10 +25,11 @@ log = logging.getLogger(__name__)
 
 # What the driver raises when the database is unreachable, restarting, overloaded, or dropped
 # the connection: worth a 503 and a retry. Other PostgreSQL errors are bugs, not outages.
-# OSError counts only here, around database calls: elsewhere it is usually a client leaving.
+# OSError and TimeoutError count only around database calls (elsewhere they are usually a
+# client leaving), and inside a connection block only when that connection died with them.
+SOCKET_ERRORS = (OSError, TimeoutError)
 OUTAGES = (
-    OSError,
-    TimeoutError,
+    *SOCKET_ERRORS,
     asyncpg.InterfaceError,
     asyncpg.InternalClientError,
     asyncpg.PostgresConnectionError,
@@ -40,13 +41,19 @@ OUTAGES = (
 
 
 @contextlib.contextmanager
-def classified() -> Iterator[None]:
+def classified(conn: asyncpg.Connection | None = None) -> Iterator[None]:
     """Turn a driver error raised inside the block into the service's own error.
 
     Repositories catch the errors they can name better (a taken name) before this sees them.
+    With ``conn``, an OSError or TimeoutError while that connection is still open is not the
+    database's (a file, another socket, a deadline of the caller's): it goes up unchanged.
     """
     try:
         yield
+    except SOCKET_ERRORS as exc:
+        if conn is not None and not conn.is_closed():
+            raise
+        raise errors.Unavailable(f"{exc.__class__.__name__}: {exc}") from exc
     except asyncpg.UniqueViolationError as exc:
         raise errors.Conflict(f"already exists: {exc.detail or exc}") from exc
     except OUTAGES as exc:
@@ -75,9 +82,11 @@ class Database:
                     conn = await self.pool.acquire()
             except TimeoutError as exc:
                 raise errors.Unavailable("no database connection became free in time") from exc
-            try:
+        try:
+            with classified(conn):
                 yield conn
-            finally:
+        finally:
+            with classified():
                 await self.pool.release(conn)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import decimal
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -112,3 +113,34 @@ async def test_nan_and_infinity_are_400(client) -> None:
         )  # fmt: skip
         assert resp.status == 400
         models.Problem.model_validate(await resp.json())
+
+
+async def _file_fails(pooled: database.Database) -> None:
+    async with pooled.connection() as conn:
+        await conn.fetchval("SELECT 1")
+        await asyncio.to_thread(Path("/nonexistent/configsvc-test").read_text)
+
+
+async def _own_deadline(pooled: database.Database) -> None:
+    async with pooled.connection(), asyncio.timeout(0.01):
+        await asyncio.sleep(1)
+
+
+async def _connection_dies(pooled: database.Database, db: asyncpg.Connection) -> None:
+    async with pooled.connection() as conn:
+        await db.execute(
+            "SELECT pg_terminate_backend($1)", await conn.fetchval("SELECT pg_backend_pid()")
+        )
+        await asyncio.sleep(0.2)
+        await conn.fetchval("SELECT 1")
+
+
+async def test_an_oserror_that_is_not_the_databases_is_not_called_an_outage(pooled, db) -> None:
+    """A file or another socket failing inside a connection block is that code's error (a
+    500 that gets logged), not a 503 that sends clients away to retry for nothing."""
+    with pytest.raises(FileNotFoundError):
+        await _file_fails(pooled)
+    with pytest.raises(TimeoutError):
+        await _own_deadline(pooled)
+    with pytest.raises(errors.Unavailable):  # the connection itself dying is an outage
+        await _connection_dies(pooled, db)

@@ -219,6 +219,9 @@ async def websocket(request: web.Request) -> web.StreamResponse:
                    settings.ws_close_timeout_s, name)  # fmt: skip
     me.caller = guard.caller(request)
     fanout.peers.add(me)
+    # Its token was checked before the upgrade: a revoke heard since then found no socket
+    # of it to close, so it is checked once more now that the socket can be found.
+    request.app[revocation.REVOCATIONS].registered(me)
     metrics.WS_CONNECTIONS.inc()
     request.app[clients.FLEET].connected(me, request.remote)
     try:
@@ -254,8 +257,10 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     follower = listener.Listener(
         settings.listen_database_url or settings.database_url, fanout,
         settings.listener_probe_s, settings.listener_max_failures, revoker.notified, reads,
+        followers=(app[guard.GUARD].cache,),
     )  # fmt: skip
     app[HUB], app[LISTENER], app[cache.CACHE] = fanout, follower, reads
+    app[revocation.REVOCATIONS] = revoker
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.
     async with app[database.DB].connection() as conn:
         follower.last, _ = await changes.counter(conn)

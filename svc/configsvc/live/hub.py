@@ -19,10 +19,12 @@ from configsvc.store import changes
 
 log = logging.getLogger(__name__)
 
+CLOSE_SERVICE_RESTART = 1012
+
 
 # The key of the resource in a change, by op (None: a rollback, whose resource holds the
-# frame's own members). An op this worker does not know cannot be framed correctly: dispatch
-# raises, and the listener retries or restarts the worker.
+# frame's own members). An op this worker does not know (written by a newer release during a
+# rolling deploy) cannot be framed correctly: see Hub.dispatch.
 RESOURCE_KEYS: dict[str, str | None] = {
     "created": "configuration", "updated": "configuration", "deleted": "configuration",
     "restored": "configuration", "rolled_back": None, "application_created": "application",
@@ -125,6 +127,7 @@ class Hub:
         # Called with every change, in revision order, before any subscriber sees it (e.g. the
         # compiled-schema cache); must not raise or wait.
         self.observers: list[Callable[[changes.Entry], None]] = []
+        self._unknown_ops: set[str] = set()  # warned about once each
 
     def subscribe(self, to: peer.Peer, application_id: str) -> Subscription:
         """Register (syncing) before reading the snapshot, so no change falls in between."""
@@ -147,11 +150,12 @@ class Hub:
 
     def dispatch(self, entry: changes.Entry) -> None:
         """Hand a committed change to its application's subscribers, never waiting for one."""
-        if entry.op not in RESOURCE_KEYS:
-            raise ValueError(f"revision {entry.revision}: unknown op {entry.op[:100]!r}")
         for observe in self.observers:
             observe(entry)
         subs = self._by_app.get(entry.application_id)
+        if entry.op not in RESOURCE_KEYS:
+            self._unknown(entry, subs or set())
+            return
         if not subs or entry.op in SILENT_OPS:
             return
         text = change_frame(entry)
@@ -160,6 +164,19 @@ class Hub:
             sub.offer(entry.revision, entry.op, text, frame)
         # Once per change, not per subscriber: the hot path stays one loop of offers.
         metrics.WS_FRAMES.inc(len(subs))
+
+    def _unknown(self, entry: changes.Entry, subs: set[Subscription]) -> None:
+        """Skip a change this release cannot frame, never crash on it: its application's
+        subscribers are sent away (1012) and start over from a snapshot (live/sync.py)."""
+        metrics.FEED_RESETS.labels("unknown_op").inc()
+        if entry.op not in self._unknown_ops and len(self._unknown_ops) < 100:
+            self._unknown_ops.add(entry.op)
+            log.warning(
+                "revision %s: op %r is unknown to this release (a newer one wrote it?); its "
+                "subscribers resubscribe from a snapshot", entry.revision, entry.op[:100],
+            )  # fmt: skip
+        for each in {sub.peer for sub in subs}:
+            each.close(CLOSE_SERVICE_RESTART, "a change this server cannot read; resubscribe")
 
     def close_all(self, code: int, reason: str) -> None:
         for each in list(self.peers):

@@ -7,6 +7,12 @@ one to the pool runs UNLISTEN *.
 
 It also hears the tokens channel (payload: a token id) and hands each id to ``on_token``; after
 every (re)connect it calls ``on_token(None)``: tokens may have changed unheard meanwhile.
+
+What this worker answers from memory (the read cache, the token cache) is only as current as
+this listener: each is told :meth:`following` once the listener hears and has caught up, and
+:meth:`lost` the moment the connection is lost, so that meanwhile they answer from the
+database. The log is read in REPEATABLE READ transactions: the prune mark and the entries
+come from one snapshot, so a prune in between cannot silently lose entries.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import datetime
 import logging
 import random
 from collections.abc import Callable
+from typing import Protocol
 
 import asyncpg
 
@@ -30,9 +37,21 @@ from configsvc.store import tokens as token_store
 log = logging.getLogger(__name__)
 
 BATCH = 1000
-CLOSE_SERVICE_RESTART = 1012
+CLOSE_SERVICE_RESTART = hub.CLOSE_SERVICE_RESTART
 # How operators (and tests) find the listener backends in pg_stat_activity.
 APPLICATION_NAME = "configsvc-listener"
+
+
+# Entries dispatched between two yields to the event loop during a long catch-up, so that
+# requests and sockets of this worker are served meanwhile.
+YIELD_EVERY = 100
+
+
+class Follower(Protocol):
+    """Memory that must stop answering while the change stream is lost."""
+
+    def following(self) -> None: ...
+    def lost(self) -> None: ...
 
 
 class GaveUp(Exception):
@@ -53,10 +72,11 @@ class Listener:
     def __init__(
         self, url: str, fanout: hub.Hub, probe_s: float, max_failures: int = 5,
         on_token: Callable[[str | None], None] | None = None,
-        cache: cache_mod.ReadCache | None = None,
+        cache: cache_mod.ReadCache | None = None, followers: tuple[Follower, ...] = (),
     ) -> None:  # fmt: skip
         self.url, self.hub, self.probe_s = url, fanout, probe_s
         self.cache = cache if cache is not None else cache_mod.ReadCache(0)
+        self.followers: tuple[Follower, ...] = (self.cache, *followers)
         self.max_failures = max_failures
         self.on_token = on_token
         self.connected = False
@@ -75,9 +95,13 @@ class Listener:
             self.on_token(payload)
 
     def _on_lost(self, conn: object) -> None:
-        self.connected = False
-        self.cache.lost()
+        self._lost()
         self._wake.set()
+
+    def _lost(self) -> None:
+        self.connected = False
+        for each in self.followers:
+            each.lost()
 
     async def run(self) -> None:
         """Connect, catch up, follow; after a failure, back off and start over."""
@@ -89,8 +113,7 @@ class Listener:
                 self._outage.failed(exc)
             except Exception:
                 self._failed()
-            self.connected = False
-            self.cache.lost()
+            self._lost()
             await asyncio.sleep(self._backoff * random.uniform(0.5, 1.0))  # noqa: S311
             self._backoff = min(self._backoff * 2, 5.0)
 
@@ -117,7 +140,8 @@ class Listener:
                 self.on_token(None)
             await self._catch_up(conn)
             self.connected, self._backoff, self._failures = True, 0.1, 0
-            self.cache.following()
+            for each in self.followers:
+                each.following()
             if self._outage.since is None:
                 log.info("change listener connected at revision %s", self.last)
             self._outage.ok()
@@ -133,8 +157,7 @@ class Listener:
                 self._wake.clear()
                 await self._catch_up(conn)
         finally:
-            self.connected = False
-            self.cache.lost()
+            self._lost()
             conn.terminate()
 
     async def _check_head(self, conn: asyncpg.Connection) -> int:
@@ -160,20 +183,30 @@ class Listener:
         self.last = latest
 
     async def _catch_up(self, conn: asyncpg.Connection) -> None:
-        latest = await self._check_head(conn)
-        assert self.last is not None
-        while True:
+        while await self._catch_up_batch(conn):
+            pass
+
+    async def _catch_up_batch(self, conn: asyncpg.Connection) -> bool:
+        """Dispatch up to BATCH entries after ``last``; whether there may be more."""
+        # The prune mark and the entries from one snapshot: a prune committed between two
+        # statements would otherwise remove entries after the check said they were there.
+        async with conn.transaction(isolation="repeatable_read", readonly=True):
+            latest = await self._check_head(conn)
+            assert self.last is not None
             batch = await changes.after(conn, self.last, BATCH)
-            for entry in batch:
-                self.cache.apply(entry)
-                self.hub.dispatch(entry)
-                self.last = entry.revision
-                _observe(entry)
-            if len(batch) < BATCH:
-                # Head and dispatched side by side: their difference is this worker's lag.
-                metrics.FEED_HEAD.set(max(latest, self.last))
-                metrics.FEED_DISPATCHED.set(self.last)
-                return
+        for done, entry in enumerate(batch, 1):
+            self.cache.apply(entry)
+            self.hub.dispatch(entry)
+            self.last = entry.revision
+            _observe(entry)
+            if done % YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        if len(batch) == BATCH:
+            return True
+        # Head and dispatched side by side: their difference is this worker's lag.
+        metrics.FEED_HEAD.set(max(latest, self.last))
+        metrics.FEED_DISPATCHED.set(self.last)
+        return False
 
 
 def _observe(entry: changes.Entry) -> None:

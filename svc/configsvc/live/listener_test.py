@@ -148,15 +148,66 @@ RETURNING revision
 """
 
 
-async def _log_a_change_no_worker_can_dispatch(db: asyncpg.Connection, app_id: str) -> int:
-    """A malformed row, as a bad migration or a newer version could leave in the log."""
+async def _log_a_change_of_a_newer_release(db: asyncpg.Connection, app_id: str) -> int:
+    """An entry with an op this release does not know, as a newer release writes in a
+    rolling deploy."""
     await db.execute("ALTER TABLE changes DROP CONSTRAINT changes_op_check")
     revision: int = await db.fetchval(BOGUS, app_id)
     await db.execute("SELECT pg_notify('configsvc_changes', '')")
     return revision
 
 
-async def test_a_change_the_listener_cannot_dispatch_is_logged_and_retried(
+async def _break_the_log(db: asyncpg.Connection) -> None:
+    """The listener's read of the log fails for a reason other than an outage (as a schema
+    this release does not match would make it)."""
+    await db.execute("ALTER TABLE changes RENAME COLUMN reason TO reason_moved")
+    await db.execute("SELECT pg_notify('configsvc_changes', '')")
+
+
+async def _mend_the_log(db: asyncpg.Connection) -> None:
+    await db.execute("ALTER TABLE changes RENAME COLUMN reason_moved TO reason")
+
+
+async def test_an_unknown_op_is_skipped_and_its_subscribers_start_over_from_a_snapshot(
+    client, db, caplog
+) -> None:
+    follower = client.app[feed.LISTENER]
+    await _wait(lambda: follower.connected)
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    other = await (await client.post("/api/v1/applications", json={"name": "b"})).json()
+    ws = await client.ws_connect("/api/v1/ws")
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    since = (await recv(ws))["revision"]
+    bystander = await client.ws_connect("/api/v1/ws")
+    await bystander.send_json({"type": "subscribe", "application_id": other["id"]})
+    await recv(bystander)
+    resets = _sample("configsvc_feed_resets_total", reason="unknown_op")
+
+    newer = await _log_a_change_of_a_newer_release(db, app["id"])
+    msg = await ws.receive(timeout=10)
+    assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, listener.CLOSE_SERVICE_RESTART)
+    # Resuming from before it: a reset snapshot, never "internal" (the catch-up cannot frame it).
+    ws = await client.ws_connect("/api/v1/ws")
+    await ws.send_json({"type": "subscribe", "application_id": app["id"], "since": since})
+    snapshot = await recv(ws)
+    assert (snapshot["type"], snapshot.get("reset"), snapshot["revision"]) == (
+        "snapshot", True, newer,
+    )  # fmt: skip
+    assert follower.connected, "the listener never stopped following"
+    body = {"application_id": app["id"], "name": "c", "config": {"n": 1}}
+    cfg = await (await client.post("/api/v1/configurations", json=body)).json()
+    assert (await recv(ws))["revision"] == cfg["revision"]
+    body = {"application_id": other["id"], "name": "c", "config": {}}
+    cfg = await (await client.post("/api/v1/configurations", json=body)).json()
+    assert (await recv(bystander))["revision"] == cfg["revision"], "other apps were untouched"
+    assert _sample("configsvc_feed_resets_total", reason="unknown_op") == resets + 1
+    warned = [r for r in caplog.records if "unknown to this release" in r.getMessage()]
+    assert len(warned) == 1
+    await ws.close()
+    await bystander.close()
+
+
+async def test_a_log_the_listener_cannot_read_is_logged_and_retried(
     aiohttp_client, settings, db, caplog
 ) -> None:
     patient = settings.model_copy(update={"listener_max_failures": 1000})
@@ -167,18 +218,21 @@ async def test_a_change_the_listener_cannot_dispatch_is_logged_and_retried(
     ws = await client.ws_connect("/api/v1/ws")
     await ws.send_json({"type": "subscribe", "application_id": app["id"]})
     await recv(ws)
-    bad = await _log_a_change_no_worker_can_dispatch(db, app["id"])
+    await _break_the_log(db)
 
     def failures() -> list[logging.LogRecord]:
         return [r for r in caplog.records if "change listener failed" in r.getMessage()]
 
-    await _wait(lambda: len(failures()) >= 2)  # logged with its traceback, and tried again
-    assert failures()[0].exc_info is not None
-    assert not follower.connected, "not ready while it cannot follow the log"
-    await db.execute("UPDATE changes SET op = 'updated' WHERE revision = $1", bad)
-    change = await recv(ws, timeout=20)  # mended: the retry delivers it
-    assert (change["revision"], change["op"]) == (bad, "updated")
-    await _wait(lambda: follower.connected)
+    try:
+        await _wait(lambda: len(failures()) >= 2)  # logged with its traceback, and tried again
+        assert failures()[0].exc_info is not None
+        assert not follower.connected, "not ready while it cannot follow the log"
+    finally:
+        await _mend_the_log(db)
+    await _wait(lambda: follower.connected)  # mended: the retry follows again
+    body = {"application_id": app["id"], "name": "c", "config": {}}
+    cfg = await (await client.post("/api/v1/configurations", json=body)).json()
+    assert (await recv(ws, timeout=20))["revision"] == cfg["revision"]
     await ws.close()
 
 
@@ -194,9 +248,14 @@ async def test_a_listener_that_keeps_failing_resets_subscribers_and_its_worker_r
         ws = await session.ws_connect(f"{url}/ws")
         await ws.send_json({"type": "subscribe", "application_id": app["id"]})
         await recv(ws)
-        await _log_a_change_no_worker_can_dispatch(db, app["id"])
-        msg = await ws.receive(timeout=30)
-        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, listener.CLOSE_SERVICE_RESTART)
+        await _break_the_log(db)
+        try:
+            msg = await ws.receive(timeout=30)
+            assert (msg.type, msg.data) == (
+                aiohttp.WSMsgType.CLOSE, listener.CLOSE_SERVICE_RESTART,
+            )  # fmt: skip
+        finally:
+            await _mend_the_log(db)
         await _wait(lambda: service.worker_pids() not in ([], [worker]), timeout=60)
         await asyncio.to_thread(service.wait_ready)  # the new worker follows from the head
 
@@ -266,3 +325,45 @@ async def test_an_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
         assert "database unavailable" in started
         assert "database back after" in ended
     assert not [r for r in caplog.records if r.name.startswith("configsvc") and r.exc_info]
+
+
+async def test_a_prune_while_the_listener_reads_the_log_loses_nothing_unnoticed(
+    aiohttp_client, settings, database_url, db_proxy, db
+) -> None:
+    """The prune mark and the entries come from one snapshot: a prune that commits between
+    the listener's check and its read cannot remove what the check said was there."""
+    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
+    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _wait(lambda: follower.connected)
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    ws = await client.ws_connect("/api/v1/ws")
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    await recv(ws)
+    db_proxy.cut()
+    await _wait(lambda: not follower.connected)
+    written = []
+    for n in range(3):  # while the listener is away
+        body = {"application_id": app["id"], "name": f"c{n}", "config": {}}
+        written.append(await (await client.post("/api/v1/configurations", json=body)).json())
+
+    pruner = db
+    async with pruner.transaction():
+        await pruner.execute("LOCK TABLE changes IN ACCESS EXCLUSIVE MODE")
+        db_proxy.mend()  # the listener reconnects, checks the mark, then waits for the lock
+        async with asyncio.timeout(20):
+            # (statistics are a snapshot per transaction until cleared)
+            while not await pruner.fetchval(
+                "SELECT count(*) FROM pg_stat_clear_snapshot(), pg_stat_activity"
+                " WHERE application_name = $1 AND datname = current_database()"
+                " AND wait_event_type = 'Lock'",
+                listener.APPLICATION_NAME,
+            ):
+                await asyncio.sleep(0.02)
+        await pruner.execute(
+            "WITH gone AS (DELETE FROM changes WHERE revision <= $1 RETURNING revision)"
+            " UPDATE revision_counter SET pruned_through = $1", written[1]["revision"]
+        )  # fmt: skip
+    got = [await recv(ws, timeout=20) for _ in written]
+    assert [m["revision"] for m in got] == [w["revision"] for w in written], "none lost"
+    await ws.close()

@@ -3,7 +3,9 @@ subscriptions (an ``error`` frame with code ``forbidden``), within a second, on 
 
 The listener hands over every token id heard on the tokens channel (None after a reconnect:
 anything may have changed). This worker drops it from its token cache, reads the token once,
-and re-checks the sockets it opened. Expiry needs no notification: a tick every
+and re-checks the sockets it opened. A socket is also re-checked once when it is registered:
+its token was checked before the upgrade, and a revoke heard in between found nothing to
+close. Expiry needs no notification: a tick every
 ``TICK_S`` closes the sockets whose token's ``expires_at`` has passed.
 """
 
@@ -15,6 +17,7 @@ import logging
 from collections import defaultdict
 
 import asyncpg
+from aiohttp import web
 
 from configsvc import errors
 from configsvc.auth import access, guard, tokens
@@ -52,6 +55,12 @@ class Revocations:
             self.guard.cache.forget(token_id)
             self._pending.add(token_id)
         self._wake.set()
+
+    def registered(self, each: peer.Peer) -> None:
+        """A socket was just registered: re-check its token (one read per token per tick)."""
+        if each.caller is not None and each.caller.token is not None:
+            self._pending.add(each.caller.token.id)
+            self._wake.set()
 
     async def run(self) -> None:
         """Forever: re-check what was heard, close what expired; retry after a failure."""
@@ -123,3 +132,6 @@ class Revocations:
                 self.guard.cache.forget(token_id)
                 for each in peers:
                     self._close(each, "the token has expired")
+
+
+REVOCATIONS: web.AppKey[Revocations] = web.AppKey("revocations", Revocations)

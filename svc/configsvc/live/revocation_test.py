@@ -4,12 +4,15 @@ on every other at once."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 
-from configsvc.live import revocation
+from configsvc import app as app_mod
+from configsvc.live import feed, revocation
+from configsvc.service import tokens as token_service
 from conftest import ADMIN_HEADERS
 
 API = "/api/v1"
@@ -136,4 +139,58 @@ async def test_sockets_are_rechecked_after_the_listener_reconnects(client, db) -
             "WHERE application_name = 'configsvc-listener' AND datname = current_database()"
         )
         msg = await ws.receive(timeout=15)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+
+
+async def _until(predicate, timeout: float = 10) -> None:  # type: ignore[no-untyped-def]
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.02)
+
+
+async def test_a_revoke_is_honoured_at_once_while_the_listener_is_cut_off(
+    aiohttp_client, settings, database_url, db_proxy, pooled
+) -> None:
+    """While its listener cannot hear the tokens channel, a worker checks every token against
+    the database: neither its own revoke nor another worker's is missed."""
+    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
+    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _until(lambda: follower.connected)
+    mine, theirs = [
+        await (await client.post(f"{API}/tokens", json={"name": n, "admin": True})).json()
+        for n in ("mine", "theirs")
+    ]
+    for token in (mine, theirs):  # cached by this worker
+        assert (await client.get(f"{API}/tokens/self", headers=_bearer(token))).status == 200
+    db_proxy.cut()
+    await _until(lambda: not follower.connected)
+
+    resp = await client.delete(f"{API}/tokens/{mine['id']}")  # on this very worker
+    assert resp.status == 204
+    await token_service.revoke(pooled, theirs["id"])  # as another worker would
+    for token in (mine, theirs):
+        resp = await client.get(f"{API}/tokens/self", headers=_bearer(token))
+        assert resp.status == 401, await resp.text()
+    db_proxy.mend()
+    await _until(lambda: follower.connected, timeout=20)
+    resp = await client.get(f"{API}/tokens/self", headers=_bearer(mine))
+    assert resp.status == 401
+
+
+async def test_a_socket_registered_after_its_revoke_was_heard_is_closed(client, pooled) -> None:
+    """The upgrade is authorized first and the socket registered after: a revoke heard in
+    between found no socket to close, so registering checks the token once more."""
+    token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
+    fanout, revoker = client.app[feed.HUB], client.app[revocation.REVOCATIONS]
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        await _until(lambda: len(fanout.peers) == 1)
+        (me,) = fanout.peers
+        fanout.peers.discard(me)  # back to the moment after the upgrade's token check
+        await token_service.revoke(pooled, token["id"])
+        await asyncio.sleep(revocation.TICK_S * 4)  # heard, re-checked: nothing to close
+        assert not ws.closed
+        fanout.peers.add(me)  # as the feed registers it
+        revoker.registered(me)
+        msg = await ws.receive(timeout=5)
         assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)

@@ -48,8 +48,8 @@ async def read(conn: asyncpg.Connection, app_id: str, since: int | None, budget:
             "revision": latest,
             "configurations": await configurations.all_of(conn, app_id),
         }
-        # Older than the log, from another database's history, or more than the socket may
-        # buffer: start over.
+        # Older than the log, from another database's history, holding a change this release
+        # cannot read, or more than the socket may buffer: start over.
         if since is not None:
             snapshot["reset"] = True
         return Sync(latest, [_frame(snapshot)])
@@ -58,11 +58,14 @@ async def read(conn: asyncpg.Connection, app_id: str, since: int | None, budget:
 async def _catch_up(
     conn: asyncpg.Connection, app_id: str, since: int, until: int, budget: int
 ) -> list[str] | None:
-    """The change frames in (since, until], or None once they pass ``budget`` characters."""
+    """The change frames in (since, until], or None once they pass ``budget`` characters
+    or hold an op this release does not know."""
     missed: list[str] = []
     size, after = 0, since
     while batch := await changes.after_for_application(conn, app_id, after, until):
         for entry in batch:
+            if entry.op not in hub.RESOURCE_KEYS:
+                return None  # written by a newer release: only a snapshot can be trusted
             if entry.op not in hub.SILENT_OPS:
                 missed.append(hub.change_frame(entry))
                 size += len(missed[-1])
