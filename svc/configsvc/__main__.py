@@ -17,7 +17,7 @@ import asyncpg
 
 from configsvc import app, errors
 from configsvc import settings as settings_mod
-from configsvc.db import database, migrations
+from configsvc.db import failures, migrations
 from configsvc.ops import gunicorn_conf
 
 
@@ -36,7 +36,7 @@ def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> lis
 
 
 async def _migrate(url: str) -> None:
-    with database.classified():
+    with failures.classified():
         conn = await asyncpg.connect(url)
         try:
             await migrations.apply(conn)

@@ -149,3 +149,21 @@ async def test_subscribers_counts_the_live_subscriptions(client) -> None:
     assert schema["subscribers"] == 0, "schema changes are not sent to subscribers"
     for ws in sockets:
         await ws.close()
+
+
+async def test_a_dry_run_never_waits_for_the_revision_lock(client, db) -> None:
+    """A write holding the revision counter (a slow commit, say) holds up other writes; a dry
+    run writes nothing and answers meanwhile."""
+    app = await make(client, "POST", "/applications", json={"name": "a"})
+    body = {"application_id": app["id"], "name": "c", "config": {"n": 1}}
+    cfg = await make(client, "POST", "/configurations", json=body)
+    async with db.transaction():
+        await db.execute("SELECT revision FROM revision_counter FOR UPDATE")
+        async with asyncio.timeout(10):
+            preview = await dry(
+                client, "PUT", f"/configurations/{cfg['id']}",
+                json={"name": "c", "config": {"n": 2}}, headers={"If-Match": '"1"'},
+            )  # fmt: skip
+            created = await dry(client, "POST", "/configurations", json={**body, "name": "d"})
+    assert (preview["valid"], preview["would_be_version"]) == (True, 2)
+    assert created["valid"]

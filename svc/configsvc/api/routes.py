@@ -43,6 +43,7 @@ def write_of(request: web.Request) -> writes.Write:
         guard.writer(request, bodies.change_reason(request)),
         dry_run=bodies.flag(request, "dry_run"),
         validators=request.app.get(schemas.VALIDATORS),
+        size=request.content_length or 0,
     )
 
 

@@ -19,7 +19,7 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.db import database, migrations
+from configsvc.db import database, failures, migrations
 from configsvc.service import tokens as token_service
 from configsvc.store import tokens as token_store
 
@@ -59,7 +59,7 @@ def token_fields(args: argparse.Namespace) -> dict[str, Any]:
 @asynccontextmanager
 async def _database(url: str) -> AsyncIterator[database.Database]:
     settings = settings_mod.Settings(database_url=url, db_pool_min=0, db_pool_max=1)
-    with database.classified():
+    with failures.classified():
         pool = await database.create_pool(url, settings)
     try:
         db = database.Database(pool, acquire_timeout_s=10)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 
 import asyncpg
 from aiohttp import web
@@ -20,47 +20,10 @@ from configsvc_client import exactjson
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.db import migrations
+from configsvc.db.failures import classified
+from configsvc.db.group import GroupCommit
 
 log = logging.getLogger(__name__)
-
-# What the driver raises when the database is unreachable, restarting, overloaded, or dropped
-# the connection: worth a 503 and a retry. Other PostgreSQL errors are bugs, not outages.
-# OSError and TimeoutError count only around database calls (elsewhere they are usually a
-# client leaving), and inside a connection block only when that connection died with them.
-SOCKET_ERRORS = (OSError, TimeoutError)
-OUTAGES = (
-    *SOCKET_ERRORS,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.exceptions.OperatorInterventionError,
-    asyncpg.exceptions.InsufficientResourcesError,
-    asyncpg.exceptions.ObjectNotInPrerequisiteStateError,
-    asyncpg.exceptions.InvalidCatalogNameError,
-)
-
-
-@contextlib.contextmanager
-def classified(conn: asyncpg.Connection | None = None) -> Iterator[None]:
-    """Turn a driver error raised inside the block into the service's own error.
-
-    Repositories catch the errors they can name better (a taken name) before this sees them.
-    With ``conn``, an OSError or TimeoutError while that connection is still open is not the
-    database's (a file, another socket, a deadline of the caller's): it goes up unchanged.
-    """
-    try:
-        yield
-    except SOCKET_ERRORS as exc:
-        if conn is not None and not conn.is_closed():
-            raise
-        raise errors.Unavailable(f"{exc.__class__.__name__}: {exc}") from exc
-    except asyncpg.UniqueViolationError as exc:
-        raise errors.Conflict(f"already exists: {exc.detail or exc}") from exc
-    except OUTAGES as exc:
-        raise errors.Unavailable(f"{exc.__class__.__name__}: {exc}") from exc
-    except asyncpg.PostgresError as exc:
-        raise errors.DatabaseError(f"{exc.__class__.__name__}: {exc}") from exc
-
 
 # What Database.connection() yields, named here so code above db/ need not import the driver.
 Connection = asyncpg.Connection
@@ -72,6 +35,8 @@ class Database:
 
     pool: asyncpg.Pool
     acquire_timeout_s: float
+    # The write path's shared commits (service/writes.py): one queue per pool.
+    group: GroupCommit = field(default_factory=GroupCommit, compare=False)
 
     @contextlib.asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import asyncpg
 
 from configsvc.auth import tokens
-from configsvc.db import database, migrations
+from configsvc.db import database, failures, migrations
 from configsvc.service import tokens as token_service
 
 ADMIN_TOKEN_FILE = Path(__file__).resolve().parents[2] / ".admin-token"
@@ -32,7 +32,7 @@ def _write_private(path: Path, secret: str) -> None:
 
 
 async def _store(database_url: str, secret: str) -> bool:
-    with database.classified():
+    with failures.classified():
         pool = await asyncpg.create_pool(database_url, min_size=0, max_size=1,
                                          init=database.init_connection)  # fmt: skip
     try:

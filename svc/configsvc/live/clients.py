@@ -22,7 +22,7 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.db import database
+from configsvc.db import database, failures
 from configsvc.live import hub, peer
 from configsvc.ops import metrics
 from configsvc.store import clients as store
@@ -174,7 +174,7 @@ class Fleet:
     async def _write(self, db: database.Database, rows: list[tuple[Any, ...]],
                      keep_s: float) -> None:  # fmt: skip
         async with db.connection() as conn:
-            with database.classified():
+            with failures.classified():
                 async with conn.transaction():
                     await store.upsert(conn, rows)
                     await store.heartbeat(conn, self.worker)

@@ -27,7 +27,7 @@ from typing import Protocol
 import asyncpg
 
 from configsvc import errors
-from configsvc.db import database
+from configsvc.db import failures
 from configsvc.live import cache as cache_mod
 from configsvc.live import hub
 from configsvc.ops import metrics, outage
@@ -107,7 +107,7 @@ class Listener:
         """Connect, catch up, follow; after a failure, back off and start over."""
         while True:
             try:
-                with database.classified():
+                with failures.classified():
                     await self._session()
             except errors.Unavailable as exc:
                 self._outage.failed(exc)

@@ -4,7 +4,8 @@ In one transaction it takes the next revision, lets the operation check its prec
 write, then records the change (the change-log entry and its NOTIFY, both effective only at
 commit). Whatever must hold for *every* write (permission, schema, version row, audit entry)
 is one edit here. A dry run walks the very same path and rolls back at the end, so it spends no
-revision and wakes no listener.
+revision and wakes no listener; it never takes the revision counter's lock nor writes a log
+entry, so it never waits behind (or holds up) the writes that commit.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Write:
     ``remote_addr`` and ``user_agent`` are for the audit trail only.
     ``caller`` is what the write is checked against (None: an internal write, unchecked).
     ``validators`` is the worker's cache of compiled schemas (None: compile each time).
+    ``size`` (the request body's bytes) counts against the shared commit's byte bound.
     """
 
     actor: Actor | None = None
@@ -51,6 +53,7 @@ class Write:
     remote_addr: str | None = None
     user_agent: str | None = None
     validators: schemas.Validators | None = None
+    size: int = 0
 
     def stamp(self) -> versions.Stamp:
         """What every version row this write makes records about it."""
@@ -147,10 +150,14 @@ async def _audit_refusal(
 
 
 async def _apply(db: database.Database, write: Write, step: Step, target: Target | None) -> Change:
-    # A dry run leaves the transaction by raising DryRun: everything it did is rolled back.
-    async with db.connection() as conn, conn.transaction():
+    if write.dry_run:
+        return await _dry_run(db, write, step, target)
+
+    async def work(conn: asyncpg.Connection) -> tuple[tuple[int, Change], int]:
+        # In its own savepoint of a transaction shared with concurrent writes (db/group.py):
+        # the revision taken here is rolled back with the write if it fails, so revisions
+        # stay dense, and the counter's row lock, held to the shared commit, orders commits.
         revision = await changes.next_revision(conn)
-        before = await previews.document_of(conn, target) if write.dry_run else None
         change = await schemas.validated(conn, write, await step(conn, revision))
         await changes.record(
             conn, revision, change.op, change.resource,
@@ -160,10 +167,30 @@ async def _apply(db: database.Database, write: Write, step: Step, target: Target
             actor=None if write.actor is None else (write.actor.id, write.actor.name),
         )  # fmt: skip
         await _history(conn, write, revision, change)
-        if write.dry_run:
-            after = await previews.document_of(conn, target, change)
-            raise DryRun(previews.preview(change, before, after))
+        return (revision, change), write.size
+
+    _, change = await db.group.run(db, work, _wake)
     return change
+
+
+async def _wake(conn: asyncpg.Connection, done: list[tuple[int, Change]]) -> None:
+    """One NOTIFY per shared commit, however many writes it holds."""
+    await changes.notify(conn, max(revision for revision, _ in done))
+
+
+async def _dry_run(
+    db: database.Database, write: Write, step: Step, target: Target | None
+) -> Change:
+    """The write's every step in a transaction of its own, then :class:`DryRun` (it leaves by
+    raising: everything it did is rolled back). It peeks at the next revision instead of
+    taking the counter and logs no change, so it never queues behind committing writes."""
+    async with db.connection() as conn, conn.transaction():
+        revision = await changes.peek_revision(conn)
+        before = await previews.document_of(conn, target)
+        change = await schemas.validated(conn, write, await step(conn, revision))
+        await _history(conn, write, revision, change)
+        after = await previews.document_of(conn, target, change)
+        raise DryRun(previews.preview(change, before, after))
 
 
 async def _history(conn: asyncpg.Connection, write: Write, revision: int, change: Change) -> None:

@@ -7,7 +7,6 @@ migrations/0002_change_log.sql); :func:`record` NOTIFYs the listeners, who then 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,14 +18,13 @@ CHANNEL = "configsvc_changes"
 NEXT_REVISION = "UPDATE revision_counter SET revision = revision + 1 RETURNING revision"
 
 RECORD = """
-WITH logged AS (
-    INSERT INTO changes (revision, application_id, configuration_id, op, resource, reason,
-                         request_id, actor_id, actor_name)
-    VALUES ($1, $2, $3, $4, $5, $8, $9, $10, $11)
-    RETURNING revision
-)
-SELECT pg_notify($6, $7) FROM logged
+INSERT INTO changes (revision, application_id, configuration_id, op, resource, reason,
+                     request_id, actor_id, actor_name)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
+# The wake-up, one per commit however many changes it holds (see service/writes.py): its
+# payload names the newest revision only; the log says what changed.
+NOTIFY = "SELECT pg_notify($1, json_build_object('revision', $2::bigint)::text)"
 
 # The resource is read as text: the feed sends it on as it is, without decoding it here.
 AFTER = """
@@ -48,6 +46,8 @@ LIMIT $4
 """
 
 COUNTER = "SELECT revision, pruned_through FROM revision_counter"
+# The revision the next write would commit at, read without the counter's row lock.
+PEEK_REVISION = "SELECT revision + 1 FROM revision_counter"
 
 PRUNE = """
 WITH gone AS (
@@ -82,6 +82,13 @@ async def next_revision(conn: asyncpg.Connection) -> int:
     return revision
 
 
+async def peek_revision(conn: asyncpg.Connection) -> int:
+    """What :func:`next_revision` would return now, without taking (or waiting for) the lock:
+    for dry runs, which commit nothing and so must not queue behind the writes that do."""
+    revision: int = await conn.fetchval(PEEK_REVISION)
+    return revision
+
+
 async def record(
     conn: asyncpg.Connection,
     revision: int,
@@ -94,21 +101,22 @@ async def record(
     request_id: str | None = None,
     actor: tuple[str, str] | None = None,
 ) -> None:
-    """Log the change and wake every listener; both take effect only when the caller commits.
+    """Log the change; it takes effect when the caller commits, and the listeners read it
+    after the commit's :func:`notify`.
 
     ``reason``, ``request_id`` and ``actor`` (the (id, name) of the token that made it) travel
     with the change to the feed's ``change`` frame.
     """
-    wakeup = json.dumps(
-        {"revision": revision, "op": op, "application_id": application_id,
-         "configuration_id": configuration_id},
-        separators=(",", ":"),
-    )  # fmt: skip
     actor_id, actor_name = actor or (None, None)
     await conn.execute(
-        RECORD, revision, application_id, configuration_id, op, resource, CHANNEL, wakeup,
-        reason, request_id, actor_id, actor_name,
+        RECORD, revision, application_id, configuration_id, op, resource, reason, request_id,
+        actor_id, actor_name,
     )  # fmt: skip
+
+
+async def notify(conn: asyncpg.Connection, revision: int) -> None:
+    """Wake every listener when the caller commits: the log has entries up to ``revision``."""
+    await conn.execute(NOTIFY, CHANNEL, revision)
 
 
 async def after(conn: asyncpg.Connection, revision: int, limit: int = 1000) -> list[Entry]:
