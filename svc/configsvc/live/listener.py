@@ -81,6 +81,11 @@ class Listener:
 
     async def run(self) -> None:
         """Connect, catch up, follow; after a failure, back off and start over."""
+        if self.last is not None:
+            # A new worker is as current as the revision it starts from, not 0: without this a
+            # scrape before its first catch-up showed it thousands of revisions behind.
+            metrics.FEED_HEAD.set(self.last)
+            metrics.FEED_DISPATCHED.set(self.last)
         while True:
             try:
                 with database.classified():
