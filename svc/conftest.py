@@ -172,10 +172,13 @@ class Service:
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, stdout: Any = None, stderr: Any = None) -> None:
+        """Start it and wait for /readyz; ``stdout``, ``stderr``: where its output goes
+        (as for ``subprocess.Popen``; the test's own by default)."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=self._env
-        )
+            [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=self._env,
+            stdout=stdout, stderr=stderr,
+        )  # fmt: skip
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> None:

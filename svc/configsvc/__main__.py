@@ -18,11 +18,15 @@ import asyncpg
 from configsvc import app, errors
 from configsvc import settings as settings_mod
 from configsvc.db import database, migrations
-from configsvc.ops import gunicorn_conf
+from configsvc.ops import gunicorn_conf, logs
 
 
 def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> list[str]:
-    # The access log, if any, is the runner's (see app.create_runner_from_env).
+    # The access log, if any, is the runner's (see app.create_runner_from_env). With
+    # LOG_FORMAT=json gunicorn's own lines (a worker booting, killed, timed out) are JSON too.
+    json_logs = (
+        ["--logger-class", gunicorn_conf.JSON_LOGGER] if settings.log_format == "json" else []
+    )
     return [
         sys.executable, "-m", "gunicorn", "configsvc.app:create_runner_from_env",
         "--worker-class", "configsvc.worker.Worker",
@@ -32,6 +36,7 @@ def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> lis
         "--no-control-socket",
         "--log-level", settings.log_level.lower(),
         "--config", "python:configsvc.ops.gunicorn_conf",
+        *json_logs,
     ]  # fmt: skip
 
 
@@ -92,8 +97,9 @@ def main() -> None:
     sock = listen(settings)
     port = sock.getsockname()[1]
     # Listening already: connections queue until the first worker takes them.
-    print(
-        f"serving http://{settings.host}:{port} with {settings.workers} worker(s)", file=sys.stderr
+    logs.announce(
+        f"serving http://{settings.host}:{port} with {settings.workers} worker(s)",
+        settings.log_format,
     )
     argv = gunicorn_argv(settings, sock.fileno())
     os.execv(argv[0], argv)
