@@ -160,7 +160,7 @@ class Service:
         self.port = pgcluster.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
-        self._env = {
+        self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "HOST": "127.0.0.1",
@@ -176,7 +176,7 @@ class Service:
         """Start it and wait for /readyz; ``stdout``, ``stderr``: where its output goes
         (as for ``subprocess.Popen``; the test's own by default)."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=self._env,
+            [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=self.env,
             stdout=stdout, stderr=stderr,
         )  # fmt: skip
         self.wait_ready(timeout)
