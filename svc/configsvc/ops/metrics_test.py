@@ -148,7 +148,7 @@ def test_known_series_are_there_at_zero_with_process_and_build_info(service_fact
     master = _rss(service.proc.pid)
     workers = sum(_rss(pid) for pid in service.worker_pids())
     rss = sample(text, "process_resident_memory_bytes")
-    assert rss >= 0.9 * (master + workers), "summed over the master and its workers"
+    assert rss >= 0.8 * (master + workers), "summed over the master and its workers"
     started = sample(text, "process_start_time_seconds")
     assert time.time() - 120 < started <= time.time()
     assert sample(text, "process_open_fds") > 0
