@@ -160,7 +160,7 @@ class Service:
         self.port = pgcluster.free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
-        self._env = {
+        self.env = {
             **os.environ,
             "DATABASE_URL": database_url,
             "HOST": "127.0.0.1",
@@ -172,10 +172,13 @@ class Service:
         }
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, stdout: Any = None, stderr: Any = None) -> None:
+        """Start it and wait for /readyz; ``stdout``, ``stderr``: where its output goes
+        (as for ``subprocess.Popen``; the test's own by default)."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=self._env
-        )
+            [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=self.env,
+            stdout=stdout, stderr=stderr,
+        )  # fmt: skip
         self.wait_ready(timeout)
 
     def wait_ready(self, timeout: float = 30.0) -> None:

@@ -18,11 +18,16 @@ import asyncpg
 from configsvc import app, errors
 from configsvc import settings as settings_mod
 from configsvc.db import failures, migrations
-from configsvc.ops import gunicorn_conf
+from configsvc.live import listener
+from configsvc.ops import gunicorn_conf, logs
 
 
 def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> list[str]:
-    # The access log, if any, is the runner's (see app.create_runner_from_env).
+    # The access log, if any, is the runner's (see app.create_runner_from_env). With
+    # LOG_FORMAT=json gunicorn's own lines (a worker booting, killed, timed out) are JSON too.
+    json_logs = (
+        ["--logger-class", gunicorn_conf.JSON_LOGGER] if settings.log_format == "json" else []
+    )
     return [
         sys.executable, "-m", "gunicorn", "configsvc.app:create_runner_from_env",
         "--worker-class", "configsvc.worker.Worker",
@@ -32,6 +37,7 @@ def gunicorn_argv(settings: settings_mod.Settings, fd: int | None = None) -> lis
         "--no-control-socket",
         "--log-level", settings.log_level.lower(),
         "--config", "python:configsvc.ops.gunicorn_conf",
+        *json_logs,
     ]  # fmt: skip
 
 
@@ -78,22 +84,30 @@ def main() -> None:
     settings = settings_mod.load()
     if not settings.database_url:
         sys.exit(settings_mod.NO_DATABASE_URL)
+    direct_url = settings.listen_database_url or settings.database_url
     try:
-        # Migrate once here so that a bad migration stops start-up with one clear line; the
-        # workers then find nothing pending.
-        asyncio.run(_migrate(settings.listen_database_url or settings.database_url))
+        # Make sure the workers' change listeners will hear notifications there, rather than
+        # serve changes seconds late forever (first: it uses no named prepared statement,
+        # which a pooler would mix up). Then migrate once here so that a bad migration stops
+        # start-up with one clear line; the workers then find nothing pending.
+        asyncio.run(listener.check_url(direct_url))
+        asyncio.run(_migrate(direct_url))
     except errors.MigrationError as exc:
         sys.exit(str(exc))
     except (errors.Unavailable, errors.DatabaseError) as exc:
         sys.exit(f"cannot use the database: {exc}")
+    except listener.NotHeard as exc:
+        used = "LISTEN_DATABASE_URL" if settings.listen_database_url else "DATABASE_URL"
+        sys.exit(f"cannot follow changes through {used}: {exc}")
     # Fresh for every start (stale files would add a past run's counts); gunicorn's on_exit
     # hook removes it.
     os.environ[gunicorn_conf.MULTIPROC_ENV] = tempfile.mkdtemp(prefix=gunicorn_conf.TEMP_PREFIX)
     sock = listen(settings)
     port = sock.getsockname()[1]
     # Listening already: connections queue until the first worker takes them.
-    print(
-        f"serving http://{settings.host}:{port} with {settings.workers} worker(s)", file=sys.stderr
+    logs.announce(
+        f"serving http://{settings.host}:{port} with {settings.workers} worker(s)",
+        settings.log_format,
     )
     argv = gunicorn_argv(settings, sock.fileno())
     os.execv(argv[0], argv)

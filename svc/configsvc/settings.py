@@ -142,6 +142,16 @@ class Settings(BaseSettings):
             )
         return self
 
+    @pydantic.model_validator(mode="after")
+    def _listener_not_pooled(self) -> Settings:
+        if self.db_pgbouncer and not self.listen_database_url:
+            raise ValueError(
+                "DB_PGBOUNCER=true needs LISTEN_DATABASE_URL: a direct connection to PostgreSQL "
+                "for the change listener and migrations (LISTEN and session locks do not "
+                "survive transaction pooling)"
+            )
+        return self
+
 
 NO_DATABASE_URL = (
     "DATABASE_URL is not set: set it to a PostgreSQL URL, or use `make run` (`make migrate`), "

@@ -130,3 +130,31 @@ async def test_the_readme_example_hot_reloads_with_the_client_installed_alone(
     finally:
         greeter.kill()
         await greeter.wait()
+
+
+METADATA_CHECK = (
+    "import importlib.metadata as m, json\n"
+    "d = m.distribution('configsvc-client')\n"
+    "licenses = [f for f in d.files if f.name == 'LICENSE']\n"
+    "print(json.dumps({'meta': {k: d.metadata.get_all(k) for k in d.metadata.keys()},\n"
+    "    'license': [f.read_text() for f in licenses]}))\n"
+)
+
+
+def test_the_installed_client_says_its_license_and_what_it_is(client_venv: Path) -> None:
+    """What pip and PyPI show: the MIT license (its text shipped in the wheel), the README as
+    the description, and classifiers."""
+    result = subprocess.run(
+        [client_venv / "python", "-c", METADATA_CHECK], capture_output=True, text=True,
+        check=True, cwd=client_venv,
+    )  # fmt: skip
+    found = json.loads(result.stdout)
+    meta = found["meta"]
+    assert meta["License-Expression"] == ["MIT"]
+    [license_text] = found["license"]
+    assert license_text.startswith("MIT License")
+    assert license_text == (CLIENT_DIR.parent / "LICENSE").read_text()
+    assert meta["Description-Content-Type"] == ["text/markdown"]
+    assert "ConfigClient" in (CLIENT_DIR / "README.md").read_text()
+    assert "Typing :: Typed" in meta["Classifier"]
+    assert "Programming Language :: Python :: 3.11" in meta["Classifier"]

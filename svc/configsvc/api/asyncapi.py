@@ -27,12 +27,22 @@ SCHEMAS = "#/components/schemas/"
 
 # (model, what the server does with it, what it is for); the message name is the frame's "type".
 _MESSAGES: list[tuple[type[pydantic.BaseModel], str, str]] = [
+    (models.Hello, "receive",
+     "Optional, first on a socket: who the client is, for the fleet view "
+     "(`GET /api/v1/applications/{id}/clients`): a `client_id` made once per process, its "
+     "`labels` (`host`, `pid`, `service`, ...) and `sdk`. Nothing is answered; a bad one gets "
+     "a `bad_request` naming the field and the socket stays open."),
     (models.Subscribe, "receive",
      "Follow an application, by `application_id` or `application_name`. Without `since`: "
      "a `snapshot`. With `since`: every change after it in order, then `synced` (or a "
      "`snapshot` with `reset: true` when `since` is older than the retained log, or newer "
      "than anything this database has seen)."),
     (models.Unsubscribe, "receive", "Stop following an application."),
+    (models.Ack, "receive",
+     "Optional: the client applied what it received of an application up to `revision`; "
+     "`results` says, per configuration version received since its last ack, `applied` or "
+     "`rejected` (with its validator's `reason`). Nothing is answered unless it is wrong "
+     "(`bad_request`) or the socket does not follow the application (`not_found`)."),
     (models.Snapshot, "send",
      "All configurations of the application, consistent as of `revision`."),
     (models.Change, "send",
@@ -115,8 +125,9 @@ def document() -> dict[str, Any]:
             "title": "configsvc live feed",
             "version": "1",
             "description": (
-                "The server's side of the feed: it receives `subscribe` and `unsubscribe` and "
-                "sends the rest, as JSON text frames over one WebSocket per client process; "
+                "The server's side of the feed: it receives `hello`, `subscribe`, "
+                "`unsubscribe` and `ack` and sends the rest, as JSON text frames over one "
+                "WebSocket per client process; "
                 "one socket may hold many subscriptions. A plain GET without the upgrade "
                 "headers is answered 426 (problem+json, `Upgrade: websocket`). The server "
                 "pings every `WS_HEARTBEAT_S` seconds and drops a peer that does not answer "

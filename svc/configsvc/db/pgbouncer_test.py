@@ -2,7 +2,8 @@
 
 The service's pool goes through PgBouncer (DB_PGBOUNCER=true: no named prepared statements)
 while each worker's listener and the migrations use LISTEN_DATABASE_URL, a direct connection:
-LISTEN and session advisory locks do not survive transaction pooling.
+LISTEN and session advisory locks do not survive transaction pooling. Without it, start-up
+refuses (and a worker started anyway is not ready, saying why).
 """
 
 from __future__ import annotations
@@ -12,15 +13,22 @@ import contextlib
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
+import conftest
+from configsvc import app as app_mod
+from configsvc import settings as settings_mod
 from configsvc.devtools import pgcluster
+from configsvc.live import feed, listener
 
 PGBOUNCER = shutil.which("pgbouncer") or next(
     (p for p in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if os.path.exists(p)), None
@@ -113,3 +121,51 @@ async def test_writes_and_a_subscriber_work_through_pgbouncer(
             seen = [(await ws.receive_json(timeout=10))["configuration"]["config"]["n"]
                     for _ in range(21)]  # fmt: skip
             assert seen == list(range(21))
+
+
+def _refused(database_url: str, env: dict[str, str]) -> str:
+    """Start ``python -m configsvc`` and return what it said on refusing to start."""
+    service = conftest.Service(database_url, 1, env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=service.env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode != 0, "it started"
+    assert "Traceback" not in proc.stderr
+    return proc.stderr.strip()
+
+
+def test_a_listener_through_pgbouncer_refuses_to_start(database_url: str, pgbouncer: int) -> None:
+    """DATABASE_URL through PgBouncer and no LISTEN_DATABASE_URL: the change listener would
+    hear no NOTIFY, and serve changes seconds late (from its probe) while /readyz said 200."""
+    said = _refused(_via(database_url, pgbouncer), {})
+    assert said.startswith("cannot follow changes through DATABASE_URL:"), said
+    assert "LISTEN_DATABASE_URL" in said
+    assert "PgBouncer" in said
+    assert "postgres@" not in said, "no URL (a credential may be in it) in the message"
+    said = _refused(database_url, {"LISTEN_DATABASE_URL": _via(database_url, pgbouncer)})
+    assert said.startswith("cannot follow changes through LISTEN_DATABASE_URL:"), said
+
+
+def test_db_pgbouncer_without_a_direct_listener_url_refuses_to_start(database_url: str) -> None:
+    said = _refused(database_url, {"DB_PGBOUNCER": "true"})
+    assert "DB_PGBOUNCER=true needs LISTEN_DATABASE_URL" in said
+
+
+async def test_a_worker_whose_listener_hears_nothing_is_not_ready_and_says_why(
+    database_url: str, pgbouncer: int, aiohttp_client: Any
+) -> None:
+    # The worker's app started some other way than python -m configsvc (which refuses it).
+    settings = settings_mod.Settings(
+        database_url=database_url, listen_database_url=_via(database_url, pgbouncer), port=0,
+        db_pool_min=1, db_pool_max=5, _env_file=None,
+    )  # fmt: skip
+    client = await aiohttp_client(app_mod.create_app(settings))
+    deadline = time.monotonic() + 30
+    while not client.app[feed.LISTENER].problem:
+        assert time.monotonic() < deadline, "the listener never found out"
+        await asyncio.sleep(0.1)
+    resp = await client.get("/readyz")
+    assert resp.status == 503
+    assert (await resp.json())["reasons"] == [listener.NOT_HEARD]
+    assert not client.app[feed.LISTENER].connected

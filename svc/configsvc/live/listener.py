@@ -45,6 +45,16 @@ APPLICATION_NAME = "configsvc-listener"
 # Entries dispatched between two yields to the event loop during a long catch-up, so that
 # requests and sockets of this worker are served meanwhile.
 YIELD_EVERY = 100
+# A NOTIFY sent over another connection must reach the listener within this, or it hears
+# nothing: through PgBouncer in transaction mode its LISTEN stays on a server connection that
+# is handed to other clients meanwhile, and what arrives there is dropped or goes elsewhere.
+HEAR_TIMEOUT_S = 5.0
+PROBE_CHANNEL = "configsvc_listener_probe"
+NOT_HEARD = (
+    "the change listener's connection hears no notifications (LISTEN/NOTIFY), as happens "
+    "through PgBouncer in transaction mode: set LISTEN_DATABASE_URL to a direct connection "
+    "to PostgreSQL"
+)
 
 
 class Follower(Protocol):
@@ -56,6 +66,48 @@ class Follower(Protocol):
 
 class GaveUp(Exception):
     """The listener failed too often in a row for a reason other than the database."""
+
+
+class NotHeard(Exception):
+    """A notification sent to the listener's connection never reached it (see NOT_HEARD)."""
+
+
+async def hears(conn: asyncpg.Connection, url: str, timeout_s: float = HEAR_TIMEOUT_S) -> bool:
+    """Whether ``conn`` hears a NOTIFY sent over another connection to ``url``: a LISTEN that
+    works, proven by a real round trip (a NOTIFY of its own would be heard even through a
+    pooler that hands the LISTEN's server connection to whoever comes next)."""
+    heard = asyncio.Event()
+
+    def on_probe(*_: object) -> None:
+        heard.set()
+
+    await conn.add_listener(PROBE_CHANNEL, on_probe)
+    try:
+        sender = await asyncpg.connect(url, timeout=5, statement_cache_size=0)
+        try:
+            await sender.execute(f"NOTIFY {PROBE_CHANNEL}")
+        finally:
+            await sender.close()
+        try:
+            async with asyncio.timeout(timeout_s):
+                await heard.wait()
+        except TimeoutError:
+            return False
+        return True
+    finally:
+        await conn.remove_listener(PROBE_CHANNEL, on_probe)
+
+
+async def check_url(url: str, timeout_s: float = HEAR_TIMEOUT_S) -> None:
+    """Refuse a URL the listener would hear nothing through: :class:`NotHeard`. For start-up,
+    before any worker follows the log through it."""
+    with failures.classified():
+        conn = await asyncpg.connect(url, timeout=5, statement_cache_size=0)
+        try:
+            if not await hears(conn, url, timeout_s):
+                raise NotHeard(NOT_HEARD)
+        finally:
+            await conn.close()
 
 
 class Listener:
@@ -80,6 +132,8 @@ class Listener:
         self.max_failures = max_failures
         self.on_token = on_token
         self.connected = False
+        # Why it is not connected when that is not an outage (for /readyz), else None.
+        self.problem: str | None = None
         self.last: int | None = None  # highest revision dispatched
         self._wake = asyncio.Event()
         self._backoff = 0.1
@@ -105,13 +159,23 @@ class Listener:
 
     async def run(self) -> None:
         """Connect, catch up, follow; after a failure, back off and start over."""
+        if self.last is not None:
+            # A new worker is as current as the revision it starts from, not 0: without this a
+            # scrape before its first catch-up showed it thousands of revisions behind.
+            metrics.FEED_HEAD.set(self.last)
+            metrics.FEED_DISPATCHED.set(self.last)
         while True:
             try:
                 with failures.classified():
                     await self._session()
             except errors.Unavailable as exc:
+                self.problem = None
                 self._outage.failed(exc)
-            except Exception:
+            except NotHeard as exc:
+                self.problem = str(exc)
+                self._failed()
+            except Exception as exc:
+                self.problem = f"the change listener failed: {exc.__class__.__name__}"
                 self._failed()
             self._lost()
             await asyncio.sleep(self._backoff * random.uniform(0.5, 1.0))  # noqa: S311
@@ -136,10 +200,13 @@ class Listener:
             conn.add_termination_listener(self._on_lost)
             await conn.add_listener(changes.CHANNEL, self._on_notify)
             await conn.add_listener(token_store.CHANNEL, self._on_token)
+            if not await hears(conn, self.url):
+                raise NotHeard(NOT_HEARD)
             if self.on_token is not None:
                 self.on_token(None)
             await self._catch_up(conn)
             self.connected, self._backoff, self._failures = True, 0.1, 0
+            self.problem = None
             for each in self.followers:
                 each.following()
             if self._outage.since is None:

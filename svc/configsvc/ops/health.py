@@ -16,8 +16,9 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Ready: the database answers, the schema is current, the change listener is connected."""
     reasons = await database.problems(request.app[database.DB])
-    if not request.app[feed.LISTENER].connected:
-        reasons.append("change listener is not connected to the database")
+    follower = request.app[feed.LISTENER]
+    if not follower.connected:
+        reasons.append(follower.problem or "change listener is not connected to the database")
     if reasons:
         return web.json_response({"status": "unavailable", "reasons": reasons}, status=503)
     return web.json_response({"status": "ready"})

@@ -10,25 +10,33 @@ templates, methods, statuses and reasons, so the series stay few.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import os
+import platform
 import time
-from collections.abc import AsyncIterator
+import typing
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import prometheus_client
 from aiohttp import web
+from configsvc_client import models
 from prometheus_client import Counter, Gauge, Histogram, multiprocess
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from configsvc import settings as settings_mod
 from configsvc.api import problems
 from configsvc.auth import access, guard
 from configsvc.db import database
-from configsvc.ops import gunicorn_conf, logs
+from configsvc.ops import gunicorn_conf, logs, processes
 
 log = logging.getLogger(__name__)
 
 POOL_SAMPLE_S = 1.0
+# Refusals by reason, as the answers show them (a target hidden as 404 is not counted apart).
+REFUSALS = {401: "unauthenticated", 403: "forbidden"}
 
 HTTP_REQUESTS = Counter(
     "configsvc_http_requests", "HTTP requests answered", ["route", "method", "status"]
@@ -85,18 +93,60 @@ READ_CACHE_BYTES = Gauge(
 )
 CLIENT_ACKS = Counter("configsvc_client_acks", "Configuration results clients acked", ["status"])
 
+# Every series whose label values are known is there from the start, at 0: a rate() or an
+# alert on it then works before its first event (a series that appears later is missed by
+# increase() for its first event, and absent() cannot tell "none yet" from "not scraped").
+KNOWN_LABELS: list[tuple[Counter, tuple[str, ...]]] = [
+    (FEED_RESETS, ("rewound", "pruned", "listener_failed")),
+    (AUTH_REFUSALS, tuple(REFUSALS.values())),
+    (READ_CACHE_LOOKUPS, ("hit", "miss")),
+    (CLIENT_ACKS, typing.get_args(models.AckResult.model_fields["status"].annotation)),
+]
+
+
+def _start_at_zero() -> None:
+    for counter, values in KNOWN_LABELS:
+        for value in values:
+            counter.labels(value)
+
+
+_start_at_zero()
+
+
+class BuildInfo(Collector):
+    """``configsvc_build_info{version, python} 1``: which release answers, for dashboards and
+    for comparing instances during a rolling deploy. Made at scrape time, once per scrape."""
+
+    def collect(self) -> Iterable[Metric]:
+        info = GaugeMetricFamily(
+            "configsvc_build_info", "The configsvc release serving, always 1",
+            labels=["version", "python"],
+        )  # fmt: skip
+        info.add_metric([VERSION, platform.python_version()], 1)
+        yield info
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("configsvc")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree not installed
+        return "unknown"
+
+
+VERSION = _version()
+
 
 def _exposition() -> bytes:
-    directory = os.environ.get(gunicorn_conf.MULTIPROC_ENV)
-    if not directory:
-        return prometheus_client.generate_latest(prometheus_client.REGISTRY)
     registry = prometheus_client.CollectorRegistry()
+    registry.register(BuildInfo())
+    directory = os.environ.get(gunicorn_conf.MULTIPROC_ENV)
+    if not directory:  # one process (tests, an app run in-process): its own metrics
+        return prometheus_client.generate_latest(prometheus_client.REGISTRY) + (
+            prometheus_client.generate_latest(registry)
+        )
     multiprocess.MultiProcessCollector(registry, directory)  # type: ignore[no-untyped-call]
+    registry.register(processes.ProcessTree())
     return prometheus_client.generate_latest(registry)
-
-
-# Refusals by reason, as the answers show them (a target hidden as 404 is not counted apart).
-REFUSALS = {401: "unauthenticated", 403: "forbidden"}
 
 
 async def metrics(request: web.Request) -> web.Response:
