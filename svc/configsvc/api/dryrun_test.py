@@ -149,3 +149,14 @@ async def test_subscribers_counts_the_live_subscriptions(client) -> None:
     assert schema["subscribers"] == 0, "schema changes are not sent to subscribers"
     for ws in sockets:
         await ws.close()
+
+
+async def test_a_dry_run_changing_a_fraction_answers_its_patch(client, db) -> None:
+    app = await make(client, "POST", "/applications", json={"name": "billing"})
+    body = {"application_id": app["id"], "name": "prod", "config": {"rate": 0.5, "n": [1.25]}}
+    cfg = await make(client, "POST", "/configurations", json=body)
+    before = await dump(db)
+    change = {"name": "prod", "config": {"rate": 0.75, "n": [1.25]}}
+    answer = await dry(client, "PUT", f"/configurations/{cfg['id']}", json=change)
+    assert answer["patch"] == [{"op": "replace", "path": "/config/rate", "value": 0.75}]
+    assert await dump(db) == before

@@ -12,7 +12,6 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import jsonpatch
 from aiohttp import web
 from configsvc_client import exactjson, models
 
@@ -21,7 +20,7 @@ from configsvc.api import bodies, reads, routes
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import audit as audit_service
-from configsvc.service import rollback
+from configsvc.service import previews, rollback
 from configsvc.store import applications, audit, versions
 
 _NUMBER = re.compile(r"^[0-9]{1,18}$")
@@ -125,10 +124,11 @@ async def diff_configuration(request: web.Request) -> web.Response:
         new_n = _number(request.query.get("to"), "to", INT4_MAX, 1)
         old = await versions.configuration_version(conn, config_id, old_n)
         new = await versions.configuration_version(conn, config_id, new_n)
-    patch = jsonpatch.make_patch(old["config"], new["config"]).patch
+    patch = previews.json_patch(old["config"], new["config"])
     return web.json_response(
         {"from": old_n, "to": new_n, "patch": patch,
-         "name": _field_change(old, new, "name"), "comments": _field_change(old, new, "comments")}
+         "name": _field_change(old, new, "name"), "comments": _field_change(old, new, "comments")},
+        dumps=exactjson.dumps,
     )  # fmt: skip
 
 
@@ -153,7 +153,9 @@ async def configurations_at(request: web.Request) -> web.Response:
         items = await versions.state_at(conn, app_id, revision)
     # The state it shows is the one at that revision.
     headers = {reads.REVISION_HEADER: str(revision)}
-    return web.json_response({"items": items, "next_cursor": None}, headers=headers)
+    return web.json_response(
+        {"items": items, "next_cursor": None}, headers=headers, dumps=exactjson.dumps
+    )
 
 
 # --- rollback --------------------------------------------------------------------------------
@@ -183,7 +185,9 @@ async def rollback_application(request: web.Request) -> web.Response:
         request.app[database.DB], routes.write_of(request), app_id, body.to_revision
     )
     revision = reads.committed(request, done["revision"])
-    return web.json_response(done, headers={reads.REVISION_HEADER: str(revision)})
+    # The write has committed: its configurations' numbers must not fail the answer.
+    headers = {reads.REVISION_HEADER: str(revision)}
+    return web.json_response(done, headers=headers, dumps=exactjson.dumps)
 
 
 # --- audit -------------------------------------------------------------------------------------

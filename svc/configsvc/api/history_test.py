@@ -322,3 +322,38 @@ async def test_a_deleted_configuration_whose_name_was_taken_is_a_409(client, db)
                           json={"to_version": 1})  # fmt: skip
     assert "'prod'" in taken["detail"]
     assert await db.fetchval("SELECT count(*) FROM configurations") == 1
+
+
+# Numbers PostgreSQL keeps exactly: fractions, exponents, integers beyond 64 bits.
+EXACT = {"rate": 0.1, "tiny": 1e-7, "huge": 12345678901234567890123, "big": 1.5e300, "neg": -2.50}
+
+
+async def test_rollback_dry_run_diff_and_at_revision_keep_fractional_numbers(client, db) -> None:
+    app, cfg = await app_and_config(client, EXACT)
+    path = f"/configurations/{cfg['id']}"
+    await make(client, "PUT", path, json={"name": "prod", "config": {**EXACT, "rate": 0.25}})
+    apps = f"/applications/{app['id']}"
+    at = cfg["revision"]
+    past = await client.get(f"{API}{apps}/configurations", params={"at_revision": str(at)})
+    assert past.status == 200, await past.text()
+    assert '"rate":0.1,' in await past.text()
+    diff = await client.get(f"{API}{path}/diff", params={"from": "1", "to": "2"})
+    assert diff.status == 200, await diff.text()
+    assert '"value":0.25' in await diff.text()
+    dry = await client.post(f"{API}{apps}/rollback", params={"dry_run": "true"},
+                            json={"to_revision": at})  # fmt: skip
+    assert dry.status == 200, await dry.text()
+    assert '"value":0.1}' in await dry.text()
+    done = await client.post(f"{API}{apps}/rollback", json={"to_revision": at})
+    assert done.status == 200, await done.text()
+    text = await done.text()
+    assert '"rate":0.1,' in text
+    assert '"huge":12345678901234567890123,' in text, "integers beyond 64 bits exactly"
+    body = await done.json()
+    assert (body["deleted"], body["revision"]) == ([], int(done.headers["Config-Revision"]))
+    assert [c["config"] for c in body["configurations"]] == [cfg["config"]]
+    one = await make(client, "POST", f"{path}/rollback", params={"dry_run": "true"},
+                     json={"to_version": 2})  # fmt: skip
+    assert one["patch"] == [{"op": "replace", "path": "/config/rate", "value": 0.25}]
+    back = await make(client, "POST", f"{path}/rollback", json={"to_version": 2})
+    assert back["config"] == {**cfg["config"], "rate": 0.25}, "as the database wrote them"
