@@ -80,6 +80,12 @@ def _history_commands(commands: Any) -> None:
     r.add_argument("version", nargs="?", type=int, help="the version to go back to")
     r.add_argument("--to-revision", type=int, default=None, help="the whole application")
     r.add_argument("--reason", default=None, help="why (recorded with the change)")
+    r.add_argument(
+        "--empty-ok",
+        action="store_true",
+        help="with --to-revision: allow a revision from before the application existed, "
+        "which deletes every configuration it has (refused without this)",
+    )
 
 
 async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -195,11 +201,13 @@ async def _diff(client: api.ConfigClient, args: argparse.Namespace, out: TextIO)
 async def _rollback(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) -> int:
     if (args.to_revision is None) == (args.version is None):
         raise ValueError("give CONFIGURATION VERSION, or --to-revision R (not both)")
+    if args.empty_ok and args.to_revision is None:
+        raise ValueError("--empty-ok goes with --to-revision R")
     application = await _application(client, args.application)
     done: Any
     if args.to_revision is not None:
         done = await client.rollback_application(
-            application.id, args.to_revision, reason=args.reason
+            application.id, args.to_revision, reason=args.reason, empty_ok=args.empty_ok
         )
     else:
         config_id = await _configuration_id(client, application.id, args.configuration)

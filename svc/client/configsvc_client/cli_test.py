@@ -134,6 +134,24 @@ async def test_history_diff_and_rollback_commands(url: str) -> None:
     assert "--to-revision" in err
 
 
+async def test_a_rollback_to_before_the_application_existed_needs_empty_ok(url: str) -> None:
+    async with api.ConfigClient(url) as rest:
+        await rest.create_application("other")
+        app = await rest.create_application("shop")
+        cfg = await rest.create_configuration(app.id, "limits", {"rate": 1})
+    before = str(app.revision - 1)
+    status, _, err = await run("--url", url, "rollback", "shop", "--to-revision", before)
+    assert status == 1
+    assert f"created at revision {app.revision}" in err
+    assert "empty_ok" in err
+    status, _, err = await run("--url", url, "rollback", "shop", "limits", "1", "--empty-ok")
+    assert (status, "--empty-ok goes with --to-revision" in err) == (2, True)
+    status, out, _ = await run(
+        "--url", url, "rollback", "shop", "--to-revision", before, "--empty-ok"
+    )
+    assert (status, json.loads(out)["deleted"]) == (0, [cfg.id])
+
+
 async def test_put_dry_run_prints_the_patch_and_writes_nothing(url: str) -> None:
     async with api.ConfigClient(url) as rest:
         app = await rest.create_application("billing")

@@ -178,12 +178,14 @@ async def rollback_configuration(request: web.Request) -> web.Response:
 async def rollback_application(request: web.Request) -> web.Response:
     """Every configuration as it was at `to_revision`, in one transaction and ONE revision:
     changed ones go back, later ones are deleted, deleted ones return (subscribers get one
-    `rolled_back` change). 422 if the revision is above the latest or older than history."""
+    `rolled_back` change). 422 if the revision is above the latest or older than history, or
+    (naming `first_revision`) from before the application existed, unless `empty_ok`."""
     app_id = routes.path_id(request, "application")
     body = await bodies.body(request, models.ApplicationRollbackIn)
     done = await rollback.application(
-        request.app[database.DB], routes.write_of(request), app_id, body.to_revision
-    )
+        request.app[database.DB], routes.write_of(request), app_id, body.to_revision,
+        body.empty_ok,
+    )  # fmt: skip
     revision = reads.committed(request, done["revision"])
     # The write has committed: its configurations' numbers must not fail the answer.
     headers = {reads.REVISION_HEADER: str(revision)}

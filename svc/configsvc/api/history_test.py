@@ -357,3 +357,30 @@ async def test_rollback_dry_run_diff_and_at_revision_keep_fractional_numbers(cli
     assert one["patch"] == [{"op": "replace", "path": "/config/rate", "value": 0.25}]
     back = await make(client, "POST", f"{path}/rollback", json={"to_version": 2})
     assert back["config"] == {**cfg["config"], "rate": 0.25}, "as the database wrote them"
+
+
+async def test_a_rollback_to_before_the_application_existed_needs_empty_ok(client, db) -> None:
+    await app_and_config(client, {"a": 1})  # revisions 1 and 2: another application
+    app = await make(client, "POST", "/applications", json={"name": "shop"})
+    body = {"application_id": app["id"], "name": "limits", "config": {}}
+    cfg = await make(client, "POST", "/configurations", json=body)
+    path, before = f"/applications/{app['id']}/rollback", await state(db, app["id"])
+    for params in ({}, {"dry_run": "true"}):
+        refused = await problem(client, "POST", path, 422, params=params,
+                                json={"to_revision": 2})  # fmt: skip
+        assert refused["errors"][0]["field"] == "to_revision"
+        assert refused["first_revision"] == app["revision"] == 3
+        assert "empty_ok" in refused["detail"]
+    bad = await problem(client, "POST", path, 422, json={"to_revision": 2, "empty_ok": "yes"})
+    assert bad["errors"][0]["field"] == "empty_ok"
+    assert await state(db, app["id"]) == before, "nothing changed"
+    preview = await make(client, "POST", path, params={"dry_run": "true"},
+                         json={"to_revision": 2, "empty_ok": True})  # fmt: skip
+    assert preview["valid"] is True
+    assert [op["op"] for op in preview["patch"]] == ["remove"]
+    at_start = await make(client, "POST", path, params={"dry_run": "true"},
+                          json={"to_revision": 3})  # fmt: skip
+    assert at_start["patch"] == preview["patch"], "its first revision needs no flag"
+    done = await make(client, "POST", path, json={"to_revision": 2, "empty_ok": True})
+    assert done["deleted"] == [cfg["id"]]
+    assert await state(db, app["id"]) == {}

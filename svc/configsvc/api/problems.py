@@ -58,7 +58,7 @@ def from_error(exc: errors.ServiceError) -> web.Response:
     if isinstance(exc, errors.SchemaConflict):
         return problem(*show, str(exc), extra={"configurations": exc.configurations})
     if isinstance(exc, errors.Invalid):
-        return problem(*show, str(exc), fields=exc.problems)
+        return problem(*show, str(exc), fields=exc.problems, extra=exc.extra)
     if isinstance(exc, errors.Conflict):
         return problem(*show, str(exc), fields=[(exc.field, str(exc))])
     if isinstance(exc, errors.Unauthenticated):
