@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import exactjson, models
+from configsvc_client import models
 
 from configsvc import errors
-from configsvc.api import bodies, reads, routes
+from configsvc.api import bodies, jsonbody, reads, routes
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import audit as audit_service
@@ -66,7 +66,7 @@ def page_of(items: list[dict[str, Any]], limit: int, key: str) -> web.Response:
     more = len(items) > limit
     items = items[:limit]
     cursor = _encode_cursor(items[-1][key]) if more else None
-    return web.json_response({"items": items, "next_cursor": cursor}, dumps=exactjson.dumps)
+    return jsonbody.response({"items": items, "next_cursor": cursor})
 
 
 def _version_in_path(request: web.Request) -> int:
@@ -125,10 +125,9 @@ async def diff_configuration(request: web.Request) -> web.Response:
         old = await versions.configuration_version(conn, config_id, old_n)
         new = await versions.configuration_version(conn, config_id, new_n)
     patch = previews.json_patch(old["config"], new["config"])
-    return web.json_response(
+    return jsonbody.response(
         {"from": old_n, "to": new_n, "patch": patch,
-         "name": _field_change(old, new, "name"), "comments": _field_change(old, new, "comments")},
-        dumps=exactjson.dumps,
+         "name": _field_change(old, new, "name"), "comments": _field_change(old, new, "comments")}
     )  # fmt: skip
 
 
@@ -153,9 +152,7 @@ async def configurations_at(request: web.Request) -> web.Response:
         items = await versions.state_at(conn, app_id, revision)
     # The state it shows is the one at that revision.
     headers = {reads.REVISION_HEADER: str(revision)}
-    return web.json_response(
-        {"items": items, "next_cursor": None}, headers=headers, dumps=exactjson.dumps
-    )
+    return jsonbody.response({"items": items, "next_cursor": None}, headers=headers)
 
 
 # --- rollback --------------------------------------------------------------------------------
@@ -189,7 +186,7 @@ async def rollback_application(request: web.Request) -> web.Response:
     revision = reads.committed(request, done["revision"])
     # The write has committed: its configurations' numbers must not fail the answer.
     headers = {reads.REVISION_HEADER: str(revision)}
-    return web.json_response(done, headers=headers, dumps=exactjson.dumps)
+    return jsonbody.response(done, headers=headers)
 
 
 # --- audit -------------------------------------------------------------------------------------
