@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -105,10 +106,39 @@ async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = N
         print(f"error: {exc}", file=err)
         for field_error in getattr(exc, "errors", []):
             print(f"  {field_error.field}: {field_error.message}", file=err)
+        if (hint := _hint(exc, args)) is not None:
+            print(f"hint: {hint}", file=err)
         return 1
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=err)
         return 2
+
+
+def _hint(exc: errors.ClientError, args: argparse.Namespace) -> str | None:
+    """What to do about a failure that is the caller's setup, not the request."""
+    if isinstance(exc, errors.Unauthorized):
+        if args.token is None:
+            return "no token was sent: pass one with --token TOKEN or set CONFIGSVC_TOKEN"
+        return (
+            "the service refused the token given (--token or CONFIGSVC_TOKEN): check it, or "
+            "ask an administrator for a new one"
+        )
+    if isinstance(exc, errors.Unavailable):
+        return (
+            f"could not reach the service at {_shown(args.url)}: start it, or give its address "
+            "with --url URL or set CONFIGSVC_URL"
+        )
+    return None
+
+
+def _shown(url: str) -> str:
+    """The address tried, without any credentials or query it may carry."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return repr(url)
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def main() -> None:

@@ -103,6 +103,37 @@ def test_main_exits_with_the_status(monkeypatch: pytest.MonkeyPatch, capsys) -> 
     assert "error:" in capsys.readouterr().err
 
 
+async def test_a_refused_token_says_how_to_pass_one(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONFIGSVC_TOKEN")
+    status, _, err = await run("--url", url, "get", "billing", "limits")
+    assert status == 1
+    assert err.startswith("error: 401")
+    assert "no token was sent: pass one with --token TOKEN or set CONFIGSVC_TOKEN" in err
+    status, _, err = await run("--url", url, "--token", "cfs_not-a-real-one", "get", "a", "b")
+    assert status == 1
+    assert "refused the token given (--token or CONFIGSVC_TOKEN)" in err
+    assert "cfs_not-a-real-one" not in err, "a secret is never echoed"
+
+
+async def test_a_refused_connection_names_the_url_tried_and_how_to_change_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = pgcluster.free_port()
+    status, _, err = await run("--url", f"http://127.0.0.1:{port}", "get", "billing", "limits")
+    assert status == 1
+    assert f"could not reach the service at http://127.0.0.1:{port}:" in err
+    assert "--url URL or set CONFIGSVC_URL" in err
+    monkeypatch.setenv("CONFIGSVC_URL", f"http://ops:hunter2@127.0.0.1:{port}/?token=cfs_x")
+    monkeypatch.delenv("CONFIGSVC_TOKEN")  # aiohttp refuses both a token and a URL's password
+    status, _, err = await run("history", "billing", "limits")
+    assert status == 1
+    assert f"at http://127.0.0.1:{port}/:" in err
+    assert "hunter2" not in err
+    assert "cfs_x" not in err
+
+
 async def test_put_reads_the_config_from_stdin(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     async with api.ConfigClient(url) as rest:
         await rest.create_application("billing")
