@@ -117,7 +117,7 @@ async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = N
 def _hint(exc: errors.ClientError, args: argparse.Namespace) -> str | None:
     """What to do about a failure that is the caller's setup, not the request."""
     if isinstance(exc, errors.Unauthorized):
-        if args.token is None:
+        if not args.token:
             return "no token was sent: pass one with --token TOKEN or set CONFIGSVC_TOKEN"
         return (
             "the service refused the token given (--token or CONFIGSVC_TOKEN): check it, or "
@@ -128,6 +128,8 @@ def _hint(exc: errors.ClientError, args: argparse.Namespace) -> str | None:
             f"could not reach the service at {_shown(args.url)}: start it, or give its address "
             "with --url URL or set CONFIGSVC_URL"
         )
+    if isinstance(exc, errors.ValidationFailed) and exc.problem and exc.problem.first_revision:
+        return "add --empty-ok to go back there anyway, deleting every configuration"
     return None
 
 
