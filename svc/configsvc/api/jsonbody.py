@@ -12,8 +12,6 @@ from typing import Any
 from aiohttp import web
 from configsvc_client import exactjson
 
-JSON = "application/json"
-
 
 def encode(body: Any) -> str:
     """The JSON text of ``body``, as every response writes it."""
@@ -22,7 +20,7 @@ def encode(body: Any) -> str:
 
 def response(
     body: Any, *, status: int = 200, headers: Mapping[str, str] | None = None,
-    content_type: str = JSON,
+    content_type: str = "application/json",
 ) -> web.Response:  # fmt: skip
     """``body`` as a JSON response (UTF-8)."""
     return web.Response(
