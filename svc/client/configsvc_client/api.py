@@ -422,6 +422,7 @@ class ConfigClient:
         to_revision: int,
         *,
         reason: str | None = None,
+        empty_ok: bool = False,
         dry_run: Literal[False] = False,
     ) -> models.ApplicationRollback: ...
     @overload
@@ -431,15 +432,19 @@ class ConfigClient:
         to_revision: int,
         *,
         reason: str | None = None,
+        empty_ok: bool = False,
         dry_run: Literal[True],
     ) -> models.DryRun: ...
     async def rollback_application(
         self, application_id: str, to_revision: int, *, reason: str | None = None,
-        dry_run: bool = False,
+        empty_ok: bool = False, dry_run: bool = False,
     ) -> models.ApplicationRollback | models.DryRun:  # fmt: skip
-        """Every configuration of the application as it was at ``to_revision``, in one step."""
+        """Every configuration of the application as it was at ``to_revision``, in one step.
+        A revision from before the application existed (which empties it) needs ``empty_ok``."""
         path = f"{API}/applications/{_seg(application_id)}/rollback"
-        body = {"to_revision": to_revision}
+        body: dict[str, Any] = {"to_revision": to_revision}
+        if empty_ok:
+            body["empty_ok"] = True
         reply = await self._call(
             "POST", path, json=body, headers=_reason(reason), params=_dry(dry_run)
         )

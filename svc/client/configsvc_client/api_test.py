@@ -224,6 +224,12 @@ async def test_history_diff_and_rollbacks(rest: api.ConfigClient, db) -> None:
     assert (await rest.versions(cfg.id)).items[0].reason == "too fast"
     done = await rest.rollback_application(app.id, cfg.revision - 1, reason="start over")
     assert (done.deleted, done.configurations) == ([cfg.id], [])
+    with pytest.raises(errors.ValidationFailed) as before:
+        await rest.rollback_application(app.id, app.revision - 1)
+    assert before.value.problem is not None
+    assert before.value.problem.first_revision == app.revision
+    emptied = await rest.rollback_application(app.id, app.revision - 1, empty_ok=True)
+    assert emptied.deleted == []
     await db.execute("DELETE FROM configuration_versions WHERE version = 1")
     with pytest.raises(errors.Gone):
         await rest.version(cfg.id, 1)

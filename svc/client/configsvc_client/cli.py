@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -80,6 +81,12 @@ def _history_commands(commands: Any) -> None:
     r.add_argument("version", nargs="?", type=int, help="the version to go back to")
     r.add_argument("--to-revision", type=int, default=None, help="the whole application")
     r.add_argument("--reason", default=None, help="why (recorded with the change)")
+    r.add_argument(
+        "--empty-ok",
+        action="store_true",
+        help="with --to-revision: allow a revision from before the application existed, "
+        "which deletes every configuration it has (refused without this)",
+    )
 
 
 async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -99,10 +106,41 @@ async def run(argv: list[str], out: TextIO | None = None, err: TextIO | None = N
         print(f"error: {exc}", file=err)
         for field_error in getattr(exc, "errors", []):
             print(f"  {field_error.field}: {field_error.message}", file=err)
+        if (hint := _hint(exc, args)) is not None:
+            print(f"hint: {hint}", file=err)
         return 1
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=err)
         return 2
+
+
+def _hint(exc: errors.ClientError, args: argparse.Namespace) -> str | None:
+    """What to do about a failure that is the caller's setup, not the request."""
+    if isinstance(exc, errors.Unauthorized):
+        if not args.token:
+            return "no token was sent: pass one with --token TOKEN or set CONFIGSVC_TOKEN"
+        return (
+            "the service refused the token given (--token or CONFIGSVC_TOKEN): check it, or "
+            "ask an administrator for a new one"
+        )
+    if isinstance(exc, errors.Unavailable):
+        return (
+            f"could not reach the service at {_shown(args.url)}: start it, or give its address "
+            "with --url URL or set CONFIGSVC_URL"
+        )
+    if isinstance(exc, errors.ValidationFailed) and exc.problem and exc.problem.first_revision:
+        return "add --empty-ok to go back there anyway, deleting every configuration"
+    return None
+
+
+def _shown(url: str) -> str:
+    """The address tried, without any credentials or query it may carry."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.netloc.rpartition("@")[2]
+    except ValueError:
+        return repr(url)
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def main() -> None:
@@ -195,11 +233,13 @@ async def _diff(client: api.ConfigClient, args: argparse.Namespace, out: TextIO)
 async def _rollback(client: api.ConfigClient, args: argparse.Namespace, out: TextIO) -> int:
     if (args.to_revision is None) == (args.version is None):
         raise ValueError("give CONFIGURATION VERSION, or --to-revision R (not both)")
+    if args.empty_ok and args.to_revision is None:
+        raise ValueError("--empty-ok goes with --to-revision R")
     application = await _application(client, args.application)
     done: Any
     if args.to_revision is not None:
         done = await client.rollback_application(
-            application.id, args.to_revision, reason=args.reason
+            application.id, args.to_revision, reason=args.reason, empty_ok=args.empty_ok
         )
     else:
         config_id = await _configuration_id(client, application.id, args.configuration)

@@ -103,6 +103,40 @@ def test_main_exits_with_the_status(monkeypatch: pytest.MonkeyPatch, capsys) -> 
     assert "error:" in capsys.readouterr().err
 
 
+async def test_a_refused_token_says_how_to_pass_one(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CONFIGSVC_TOKEN")
+    status, _, err = await run("--url", url, "get", "billing", "limits")
+    assert status == 1
+    assert err.startswith("error: 401")
+    assert "no token was sent: pass one with --token TOKEN or set CONFIGSVC_TOKEN" in err
+    monkeypatch.setenv("CONFIGSVC_TOKEN", "")  # set, but to nothing: no token either
+    status, _, err = await run("--url", url, "get", "billing", "limits")
+    assert "hint: no token was sent" in err
+    status, _, err = await run("--url", url, "--token", "cfs_not-a-real-one", "get", "a", "b")
+    assert status == 1
+    assert "refused the token given (--token or CONFIGSVC_TOKEN)" in err
+    assert "cfs_not-a-real-one" not in err, "a secret is never echoed"
+
+
+async def test_a_refused_connection_names_the_url_tried_and_how_to_change_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    port = pgcluster.free_port()
+    status, _, err = await run("--url", f"http://127.0.0.1:{port}", "get", "billing", "limits")
+    assert status == 1
+    assert f"could not reach the service at http://127.0.0.1:{port}:" in err
+    assert "--url URL or set CONFIGSVC_URL" in err
+    monkeypatch.setenv("CONFIGSVC_URL", f"http://ops:hunter2@127.0.0.1:{port}/?token=cfs_x")
+    monkeypatch.delenv("CONFIGSVC_TOKEN")  # aiohttp refuses both a token and a URL's password
+    status, _, err = await run("history", "billing", "limits")
+    assert status == 1
+    assert f"at http://127.0.0.1:{port}/:" in err
+    assert "hunter2" not in err
+    assert "cfs_x" not in err
+
+
 async def test_put_reads_the_config_from_stdin(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     async with api.ConfigClient(url) as rest:
         await rest.create_application("billing")
@@ -132,6 +166,24 @@ async def test_history_diff_and_rollback_commands(url: str) -> None:
     status, _, err = await run("--url", url, "rollback", "billing")
     assert status == 2
     assert "--to-revision" in err
+
+
+async def test_a_rollback_to_before_the_application_existed_needs_empty_ok(url: str) -> None:
+    async with api.ConfigClient(url) as rest:
+        await rest.create_application("other")
+        app = await rest.create_application("shop")
+        cfg = await rest.create_configuration(app.id, "limits", {"rate": 1})
+    before = str(app.revision - 1)
+    status, _, err = await run("--url", url, "rollback", "shop", "--to-revision", before)
+    assert status == 1
+    assert f"created at revision {app.revision}" in err
+    assert "hint: add --empty-ok to go back there anyway" in err
+    status, _, err = await run("--url", url, "rollback", "shop", "limits", "1", "--empty-ok")
+    assert (status, "--empty-ok goes with --to-revision" in err) == (2, True)
+    status, out, _ = await run(
+        "--url", url, "rollback", "shop", "--to-revision", before, "--empty-ok"
+    )
+    assert (status, json.loads(out)["deleted"]) == (0, [cfg.id])
 
 
 async def test_put_dry_run_prints_the_patch_and_writes_nothing(url: str) -> None:

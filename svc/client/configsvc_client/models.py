@@ -363,6 +363,11 @@ class ApplicationRollbackIn(_Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{"to_revision": 42}]})
 
     to_revision: int = Field(ge=0, le=2**63 - 1)
+    empty_ok: bool = Field(
+        False,
+        description="Allow a `to_revision` from before the application existed, which deletes"
+        " every configuration it has; without it that is a 422 naming `first_revision`.",
+    )
 
 
 class ApplicationRollback(BaseModel):
@@ -428,6 +433,11 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
     configurations: list[SchemaViolator] | None = Field(
         default=None, description="409 on a schema change: the configurations it would fail."
+    )
+    first_revision: int | None = Field(
+        default=None,
+        description="422 on an application rollback to a revision from before the application"
+        " existed: the revision that created it (send `empty_ok` to go back there anyway).",
     )
 
 

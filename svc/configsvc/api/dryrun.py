@@ -18,10 +18,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import exactjson
 
 from configsvc import errors
-from configsvc.api import bodies
+from configsvc.api import bodies, jsonbody
 from configsvc.db import database
 from configsvc.live import clients as live_clients
 from configsvc.live import hub
@@ -44,7 +43,7 @@ async def _subscribers(request: web.Request, preview: previews.Preview) -> int:
 
 
 def _answer(body: dict[str, Any]) -> web.Response:
-    return web.json_response(body, dumps=exactjson.dumps)
+    return jsonbody.response(body)
 
 
 async def answer(request: web.Request, preview: previews.Preview) -> web.Response:

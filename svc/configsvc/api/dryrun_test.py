@@ -167,3 +167,14 @@ async def test_a_dry_run_never_waits_for_the_revision_lock(client, db) -> None:
             created = await dry(client, "POST", "/configurations", json={**body, "name": "d"})
     assert (preview["valid"], preview["would_be_version"]) == (True, 2)
     assert created["valid"]
+
+
+async def test_a_dry_run_changing_a_fraction_answers_its_patch(client, db) -> None:
+    app = await make(client, "POST", "/applications", json={"name": "billing"})
+    body = {"application_id": app["id"], "name": "prod", "config": {"rate": 0.5, "n": [1.25]}}
+    cfg = await make(client, "POST", "/configurations", json=body)
+    before = await dump(db)
+    change = {"name": "prod", "config": {"rate": 0.75, "n": [1.25]}}
+    answer = await dry(client, "PUT", f"/configurations/{cfg['id']}", json=change)
+    assert answer["patch"] == [{"op": "replace", "path": "/config/rate", "value": 0.75}]
+    assert await dump(db) == before

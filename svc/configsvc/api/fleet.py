@@ -15,7 +15,7 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import routes
+from configsvc.api import jsonbody, routes
 from configsvc.db import database
 from configsvc.live import clients as live_clients
 from configsvc.store import applications, configurations
@@ -51,7 +51,7 @@ async def list_clients(request: web.Request) -> web.Response:
     app_id = routes.path_id(request, "application")
     routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     rows, head = await _rows(request, app_id)
-    return web.json_response({"items": [_client(row, head) for row in rows]})
+    return jsonbody.response({"items": [_client(row, head) for row in rows]})
 
 
 async def clients_summary(request: web.Request) -> web.Response:
@@ -72,7 +72,7 @@ async def clients_summary(request: web.Request) -> web.Response:
         if entry and "rejected" in entry:
             rejected[str(entry["rejected"]["version"])] += 1
     summary = {"versions": dict(versions), "rejected": dict(rejected), "unknown": unknown}
-    return web.json_response(summary)
+    return jsonbody.response(summary)
 
 
 _APPS, _CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"

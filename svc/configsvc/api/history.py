@@ -12,16 +12,15 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-import jsonpatch
 from aiohttp import web
-from configsvc_client import exactjson, models
+from configsvc_client import models
 
 from configsvc import errors
-from configsvc.api import bodies, reads, routes
+from configsvc.api import bodies, jsonbody, reads, routes
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import audit as audit_service
-from configsvc.service import rollback
+from configsvc.service import previews, rollback
 from configsvc.store import applications, audit, versions
 
 _NUMBER = re.compile(r"^[0-9]{1,18}$")
@@ -67,7 +66,7 @@ def page_of(items: list[dict[str, Any]], limit: int, key: str) -> web.Response:
     more = len(items) > limit
     items = items[:limit]
     cursor = _encode_cursor(items[-1][key]) if more else None
-    return web.json_response({"items": items, "next_cursor": cursor}, dumps=exactjson.dumps)
+    return jsonbody.response({"items": items, "next_cursor": cursor})
 
 
 def _version_in_path(request: web.Request) -> int:
@@ -125,8 +124,8 @@ async def diff_configuration(request: web.Request) -> web.Response:
         new_n = _number(request.query.get("to"), "to", INT4_MAX, 1)
         old = await versions.configuration_version(conn, config_id, old_n)
         new = await versions.configuration_version(conn, config_id, new_n)
-    patch = jsonpatch.make_patch(old["config"], new["config"]).patch
-    return web.json_response(
+    patch = previews.json_patch(old["config"], new["config"])
+    return jsonbody.response(
         {"from": old_n, "to": new_n, "patch": patch,
          "name": _field_change(old, new, "name"), "comments": _field_change(old, new, "comments")}
     )  # fmt: skip
@@ -153,7 +152,7 @@ async def configurations_at(request: web.Request) -> web.Response:
         items = await versions.state_at(conn, app_id, revision)
     # The state it shows is the one at that revision.
     headers = {reads.REVISION_HEADER: str(revision)}
-    return web.json_response({"items": items, "next_cursor": None}, headers=headers)
+    return jsonbody.response({"items": items, "next_cursor": None}, headers=headers)
 
 
 # --- rollback --------------------------------------------------------------------------------
@@ -176,14 +175,18 @@ async def rollback_configuration(request: web.Request) -> web.Response:
 async def rollback_application(request: web.Request) -> web.Response:
     """Every configuration as it was at `to_revision`, in one transaction and ONE revision:
     changed ones go back, later ones are deleted, deleted ones return (subscribers get one
-    `rolled_back` change). 422 if the revision is above the latest or older than history."""
+    `rolled_back` change). 422 if the revision is above the latest or older than history, or
+    (naming `first_revision`) from before the application existed, unless `empty_ok`."""
     app_id = routes.path_id(request, "application")
     body = await bodies.body(request, models.ApplicationRollbackIn)
     done = await rollback.application(
-        request.app[database.DB], routes.write_of(request), app_id, body.to_revision
-    )
+        request.app[database.DB], routes.write_of(request), app_id, body.to_revision,
+        body.empty_ok,
+    )  # fmt: skip
     revision = reads.committed(request, done["revision"])
-    return web.json_response(done, headers={reads.REVISION_HEADER: str(revision)})
+    # The write has committed: its configurations' numbers must not fail the answer.
+    headers = {reads.REVISION_HEADER: str(revision)}
+    return jsonbody.response(done, headers=headers)
 
 
 # --- audit -------------------------------------------------------------------------------------

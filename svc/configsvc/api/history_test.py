@@ -322,3 +322,65 @@ async def test_a_deleted_configuration_whose_name_was_taken_is_a_409(client, db)
                           json={"to_version": 1})  # fmt: skip
     assert "'prod'" in taken["detail"]
     assert await db.fetchval("SELECT count(*) FROM configurations") == 1
+
+
+# Numbers PostgreSQL keeps exactly: fractions, exponents, integers beyond 64 bits.
+EXACT = {"rate": 0.1, "tiny": 1e-7, "huge": 12345678901234567890123, "big": 1.5e300, "neg": -2.50}
+
+
+async def test_rollback_dry_run_diff_and_at_revision_keep_fractional_numbers(client, db) -> None:
+    app, cfg = await app_and_config(client, EXACT)
+    path = f"/configurations/{cfg['id']}"
+    await make(client, "PUT", path, json={"name": "prod", "config": {**EXACT, "rate": 0.25}})
+    apps = f"/applications/{app['id']}"
+    at = cfg["revision"]
+    past = await client.get(f"{API}{apps}/configurations", params={"at_revision": str(at)})
+    assert past.status == 200, await past.text()
+    assert '"rate":0.1,' in await past.text()
+    diff = await client.get(f"{API}{path}/diff", params={"from": "1", "to": "2"})
+    assert diff.status == 200, await diff.text()
+    assert '"value":0.25' in await diff.text()
+    dry = await client.post(f"{API}{apps}/rollback", params={"dry_run": "true"},
+                            json={"to_revision": at})  # fmt: skip
+    assert dry.status == 200, await dry.text()
+    assert '"value":0.1}' in await dry.text()
+    done = await client.post(f"{API}{apps}/rollback", json={"to_revision": at})
+    assert done.status == 200, await done.text()
+    text = await done.text()
+    assert '"rate":0.1,' in text
+    assert '"huge":12345678901234567890123,' in text, "integers beyond 64 bits exactly"
+    body = await done.json()
+    assert (body["deleted"], body["revision"]) == ([], int(done.headers["Config-Revision"]))
+    assert [c["config"] for c in body["configurations"]] == [cfg["config"]]
+    one = await make(client, "POST", f"{path}/rollback", params={"dry_run": "true"},
+                     json={"to_version": 2})  # fmt: skip
+    assert one["patch"] == [{"op": "replace", "path": "/config/rate", "value": 0.25}]
+    back = await make(client, "POST", f"{path}/rollback", json={"to_version": 2})
+    assert back["config"] == {**cfg["config"], "rate": 0.25}, "as the database wrote them"
+
+
+async def test_a_rollback_to_before_the_application_existed_needs_empty_ok(client, db) -> None:
+    await app_and_config(client, {"a": 1})  # revisions 1 and 2: another application
+    app = await make(client, "POST", "/applications", json={"name": "shop"})
+    body = {"application_id": app["id"], "name": "limits", "config": {}}
+    cfg = await make(client, "POST", "/configurations", json=body)
+    path, before = f"/applications/{app['id']}/rollback", await state(db, app["id"])
+    for params in ({}, {"dry_run": "true"}):
+        refused = await problem(client, "POST", path, 422, params=params,
+                                json={"to_revision": 2})  # fmt: skip
+        assert refused["errors"][0]["field"] == "to_revision"
+        assert refused["first_revision"] == app["revision"] == 3
+        assert "empty_ok" in refused["detail"]
+    bad = await problem(client, "POST", path, 422, json={"to_revision": 2, "empty_ok": "yes"})
+    assert bad["errors"][0]["field"] == "empty_ok"
+    assert await state(db, app["id"]) == before, "nothing changed"
+    preview = await make(client, "POST", path, params={"dry_run": "true"},
+                         json={"to_revision": 2, "empty_ok": True})  # fmt: skip
+    assert preview["valid"] is True
+    assert [op["op"] for op in preview["patch"]] == ["remove"]
+    at_start = await make(client, "POST", path, params={"dry_run": "true"},
+                          json={"to_revision": 3})  # fmt: skip
+    assert at_start["patch"] == preview["patch"], "its first revision needs no flag"
+    done = await make(client, "POST", path, json={"to_revision": 2, "empty_ok": True})
+    assert done["deleted"] == [cfg["id"]]
+    assert await state(db, app["id"]) == {}

@@ -125,6 +125,11 @@ async def test_operations_carry_their_parameters_and_bodies(doc) -> None:
     problem = create["responses"]["409"]["content"]["application/problem+json"]["schema"]
     assert problem == {"$ref": "#/components/schemas/Problem"}
     assert "content" not in doc["paths"][APP]["get"]["responses"]["304"]
+    schemas = doc["components"]["schemas"]
+    empty_ok = schemas["ApplicationRollbackIn"]["properties"]["empty_ok"]
+    assert (empty_ok["type"], empty_ok["default"]) == ("boolean", False)
+    assert "first_revision" in empty_ok["description"]
+    assert "first_revision" in schemas["Problem"]["properties"]
 
 
 # --- responses of the real server against the document ------------------------------------
@@ -342,6 +347,8 @@ async def test_a_walk_through_history_and_its_errors_matches_the_document(
     await call("POST", rollback, cfg["id"], json={"to_version": 2})  # "r" is taken now: 409
     await call("POST", f"{APP}/rollback", app["id"], json={"to_revision": 1})
     await call("POST", f"{APP}/rollback", NOBODY, json={"to_revision": 1})
+    before = await call("POST", f"{APP}/rollback", app["id"], json={"to_revision": 0})
+    assert before["first_revision"] == app["revision"], "before it existed: refused"
     await call("GET", APP_CONFIGS, app["id"], params={"at_revision": "2"})
     await call("GET", audit, params={"outcome": "invalid"})
     await call("GET", audit, params={"outcome": "no"})

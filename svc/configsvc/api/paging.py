@@ -8,9 +8,10 @@ import re
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import exactjson, models
+from configsvc_client import models
 
 from configsvc import errors
+from configsvc.api import jsonbody
 
 _ID = re.compile(models.ID_PATTERN)
 
@@ -37,4 +38,4 @@ def page(items: list[dict[str, Any]], more: bool) -> web.Response:
     """``{items, next_cursor}``; ``more``: whether a next page has anything."""
     next_cursor = _encode_cursor(items[-1]["id"]) if more else None
     body = {"items": items, "next_cursor": next_cursor}
-    return web.json_response(body, dumps=exactjson.dumps)  # configurations' numbers exactly
+    return jsonbody.response(body)

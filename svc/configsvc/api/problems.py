@@ -7,7 +7,6 @@ as a database failure; anything else is a bug, logged with its traceback and ans
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from configsvc import errors
+from configsvc.api import jsonbody
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +42,7 @@ def problem(
     if fields is not None:
         body["errors"] = [{"field": field, "message": message} for field, message in fields]
     body.update(extra or {})
-    return web.Response(
-        status=status,
-        text=json.dumps(body, ensure_ascii=False),
-        content_type=CONTENT_TYPE,
-        headers=headers,
-    )
+    return jsonbody.response(body, status=status, headers=headers, content_type=CONTENT_TYPE)
 
 
 def from_error(exc: errors.ServiceError) -> web.Response:
@@ -58,7 +53,7 @@ def from_error(exc: errors.ServiceError) -> web.Response:
     if isinstance(exc, errors.SchemaConflict):
         return problem(*show, str(exc), extra={"configurations": exc.configurations})
     if isinstance(exc, errors.Invalid):
-        return problem(*show, str(exc), fields=exc.problems)
+        return problem(*show, str(exc), fields=exc.problems, extra=exc.extra)
     if isinstance(exc, errors.Conflict):
         return problem(*show, str(exc), fields=[(exc.field, str(exc))])
     if isinstance(exc, errors.Unauthenticated):

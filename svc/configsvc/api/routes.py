@@ -105,8 +105,8 @@ async def list_applications(request: web.Request) -> web.Response:
 
 
 async def list_configurations(request: web.Request) -> web.Response:
-    """In id order, paged like the application list; a page stops early once its
-    configurations hold PAGE_MAX_BYTES (stored size), and always holds at least one. With
+    """In id order, paged like the application list; a page stops early before its
+    JSON would be over PAGE_MAX_BYTES (the bytes sent), and always holds at least one. With
     `at_revision=R`: all of them as they were at global revision R (422 if R is above the
     latest or older than history keeps)."""
     app_id = path_id(request, "application")

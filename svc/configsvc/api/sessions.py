@@ -16,7 +16,7 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import bodies, routes
+from configsvc.api import bodies, jsonbody, routes
 from configsvc.auth import guard, sessions, tokens
 from configsvc.db import database
 from configsvc.service import audit, writes
@@ -61,7 +61,7 @@ async def sign_in(request: web.Request) -> web.Response:
     secret, made = await session_service.sign_in(db, token, settings.session_ttl_s, write)
     session = sessions.Session(made["id"], secret, made["expires_at"], token.id)
     body = await _session(request, session)
-    response = web.json_response(body, status=201, headers={"Location": CURRENT_PATH})
+    response = jsonbody.response(body, status=201, headers={"Location": CURRENT_PATH})
     tls = sessions.secure(request, settings.trust_forwarded_proto)
     sessions.set_cookie(response, secret, int(settings.session_ttl_s), tls)
     return response
@@ -78,7 +78,7 @@ async def get_session(request: web.Request) -> web.Response:
     """Who the session cookie stands for and what it may do (admin, grants), and its CSRF
     value. 404 for a request made with a bearer token instead."""
     session = _current(request)
-    return web.json_response(await _session(request, session))
+    return jsonbody.response(await _session(request, session))
 
 
 async def sign_out(request: web.Request) -> web.Response:

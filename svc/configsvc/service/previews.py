@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import jsonpatch
+from configsvc_client import exactjson
 
 from configsvc import errors
 from configsvc.store import applications, configurations, schemas, versions
@@ -58,8 +59,16 @@ class Preview:
 
     def patch(self) -> list[dict[str, Any]]:
         """RFC 6902, from the state now to the state the write would leave."""
-        found: list[dict[str, Any]] = jsonpatch.make_patch(self.before, self.after).patch
-        return found
+        return json_patch(self.before, self.after)
+
+
+def json_patch(before: Any, after: Any) -> list[dict[str, Any]]:
+    """RFC 6902 from ``before`` to ``after``. jsonpatch compares values by their JSON text:
+    with the exact encoder, so fractions (Decimal, as the database codec reads them) compare."""
+    found: list[dict[str, Any]] = jsonpatch.JsonPatch.from_diff(
+        before, after, dumps=exactjson.dumps
+    ).patch
+    return found
 
 
 def _fields(config: dict[str, Any]) -> dict[str, Any]:

@@ -82,11 +82,27 @@ async def _go_back(
     return moves
 
 
+async def _existed(conn: asyncpg.Connection, app_id: str, to_revision: int) -> None:
+    """Invalid (on ``to_revision``, naming the ``first_revision``) when the application did
+    not exist yet at ``to_revision``: going back there deletes every configuration it has."""
+    first = await versions.created_revision(conn, app_id)
+    if first is not None and to_revision < first:
+        raise errors.Invalid.one(
+            "to_revision",
+            f"the application was created at revision {first}: at {to_revision} it did not "
+            f"exist, and going back there deletes every configuration; roll back to {first} "
+            'or later, or send "empty_ok": true to empty it',
+            extra={"first_revision": first},
+        )
+
+
 async def application(
-    db: database.Database, write: writes.Write, app_id: str, to_revision: int
-) -> dict[str, Any]:
+    db: database.Database, write: writes.Write, app_id: str, to_revision: int,
+    empty_ok: bool = False,
+) -> dict[str, Any]:  # fmt: skip
     """Every configuration of the application as it was at ``to_revision``, in ONE revision:
-    one change-log entry (op ``rolled_back``), so subscribers see it as one step.
+    one change-log entry (op ``rolled_back``), so subscribers see it as one step. A revision
+    from before the application existed is refused unless ``empty_ok``.
 
     Returns ``{"revision", "configurations": [changed or restored], "deleted": [ids]}``.
     """
@@ -98,6 +114,8 @@ async def application(
         writes.precondition(await applications.lock(conn, app_id), None, "application", app_id)
         writes.authorize(write, app_id, errors.NotFound(f"no application with id {app_id}"))
         then = await versions.state_at(conn, app_id, to_revision, "to_revision")
+        if not empty_ok:
+            await _existed(conn, app_id, to_revision)
         moves = await _go_back(conn, app_id, {c["id"]: c for c in then}, revision)
         resource = {
             "configurations": [r for op, r in moves if op != "deleted"],

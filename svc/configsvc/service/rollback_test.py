@@ -86,7 +86,10 @@ async def test_a_dry_run_rollback_records_nothing(pooled, db) -> None:
     app = await writes.create_application(pooled, OPS, "billing", "")
     before = await db.fetchval("SELECT count(*) FROM audit")
     dry = writes.Write(dry_run=True)
+    with pytest.raises(errors.Invalid) as refused:
+        await rollback.application(pooled, dry, app["id"], 0)  # before it existed
+    assert refused.value.extra == {"first_revision": 1}
     with pytest.raises(writes.DryRun):
-        await rollback.application(pooled, dry, app["id"], 0)
+        await rollback.application(pooled, dry, app["id"], 0, empty_ok=True)
     assert await db.fetchval("SELECT count(*) FROM audit") == before
     assert await db.fetchval("SELECT revision FROM revision_counter") == 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
+from configsvc_client import exactjson
 
 from configsvc import errors
 from configsvc.store import resources
@@ -14,23 +16,36 @@ GET = """
 SELECT *, (SELECT revision FROM revision_counter) AS at_revision FROM configurations WHERE id = $1
 """
 
-# A page stops early once the configurations before a row hold $4 bytes or more: the rows past
-# that are counted by their stored size (pg_column_size: no need to read their JSON) and never
-# sent. The first row is always in, however big.
-LIST = """
-SELECT * FROM (
-    SELECT c.*,
-           sum(pg_column_size(c.config)) OVER (ORDER BY c.id) AS bytes_through
-    FROM configurations c
-    WHERE c.application_id = $1 AND c.id > $2
-    ORDER BY c.id
-    LIMIT $3
-) page
-WHERE bytes_through - pg_column_size(config) < $4
-ORDER BY id
-"""
+# The most bytes a configuration can take in a page: its variable members as PostgreSQL writes
+# them in JSON (jsonb's text is the compact JSON the API sends, with spaces added), and $5 for
+# the members of bounded width. Counted on the text, not pg_column_size: that is the stored,
+# compressed size, a fraction of what is sent for a configuration that compresses well.
+_SIZE = """(octet_length(c.config::text) + octet_length(to_jsonb(c.name)::text)
+          + octet_length(to_jsonb(c.comments)::text)
+          + coalesce(octet_length(c.schema_errors::text), 2) + $5)::bigint"""
 
-ANY_AFTER = "SELECT EXISTS (SELECT FROM configurations WHERE application_id = $1 AND id > $2)"
+# A page: the configurations in id order whose sizes through them add up to at most $4 bytes
+# (the first is always in, however big), and at most $3 of them. The walk takes them one by
+# one, so what is measured past the page is one row; ``walked`` says whether one came after.
+LIST = f"""
+WITH RECURSIVE walk (id, n, bytes_through) AS (
+    (SELECT c.id, 1, {_SIZE} FROM configurations c
+     WHERE c.application_id = $1 AND c.id > $2
+     ORDER BY c.id LIMIT 1)
+    UNION ALL
+    SELECT next.id, walk.n + 1, walk.bytes_through + next.size
+    FROM walk CROSS JOIN LATERAL (
+        SELECT c.id, {_SIZE} AS size FROM configurations c
+        WHERE c.application_id = $1 AND c.id > walk.id
+        ORDER BY c.id LIMIT 1
+    ) next
+    WHERE walk.n < $3 AND (walk.n = 1 OR walk.bytes_through <= $4)
+)
+SELECT c.*, (SELECT max(n) FROM walk) AS walked
+FROM walk JOIN configurations c USING (id)
+WHERE walk.n = 1 OR walk.bytes_through <= $4
+ORDER BY c.id
+"""
 
 ALL_OF_APPLICATION = "SELECT * FROM configurations WHERE application_id = $1 ORDER BY id"
 
@@ -67,6 +82,23 @@ LOCK = "SELECT application_id, version FROM configurations WHERE id = $1 FOR UPD
 APPLICATION_EXISTS = "SELECT EXISTS (SELECT FROM applications WHERE id = $1)"
 
 
+def _widest_fixed() -> tuple[int, int]:
+    """The bytes of a page item's members of bounded width (and the comma after it), and of
+    the page around its items (with the longest cursor): what _SIZE does not measure."""
+    moment = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    widest = {
+        "id": "0" * 26, "application_id": "0" * 26, "name": "", "comments": "", "config": {},
+        "version": 2**31 - 1, "revision": 2**63 - 1, "created_at": moment, "updated_at": moment,
+        "schema_status": "invalid", "schema_errors": [],
+    }  # fmt: skip
+    item = len(exactjson.dumps(resources.configuration(widest)).encode()) - len('""""{}[]')
+    envelope = len(exactjson.dumps({"items": [], "next_cursor": "0" * 36}))
+    return item + len(","), envelope
+
+
+_ITEM_FIXED, _ENVELOPE = _widest_fixed()
+
+
 def _taken(name: str) -> errors.Conflict:
     return errors.Conflict(f"this application already has a configuration named {name!r}")
 
@@ -87,15 +119,16 @@ async def page(
     conn: asyncpg.Connection, app_id: str, after: str, limit: int, max_bytes: int
 ) -> tuple[list[dict[str, Any]], bool]:
     """Up to ``limit`` of the application's configurations with ids above ``after``, fewer
-    once they hold ``max_bytes``; and whether any come after them."""
-    rows = await conn.fetch(LIST, app_id, after, limit + 1, max_bytes)
+    once the page's JSON would be over ``max_bytes`` (one alone may be); and whether any come
+    after them."""
+    budget = max_bytes - _ENVELOPE
+    rows = await conn.fetch(LIST, app_id, after, limit + 1, budget, _ITEM_FIXED)
     if not rows and not await conn.fetchval(APPLICATION_EXISTS, app_id):
         raise errors.NotFound(f"no application with id {app_id}")
-    more = len(rows) > limit
+    walked = rows[0]["walked"] if rows else 0
     rows = rows[:limit]
-    if not more and rows and rows[-1]["bytes_through"] >= max_bytes:
-        more = await conn.fetchval(ANY_AFTER, app_id, rows[-1]["id"])
-    return [resources.configuration(row) for row in rows], more
+    # One more row than asked for was walked, or one that did not fit: there is a next page.
+    return [resources.configuration(row) for row in rows], walked > len(rows)
 
 
 async def all_of(conn: asyncpg.Connection, app_id: str) -> list[dict[str, Any]]:

@@ -56,6 +56,12 @@ SELECT min(version) AS oldest, max(version) AS newest
 FROM application_versions WHERE application_id = $1
 """
 
+# The revision that created the application (no row once pruning took its first version).
+APPLICATION_CREATED = """
+SELECT revision FROM application_versions
+WHERE application_id = $1 AND version = 1 AND op = 'created'
+"""
+
 # Per configuration of the application, its newest version at or below revision $2; the ones
 # whose newest is a deletion did not exist then.
 STATE_AT = """
@@ -223,6 +229,12 @@ async def newest(conn: asyncpg.Connection, config_id: str) -> int | None:
     """The number of the configuration's newest version (its deletion, if it is deleted)."""
     number: int | None = (await conn.fetchrow(CONFIGURATION_SPAN, config_id))["newest"]
     return number
+
+
+async def created_revision(conn: asyncpg.Connection, app_id: str) -> int | None:
+    """The revision that created the application, while history still keeps it."""
+    revision: int | None = await conn.fetchval(APPLICATION_CREATED, app_id)
+    return revision
 
 
 def _as_configuration(row: Mapping[str, Any]) -> dict[str, Any]:
