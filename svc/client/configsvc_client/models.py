@@ -236,7 +236,13 @@ _LaxDatetime = Annotated[AwareDatetime, Field(strict=False)]
 ExpiresAt = Annotated[
     _LaxDatetime | None,
     BeforeValidator(_rfc3339),
-    Field(default=None, description="RFC 3339 with a time zone; null: never."),
+    Field(default=None, description="RFC 3339 with a time zone, in the future; null: never."),
+]
+
+
+# Each grant at most once (the server refuses a repeat, naming it: `grants.3`).
+TokenGrants = Annotated[
+    list[Grant], Field(max_length=TOKEN_GRANTS_MAX, json_schema_extra={"uniqueItems": True})
 ]
 
 
@@ -256,7 +262,7 @@ class TokenIn(_Input):
 
     name: Name
     admin: bool = False
-    grants: Annotated[list[Grant], Field(max_length=TOKEN_GRANTS_MAX)] = []
+    grants: TokenGrants = []
     expires_at: ExpiresAt = None
 
 
@@ -264,7 +270,7 @@ class TokenReplace(_Input):
     """Body of PUT /tokens/{id}: replaces name, grants and expiry."""
 
     name: Name
-    grants: Annotated[list[Grant], Field(max_length=TOKEN_GRANTS_MAX)] = []
+    grants: TokenGrants = []
     expires_at: ExpiresAt = None
 
 
