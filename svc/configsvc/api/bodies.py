@@ -256,7 +256,8 @@ def change_reason(request: web.Request) -> str:
 
 MIN_REVISION_HEADER = models.MIN_REVISION_HEADER
 MIN_REVISION_PARAM = "min_revision"
-# Revisions are PostgreSQL bigints: 19 digits at most.
+# Revisions are PostgreSQL bigints.
+REVISION_MAX = 2**63 - 1
 _REVISION = re.compile(r"^[0-9]{1,19}$")
 
 
@@ -271,7 +272,7 @@ def min_revision(request: web.Request) -> int:
     ):
         if raw is None:
             continue
-        if not _REVISION.fullmatch(raw.strip()):
-            raise errors.Invalid.one(name, "must be a non-negative integer (a revision)")
+        if not _REVISION.fullmatch(raw.strip()) or int(raw) > REVISION_MAX:
+            raise errors.Invalid.one(name, f"must be an integer from 0 to {REVISION_MAX}")
         wanted = max(wanted, int(raw))
     return wanted

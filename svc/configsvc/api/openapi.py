@@ -19,7 +19,7 @@ from aiohttp import hdrs, web
 from configsvc_client import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from configsvc.api import asyncapi, bodies, problems, reads, routes
+from configsvc.api import asyncapi, bodies, history, problems, reads, routes, search
 
 OPENAPI_PATH = f"{routes.PREFIX}/openapi.json"
 DOCS_PATH = f"{routes.PREFIX}/docs"
@@ -74,37 +74,47 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     },
     "cursor": {
         "name": "cursor", "in": "query", "required": False,
-        "description": "Opaque: the `next_cursor` of the previous page.",
-        "schema": {"type": "string"},
+        "description": "Opaque: the `next_cursor` of the previous page (else 422).",
+        "schema": {"type": "string", "minLength": 1, "pattern": "^[A-Za-z0-9_-]+$"},
     },
     "name": {
         "name": "name", "in": "query", "required": False,
         "description": "Only the application with exactly this name.",
-        "schema": {"type": "string", "maxLength": models.NAME_MAX},
+        "schema": {"type": "string", "minLength": 1, "maxLength": models.NAME_MAX,
+                   "pattern": models.name_pattern()},
+    },
+    "search_limit": {
+        "name": "limit", "in": "query", "required": False,
+        "description": "Page size.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": search.LIMIT_MAX,
+                   "default": search.LIMIT_DEFAULT},
     },
     "version": {
         "name": "version", "in": "path", "required": True,
         "description": "A version number (1, 2, ...).",
-        "schema": {"type": "integer", "minimum": 1},
+        "schema": {"type": "integer", "minimum": 1, "maximum": history.INT4_MAX},
     },
     "from": {
         "name": "from", "in": "query", "required": True,
-        "description": "The version to diff from.", "schema": {"type": "integer", "minimum": 1},
+        "description": "The version to diff from.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": history.INT4_MAX},
     },
     "to": {
         "name": "to", "in": "query", "required": True,
-        "description": "The version to diff to.", "schema": {"type": "integer", "minimum": 1},
+        "description": "The version to diff to.",
+        "schema": {"type": "integer", "minimum": 1, "maximum": history.INT4_MAX},
     },
     "at_revision": {
         "name": "at_revision", "in": "query", "required": False,
         "description": "All of them as they were at this global revision, in one page "
                        "(422 if above the latest or older than history keeps).",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": bodies.REVISION_MAX},
     },
     "q": {
         "name": "q", "in": "query", "required": True,
         "description": "What to look for: a case-insensitive substring of a name, key or value.",
-        "schema": {"type": "string", "minLength": 1, "maxLength": 256},
+        "schema": {"type": "string", "minLength": 1, "maxLength": search.QUERY_MAX,
+                   "pattern": search.QUERY_PATTERN},
     },
     "application_id": {
         "name": "application_id", "in": "query", "required": False,
@@ -114,12 +124,13 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "actor": {
         "name": "actor", "in": "query", "required": False,
         "description": "Only entries by this actor (its id or its name).",
-        "schema": {"type": "string", "maxLength": models.NAME_MAX},
+        "schema": {"type": "string", "minLength": 1, "maxLength": models.NAME_MAX,
+                   "pattern": "^[^\\u0000]*$"},
     },
     "action": {
         "name": "action", "in": "query", "required": False,
         "description": "Only this action, e.g. `configuration.update`.",
-        "schema": {"type": "string"},
+        "schema": {"type": "string", "enum": sorted(history.ACTIONS)},
     },
     "outcome": {
         "name": "outcome", "in": "query", "required": False,
@@ -139,8 +150,10 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "schema_name": {
         "name": "name", "in": "path", "required": True,
         "description": "The configuration name the schema covers, or `*` for every "
-                       "configuration without a schema of its own.",
-        "schema": {"type": "string", "maxLength": models.NAME_MAX},
+                       "configuration without a schema of its own (a name no configuration "
+                       "can have names nothing: 404).",
+        "schema": {"type": "string", "minLength": 1, "maxLength": models.NAME_MAX,
+                   "pattern": models.name_pattern()},
     },
     "force": {
         "name": "force", "in": "query", "required": False,
@@ -159,8 +172,9 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
     "X-Change-Reason": {
         "name": "X-Change-Reason", "in": "header", "required": False,
         "description": "Why: recorded with the version, the audit entry and the feed's change "
-                       "(at most 1,024 characters; else 422).",
-        "schema": {"type": "string", "maxLength": models.COMMENTS_MAX},
+                       "(at most 1,024 characters, as `comments`; else 422).",
+        "schema": {"type": "string", "maxLength": models.COMMENTS_MAX,
+                   "pattern": models.comments_pattern()},
     },
     "If-Match": {
         "name": "If-Match", "in": "header", "required": False,
@@ -177,12 +191,12 @@ _PARAMETERS: dict[str, dict[str, Any]] = {
         "name": bodies.MIN_REVISION_HEADER, "in": "header", "required": False,
         "description": "Answer from no state older than this revision (read-your-writes: send "
                        "the highest Config-Revision you have written or seen). Else 422.",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": bodies.REVISION_MAX},
     },
     bodies.MIN_REVISION_PARAM: {
         "name": bodies.MIN_REVISION_PARAM, "in": "query", "required": False,
         "description": f"As the {bodies.MIN_REVISION_HEADER} header.",
-        "schema": {"type": "integer", "minimum": 0},
+        "schema": {"type": "integer", "minimum": 0, "maximum": bodies.REVISION_MAX},
     },
 }  # fmt: skip
 
