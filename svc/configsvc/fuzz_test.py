@@ -9,7 +9,8 @@ accepted, the methods a path lacks refused with 405 and `Allow`, ... ``make test
 pass (well under a minute); ``make fuzz`` (``-m fuzz``) a long one, sized by FUZZ_EXAMPLES.
 
 Requests carry the session's admin token, which no generated request can lock out: an expiry
-in the past is refused (422), and its id, never generated, is not one a request can name.
+in the past is refused (422), a generated id names no token, and the workflows, which could
+follow /tokens/self to its id, leave tokens out. The last test proves it still works.
 """
 
 from __future__ import annotations
