@@ -261,6 +261,18 @@ REVISION_MAX = 2**63 - 1
 _REVISION = re.compile(r"^[0-9]{1,19}$")
 
 
+def _at_most(top: str) -> str:
+    """A regex for the digit strings (leading zeros allowed) of at most ``top``'s value."""
+    shorter = f"[0-9]{{1,{len(top) - 1}}}"
+    same = [f"{top[:i]}[0-{int(d) - 1}][0-9]{{{len(top) - i - 1}}}"
+            for i, d in enumerate(top) if d != "0"]  # fmt: skip
+    return f"^({'|'.join([shorter, *same, top])})$"
+
+
+# A header's value is text: what min_revision accepts in one, as the document says it.
+REVISION_PATTERN = _at_most(str(REVISION_MAX))
+
+
 def min_revision(request: web.Request) -> int:
     """The oldest state a read may answer from: ``Config-Min-Revision`` or ``?min_revision``
     (the higher, if both); 0 without either. Anything but a non-negative integer is a 422

@@ -196,8 +196,9 @@ def _parameters() -> dict[str, dict[str, Any]]:
         bodies.MIN_REVISION_HEADER: {
             "name": bodies.MIN_REVISION_HEADER, "in": "header", "required": False,
             "description": "Answer from no state older than this revision (read-your-writes: send "
-                           "the highest Config-Revision you have written or seen). Else 422.",
-            "schema": {"type": "integer", "minimum": 0, "maximum": bodies.REVISION_MAX},
+                           "the highest Config-Revision you have written or seen), from 0 to "
+                           f"{bodies.REVISION_MAX}. Else 422.",
+            "schema": {"type": "string", "pattern": bodies.REVISION_PATTERN},
         },
         bodies.MIN_REVISION_PARAM: {
             "name": bodies.MIN_REVISION_PARAM, "in": "query", "required": False,
