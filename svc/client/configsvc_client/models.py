@@ -135,13 +135,19 @@ Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=NAME_MAX),
     AfterValidator(normal_name),
-    Field(json_schema_extra=_name_schema),
+    Field(
+        description="No control or format character; no whitespace first or last.",
+        json_schema_extra=_name_schema,
+    ),
 ]
 Comments = Annotated[
     str,
     StringConstraints(max_length=COMMENTS_MAX),
     AfterValidator(normal_comments),
-    Field(json_schema_extra=_comments_schema),
+    Field(
+        description="No control or format character but line breaks and tabs.",
+        json_schema_extra=_comments_schema,
+    ),
 ]
 Ulid = Annotated[str, Field(pattern=ID_PATTERN, examples=["01JDQ2Z8B6M4R1V3XK7N9P0TQS"])]
 # What a stored JSON value may be, as the documents say it (PostgreSQL's jsonb holds no U+0000,
