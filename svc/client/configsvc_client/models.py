@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -341,10 +341,22 @@ def _rfc3339(value: object) -> object:
 
 
 # Lax inside (JSON has no date-time type: the string is parsed), strict about the shape outside.
+def _in_utc(value: datetime | None) -> datetime | None:
+    """In UTC, as it is stored and shown: 9999-12-31T23:59:59-05:00 is in year 10000 there,
+    which no datetime (nor the service's answer) can hold."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall within the years 1 to 9999 once in UTC") from None
+
+
 _LaxDatetime = Annotated[AwareDatetime, Field(strict=False)]
 ExpiresAt = Annotated[
     _LaxDatetime | None,
     BeforeValidator(_rfc3339),
+    AfterValidator(_in_utc),
     Field(default=None, description="RFC 3339 with a time zone, in the future; null: never."),
 ]
 

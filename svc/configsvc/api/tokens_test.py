@@ -155,3 +155,18 @@ async def test_a_repeated_grant_is_refused_naming_where_it_repeats(client) -> No
     resp = await client.post(f"{API}/tokens", json={"name": "t", "grants": many[:-1]})
     assert resp.status == 201, "as many as the document allows, each once"
     assert len((await resp.json())["grants"]) == models.TOKEN_GRANTS_MAX
+
+
+async def test_an_expiry_past_year_9999_in_utc_is_a_422_not_a_500(client) -> None:
+    """9999-12-31T23:59:59-05:00 is valid RFC 3339, but in year 10000 in UTC, where it is kept."""
+    for expires_at in ("9999-12-31T23:59:59-05:00", "9999-12-31T23:00:00-01:00"):
+        resp = await client.post(f"{API}/tokens", json={"name": "t", "expires_at": expires_at})
+        assert resp.status == 422, expires_at
+        assert [e["field"] for e in (await resp.json())["errors"]] == ["expires_at"]
+    resp = await client.post(
+        f"{API}/tokens", json={"name": "t", "expires_at": "9999-12-31T23:59:59+05:00"}
+    )
+    assert resp.status == 201, "the latest moment there is, from the east"
+    assert (await resp.json())["expires_at"] == "9999-12-31T18:59:59Z"
+    listed = (await (await client.get(f"{API}/tokens")).json())["items"]
+    assert [t["name"] for t in listed] == ["bootstrap", "t"]
