@@ -50,8 +50,9 @@ DOCUMENTED = [
 # Valid by the document, refused for what the state of the service says, not its shape: a
 # cursor this API did not return, an expiry that has passed by the time it arrives, an id or a
 # revision that does not exist (yet, or any more), a configuration its application's JSON
-# Schema refuses. And a date-time that is valid RFC 3339 but outside the years 1 to 9999 once
-# in UTC (0001-01-01T00:00:00+01:00), which no pattern can say. Any other 422 of a valid
+# Schema refuses. And what no pattern can say: a schema document that is not a valid draft
+# 2020-12 schema (the meta-schema is a document of its own), a date-time valid in RFC 3339 but
+# outside the years 1 to 9999 once in UTC (0001-01-01T00:00:00+01:00). Any other 422 of a valid
 # request is a document that says too little.
 STATEFUL_FIELDS = frozenset(
     {"cursor", "expires_at", "application_id", "at_revision", "to_revision", "to_version",
