@@ -74,7 +74,9 @@ client: install-run ## the command-line client: make client ARGS='get billing li
 bench: install ## benchmarks; QUICK=1 for a short run
 	$(RUN) bench $(if $(QUICK),--quick,)
 
-fuzz: install ## generated requests against the served OpenAPI document
+# make test runs a short pass of the same (configsvc/fuzz_test.py); FUZZ_EXAMPLES sizes this one.
+fuzz: export FUZZ_EXAMPLES := $(or $(FUZZ_EXAMPLES),300)
+fuzz: install ## generated requests against the served OpenAPI document: the long run
 	$(RUN) pytest -p no:cacheprovider -m fuzz configsvc/fuzz_test.py
 
 check: lint test ## everything CI checks

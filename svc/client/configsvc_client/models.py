@@ -6,9 +6,10 @@ module must import nothing beyond pydantic.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,8 +19,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     RootModel,
     StringConstraints,
+    TypeAdapter,
     model_validator,
 )
 
@@ -72,20 +75,117 @@ def normal_comments(value: str) -> str:
     return value
 
 
-# The pattern tells clients (and generated tests) what normal_name enforces at the edges: no
-# whitespace first or last (the other rules have no JSON Schema spelling).
+@functools.cache
+def _refused() -> tuple[list[int], list[int]]:
+    """The code points no name or comment may hold (controls and format characters), and the
+    whitespace ``str.strip`` removes: one pass over Unicode, made when a schema is first built."""
+    invisible, spaces = [], []
+    for code in range(0x110000):
+        char = chr(code)
+        if unicodedata.category(char) in ("Cc", "Cf"):
+            invisible.append(code)
+        elif char.isspace():
+            spaces.append(code)
+    return invisible, spaces
+
+
+def _class(refused: list[int]) -> str:
+    """``[^...]`` of these sorted code points. In the BMP, ranges of ``\\uHHHH`` escapes, which
+    ECMA 262, Python and Rust regexes read alike; beyond it each character itself and no ranges
+    (the engines spell those escapes differently, and ECMA 262 without the u flag reads an
+    astral character as two code units: a range of them would not even compile)."""
+    spans: list[list[int]] = []
+    for code in refused:
+        if spans and spans[-1][1] == code - 1 and code <= 0xFFFF:
+            spans[-1][1] = code
+        else:
+            spans.append([code, code])
+
+    def one(code: int) -> str:
+        return f"\\u{code:04X}" if code <= 0xFFFF else chr(code)
+
+    return "[^" + "".join(one(a) if a == b else f"{one(a)}-{one(b)}" for a, b in spans) + "]"
+
+
+@functools.cache
+def name_pattern() -> str:
+    """What normal_name accepts, as a JSON Schema pattern (the lengths are the schema's own
+    keywords): no control or format character, no whitespace first or last."""
+    invisible, spaces = _refused()
+    char, edge = _class(invisible), _class(sorted(invisible + spaces))
+    return f"^{edge}({char}*{edge})?$"
+
+
+@functools.cache
+def comments_pattern() -> str:
+    """What normal_comments accepts: no control or format character but line breaks and tabs."""
+    layout = {ord(c) for c in _COMMENT_LAYOUT}
+    return f"^{_class([c for c in _refused()[0] if c not in layout])}*$"
+
+
+def _name_schema(schema: dict[str, Any]) -> None:
+    schema["pattern"] = name_pattern()
+
+
+def _comments_schema(schema: dict[str, Any]) -> None:
+    schema["pattern"] = comments_pattern()
+
+
 Name = Annotated[
     str,
     StringConstraints(min_length=1, max_length=NAME_MAX),
     AfterValidator(normal_name),
-    Field(json_schema_extra={"pattern": r"^\S(.*\S)?$"}),
+    Field(
+        description="No control or format character; no whitespace first or last.",
+        json_schema_extra=_name_schema,
+    ),
 ]
 Comments = Annotated[
-    str, StringConstraints(max_length=COMMENTS_MAX), AfterValidator(normal_comments)
+    str,
+    StringConstraints(max_length=COMMENTS_MAX),
+    AfterValidator(normal_comments),
+    Field(
+        description="No control or format character but line breaks and tabs.",
+        json_schema_extra=_comments_schema,
+    ),
 ]
 Ulid = Annotated[str, Field(pattern=ID_PATTERN, examples=["01JDQ2Z8B6M4R1V3XK7N9P0TQS"])]
+# What a stored JSON value may be, as the documents say it (PostgreSQL's jsonb holds no U+0000,
+# in a key or a string, at any depth). Only for the schema: bodies are checked by the server.
+_NO_NUL = "^[^\\u0000]*$"
+_KEYS = {"propertyNames": {"pattern": _NO_NUL}}
+
+
+class JsonValue(RootModel[Any]):
+    """Any JSON value a configuration may hold (documents only; never used to validate)."""
+
+    root: (
+        Annotated[dict[str, JsonValue], Field(json_schema_extra=_KEYS)]
+        | list[JsonValue]
+        | Annotated[str, Field(pattern=_NO_NUL)]
+        | float
+        | bool
+        | None
+    )
+
+
+_JSON_OBJECT = TypeAdapter(Annotated[dict[str, JsonValue], Field(json_schema_extra=_KEYS)])
+
+
+class _JsonObjectSchema:
+    """Documents a ``dict[str, Any]`` as a JSON object of JsonValues (validation unchanged)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, _core: Any, handler: GetJsonSchemaHandler
+    ) -> dict[str, Any]:
+        return handler(_JSON_OBJECT.core_schema)
+
+
 ConfigObject = Annotated[
-    dict[str, Any], Field(description="A JSON object; values may be any JSON.")
+    dict[str, Any],
+    _JsonObjectSchema,
+    Field(description="A JSON object; values may be any JSON (no U+0000 in a key or string)."),
 ]
 
 
@@ -209,6 +309,15 @@ class Grant(_Input):
     """Access to one application, or to every one with ``"*"``; ``write`` implies ``read``.
     ``metrics`` (on ``"*"`` only) lets a scraper read ``GET /metrics`` and nothing else."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "anyOf": [
+                {"properties": {"access": {"enum": ["read", "write"]}}},
+                {"properties": {"application_id": {"const": "*"}}},
+            ]
+        }
+    )
+
     application_id: Annotated[str, Field(pattern=r"^(\*|[0-9A-HJKMNP-TV-Z]{26})$")]
     access: Literal["read", "write", "metrics"]
 
@@ -232,11 +341,29 @@ def _rfc3339(value: object) -> object:
 
 
 # Lax inside (JSON has no date-time type: the string is parsed), strict about the shape outside.
+def _in_utc(value: datetime | None) -> datetime | None:
+    """In UTC, as it is stored and shown: 9999-12-31T23:59:59-05:00 is in year 10000 there,
+    which no datetime (nor the service's answer) can hold."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall within the years 1 to 9999 once in UTC") from None
+
+
 _LaxDatetime = Annotated[AwareDatetime, Field(strict=False)]
 ExpiresAt = Annotated[
     _LaxDatetime | None,
     BeforeValidator(_rfc3339),
-    Field(default=None, description="RFC 3339 with a time zone; null: never."),
+    AfterValidator(_in_utc),
+    Field(default=None, description="RFC 3339 with a time zone, in the future; null: never."),
+]
+
+
+# Each grant at most once (the server refuses a repeat, naming it: `grants.3`).
+TokenGrants = Annotated[
+    list[Grant], Field(max_length=TOKEN_GRANTS_MAX, json_schema_extra={"uniqueItems": True})
 ]
 
 
@@ -256,7 +383,7 @@ class TokenIn(_Input):
 
     name: Name
     admin: bool = False
-    grants: Annotated[list[Grant], Field(max_length=TOKEN_GRANTS_MAX)] = []
+    grants: TokenGrants = []
     expires_at: ExpiresAt = None
 
 
@@ -264,7 +391,7 @@ class TokenReplace(_Input):
     """Body of PUT /tokens/{id}: replaces name, grants and expiry."""
 
     name: Name
-    grants: Annotated[list[Grant], Field(max_length=TOKEN_GRANTS_MAX)] = []
+    grants: TokenGrants = []
     expires_at: ExpiresAt = None
 
 
@@ -444,7 +571,7 @@ class Problem(BaseModel):
 # --- JSON Schemas and dry runs ---------------------------------------------------------------
 
 
-class SchemaDocument(RootModel[dict[str, Any]]):
+class SchemaDocument(RootModel[Annotated[dict[str, Any], _JsonObjectSchema]]):
     """A JSON Schema (draft 2020-12) as a JSON object; only local `$ref`s (`#...`)."""
 
     model_config = ConfigDict(
@@ -655,7 +782,7 @@ class ClientsSummary(BaseModel):
 class SessionIn(_Input):
     """Body of POST /sessions: the token; or `{}`, with the token in `Authorization: Bearer`."""
 
-    token: str | None = Field(default=None, max_length=256)
+    token: str | None = Field(default=None, max_length=256, pattern=_NO_NUL)
 
 
 class Session(BaseModel):

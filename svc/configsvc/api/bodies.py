@@ -256,8 +256,21 @@ def change_reason(request: web.Request) -> str:
 
 MIN_REVISION_HEADER = models.MIN_REVISION_HEADER
 MIN_REVISION_PARAM = "min_revision"
-# Revisions are PostgreSQL bigints: 19 digits at most.
+# Revisions are PostgreSQL bigints.
+REVISION_MAX = 2**63 - 1
 _REVISION = re.compile(r"^[0-9]{1,19}$")
+
+
+def _at_most(top: str) -> str:
+    """A regex for the digit strings (leading zeros allowed) of at most ``top``'s value."""
+    shorter = f"[0-9]{{1,{len(top) - 1}}}"
+    same = [f"{top[:i]}[0-{int(d) - 1}][0-9]{{{len(top) - i - 1}}}"
+            for i, d in enumerate(top) if d != "0"]  # fmt: skip
+    return f"^({'|'.join([shorter, *same, top])})$"
+
+
+# A header's value is text: what min_revision accepts in one, as the document says it.
+REVISION_PATTERN = _at_most(str(REVISION_MAX))
 
 
 def min_revision(request: web.Request) -> int:
@@ -271,7 +284,7 @@ def min_revision(request: web.Request) -> int:
     ):
         if raw is None:
             continue
-        if not _REVISION.fullmatch(raw.strip()):
-            raise errors.Invalid.one(name, "must be a non-negative integer (a revision)")
+        if not _REVISION.fullmatch(raw.strip()) or int(raw) > REVISION_MAX:
+            raise errors.Invalid.one(name, f"must be an integer from 0 to {REVISION_MAX}")
         wanted = max(wanted, int(raw))
     return wanted

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
 from configsvc_client import models
 
 from configsvc import app as app_mod
+from configsvc.api import bodies
 
 
 async def problem(resp, status: int, field: str) -> None:
@@ -220,3 +222,17 @@ def _depth(value: object) -> int:
             deepest = max(deepest, depth)
             stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return deepest
+
+
+async def test_the_documented_revision_header_pattern_is_what_the_server_takes(client) -> None:
+    """The document spells Config-Min-Revision as text (a header is), with this pattern: each
+    value it allows is answered, each it refuses is a 422 naming the header."""
+    pattern = re.compile(bodies.REVISION_PATTERN)
+    top = str(bodies.REVISION_MAX)
+    values = ["0", "007", top, str(2**63), "0" + top, "9" * 19, "1" * 19, "", "-1", "1.0"]
+    for value in values:
+        resp = await client.get("/api/v1/applications", headers={"Config-Min-Revision": value})
+        if pattern.fullmatch(value):
+            assert resp.status == 200, value
+        else:
+            await problem(resp, 422, "Config-Min-Revision")

@@ -177,7 +177,8 @@ async def test_a_bad_minimum_revision_is_a_422_naming_it_and_one_above_the_head_
 ) -> None:
     app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
     path = f"{API}/applications/{app['id']}"
-    for bad in ("-1", "x", "1.5", "1e3", "9" * 20, "", "٣"):
+    # 2**63: 19 digits, one past the largest revision PostgreSQL's bigint (and the document) has.
+    for bad in ("-1", "x", "1.5", "1e3", "9" * 20, str(2**63), "", "٣"):
         for headers, params, name in (
             ({"Config-Min-Revision": bad}, {}, "Config-Min-Revision"),
             ({}, {"min_revision": bad}, "min_revision"),

@@ -274,7 +274,24 @@ OPERATIONS = (
 )
 
 
+def route_path(path: str, paths: set[str]) -> str:
+    """``path`` as registered: a ``{param}`` segment does not match a literal sibling's segment
+    (``/tokens/{id}`` never matches ``/tokens/self``), so a method the literal path lacks is a
+    405 with its ``Allow``, not the ``{id}`` route's 404. Names in the path stay as documented."""
+    segments = path.split("/")
+    others = [other.split("/") for other in paths]
+    routed = list(segments)
+    for i, segment in enumerate(segments):
+        literals = sorted({o[i] for o in others if len(o) > i and o[:i] == segments[:i]
+                           and not o[i].startswith("{")})  # fmt: skip
+        if segment.startswith("{") and literals:
+            taken = "|".join(map(re.escape, literals))
+            routed[i] = f"{{{segment[1:-1]}:(?!(?:{taken})$)[^/]+}}"
+    return "/".join(routed)
+
+
 def add_routes(app: web.Application) -> None:
+    paths = {op.path for op in OPERATIONS}
     for op in OPERATIONS:
         handler = dryrun.supported(op.handler) if op.dry_run else op.handler
-        app.router.add_route(op.method, op.path, handler)
+        app.router.add_route(op.method, route_path(op.path, paths), handler)

@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from configsvc_client import models
 
+from configsvc.api import routes
+
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 _names = itertools.count()
@@ -383,6 +385,22 @@ async def test_wrong_method_is_405_with_allow(client) -> None:
     resp = await client.patch("/api/v1/applications", json={})
     await problem(resp, 405)
     assert "POST" in resp.headers["Allow"]
+
+
+async def test_a_method_a_literal_path_lacks_is_405_not_its_id_siblings_404(client) -> None:
+    """`/tokens/self` is not `/tokens/{id}` with id "self": PUT and DELETE are not served there."""
+    paths = {op.path for op in routes.OPERATIONS}
+    literal = {(op.path, op.method) for op in routes.OPERATIONS}
+    shadowed = [p for p in paths if routes.route_path(p, paths) != p]
+    assert shadowed == ["/api/v1/tokens/{id}"]
+    allowed = {m for p, m in literal if p == "/api/v1/tokens/self"}
+    for method in {m for p, m in literal if p == shadowed[0]} - allowed:
+        resp = await client.request(method, "/api/v1/tokens/self", json={"name": "x"})
+        await problem(resp, 405)
+        assert set(resp.headers["Allow"].split(",")) == allowed, method
+    own = await (await client.get("/api/v1/tokens/self")).json()
+    assert (own["name"], own["expires_at"]) == ("bootstrap", None), "unchanged"
+    assert (await client.get(f"/api/v1/tokens/{own['id']}")).status == 200
 
 
 @pytest.mark.parametrize("rid", ["0" * 26, "not-an-id", "01JDQ2Z8B6M4R1V3XK7N9P0TQU"])

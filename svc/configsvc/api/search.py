@@ -16,9 +16,15 @@ LIMIT_DEFAULT = 20
 LIMIT_MAX = 100
 
 
+# What _query accepts, as the document says it: no U+0000, something besides whitespace.
+_SPACES = "".join(f"\\u{c:04X}" for c in range(0x10000) if chr(c).isspace())
+QUERY_PATTERN = f"^[^\\u0000]*[^\\u0000{_SPACES}][^\\u0000]*$"
+
+
 def _query(request: web.Request) -> str:
-    query = request.query.get("q", "").strip()
-    if not 1 <= len(query) <= QUERY_MAX:
+    raw = request.query.get("q", "")
+    query = raw.strip()
+    if not 1 <= len(query) <= len(raw) <= QUERY_MAX:
         raise errors.Invalid.one("q", f"must be 1 to {QUERY_MAX} characters")
     try:
         query.encode("utf-8")
@@ -45,5 +51,5 @@ async def search_everything(request: web.Request) -> web.Response:
 OPERATIONS: tuple[routes.Operation, ...] = (
     routes.Operation("GET", f"{routes.PREFIX}/search", search_everything,
                      "Search names, keys and values", "search", response=models.SearchPage,
-                     query=("q", "limit", "cursor"), errors=(422,), needs="token"),
+                     query=("q", "search_limit", "cursor"), errors=(422,), needs="token"),
 )  # fmt: skip

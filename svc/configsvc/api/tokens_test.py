@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from configsvc_client import models
+
 from configsvc.api import routes
 from configsvc.auth import tokens
 
@@ -105,3 +109,64 @@ async def test_token_changes_are_audited_with_who_and_why_never_the_secret(clien
     assert {r["actor_name"] for r in rows} == {"bootstrap"}
     dump = repr([dict(r) for r in await db.fetch("SELECT * FROM audit")])
     assert created["token"] not in dump
+
+
+async def test_an_expiry_in_the_past_is_refused_so_an_admin_cannot_lock_itself_out(client) -> None:
+    own = await (await client.get(f"{API}/tokens/self")).json()
+    past = (datetime.now(UTC) - timedelta(seconds=1)).isoformat()
+    for expires_at in (past, "2000-01-01T00:00:00Z"):
+        resp = await client.put(
+            f"{API}/tokens/{own['id']}", json={"name": "me", "expires_at": expires_at}
+        )
+        assert resp.status == 422, expires_at
+        assert [e["field"] for e in (await resp.json())["errors"]] == ["expires_at"]
+        resp = await client.post(f"{API}/tokens", json={"name": "new", "expires_at": expires_at})
+        assert resp.status == 422, expires_at
+        assert [e["field"] for e in (await resp.json())["errors"]] == ["expires_at"]
+    after = await client.get(f"{API}/tokens/self")
+    assert after.status == 200, "the admin token still works"
+    assert (await after.json())["expires_at"] is None
+    listed = (await (await client.get(f"{API}/tokens")).json())["items"]
+    assert [t["name"] for t in listed] == ["bootstrap"], "nothing was created"
+    soon = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    resp = await client.put(f"{API}/tokens/{own['id']}", json={"name": "me", "expires_at": soon})
+    assert resp.status == 200, "a future expiry is fine"
+
+
+async def test_a_repeated_grant_is_refused_naming_where_it_repeats(client) -> None:
+    read, write = ({"application_id": "*", "access": a} for a in ("read", "write"))
+    made = await (await client.post(f"{API}/tokens", json={"name": "t", "grants": [read]})).json()
+    url = f"{API}/tokens/{made['id']}"
+    for method, target in (("POST", f"{API}/tokens"), ("PUT", url)):
+        body = {"name": "t", "grants": [read, write, read, *[write] * 300]}
+        resp = await client.request(method, target, json=body)
+        assert resp.status == 422, method
+        fields = [e["field"] for e in (await resp.json())["errors"]]
+        assert fields[:3] == ["grants.2", "grants.3", "grants.4"]
+        assert len(fields) == 301
+    assert (await (await client.get(url)).json())["grants"] == [read], "unchanged"
+    many = [
+        {"application_id": f"{i:026d}", "access": "read"}
+        for i in range(models.TOKEN_GRANTS_MAX + 1)
+    ]
+    resp = await client.post(f"{API}/tokens", json={"name": "t", "grants": many})
+    assert resp.status == 422
+    assert [e["field"] for e in (await resp.json())["errors"]] == ["grants"]
+    resp = await client.post(f"{API}/tokens", json={"name": "t", "grants": many[:-1]})
+    assert resp.status == 201, "as many as the document allows, each once"
+    assert len((await resp.json())["grants"]) == models.TOKEN_GRANTS_MAX
+
+
+async def test_an_expiry_past_year_9999_in_utc_is_a_422_not_a_500(client) -> None:
+    """9999-12-31T23:59:59-05:00 is valid RFC 3339, but in year 10000 in UTC, where it is kept."""
+    for expires_at in ("9999-12-31T23:59:59-05:00", "9999-12-31T23:00:00-01:00"):
+        resp = await client.post(f"{API}/tokens", json={"name": "t", "expires_at": expires_at})
+        assert resp.status == 422, expires_at
+        assert [e["field"] for e in (await resp.json())["errors"]] == ["expires_at"]
+    resp = await client.post(
+        f"{API}/tokens", json={"name": "t", "expires_at": "9999-12-31T23:59:59+05:00"}
+    )
+    assert resp.status == 201, "the latest moment there is, from the east"
+    assert (await resp.json())["expires_at"] == "9999-12-31T18:59:59Z"
+    listed = (await (await client.get(f"{API}/tokens")).json())["items"]
+    assert [t["name"] for t in listed] == ["bootstrap", "t"]

@@ -95,7 +95,7 @@ def main(argv: list[str], out: TextIO = sys.stdout) -> int:
         return 2
     try:
         asyncio.run(run(url, args, out))
-    except ValueError as exc:
+    except (ValueError, errors.Invalid) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (errors.ServiceError, OSError) as exc:

@@ -61,8 +61,9 @@ async def test_grants_expiry_and_bad_input(database_url, db, monkeypatch, capsys
     assert json.loads(row["grants"]) == [{"application_id": app_id, "access": "read"},
                                          {"application_id": "*", "access": "write"}]  # fmt: skip
     capsys.readouterr()
+    expired = ["create", "--name", "x", "--admin", "--expires", "2000-01-01T00:00:00Z"]
     for bad in (["create", "--name", "x"], ["create", "--name", "x", "--grant", "nope:read"],
-                ["create", "--name", "x", "--admin", "--expires", "soon"]):  # fmt: skip
+                ["create", "--name", "x", "--admin", "--expires", "soon"], expired):  # fmt: skip
         assert await asyncio.to_thread(cli.main, bad, out) == 2, bad
         assert capsys.readouterr().err.startswith("error:"), bad
     assert await asyncio.to_thread(cli.main, ["revoke", "0" * 26], out) == 1

@@ -7,9 +7,10 @@ made here, hashed here, and returned once; only its hash reaches the database.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from configsvc import errors
 from configsvc.auth import tokens
 from configsvc.db import database
 from configsvc.service import audit, writes
@@ -23,12 +24,29 @@ def _grants(grants: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{"application_id": g["application_id"], "access": g["access"]} for g in grants]
 
 
+def _check(grants: list[dict[str, str]], expires_at: datetime | None) -> None:
+    """422 for what no token should be made with: an expiry already past (refused at once: an
+    admin replacing its own token would lock itself out) or a grant given twice."""
+    problems = []
+    if expires_at is not None and expires_at <= datetime.now(UTC):
+        problems.append(("expires_at", "must be in the future (or null: never expires)"))
+    first: dict[tuple[str, str], int] = {}
+    for i, grant in enumerate(grants):
+        key = (grant["application_id"], grant["access"])
+        if key in first:
+            problems.append((f"grants.{i}", f"repeats grants.{first[key]}"))
+        first.setdefault(key, i)
+    if problems:
+        raise errors.Invalid(problems)
+
+
 async def create(
     db: database.Database, fields: dict[str, Any], write: writes.Write = INTERNAL
 ) -> dict[str, Any]:
     """A new token; the returned resource carries its secret as ``token``, this once."""
-    secret = tokens.new_secret()
     fields = {**fields, "grants": _grants(fields.get("grants", []))}
+    _check(fields["grants"], fields.get("expires_at"))
+    secret = tokens.new_secret()
     async with db.connection() as conn, conn.transaction():
         token = await token_store.insert(conn, tokens.hash_secret(secret), fields)
         await token_store.notify(conn, token["id"])
@@ -41,8 +59,10 @@ async def replace(
     expires_at: datetime | None, write: writes.Write = INTERNAL,
 ) -> dict[str, Any]:  # fmt: skip
     """Replace name, grants and expiry; sockets that lose a grant lose that subscription."""
+    grants = _grants(grants)
+    _check(grants, expires_at)
     async with db.connection() as conn, conn.transaction():
-        token = await token_store.update(conn, token_id, name, _grants(grants), expires_at)
+        token = await token_store.update(conn, token_id, name, grants, expires_at)
         await token_store.notify(conn, token_id)
         await audit.record(conn, write, "token.replace", "token", token_id, None)
     return token

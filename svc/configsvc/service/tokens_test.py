@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
+from configsvc import errors
 from configsvc.api import routes
 from configsvc.auth import guard, tokens
 from configsvc.devtools import pgcluster
@@ -85,3 +87,22 @@ async def test_last_use_is_recorded_soon_but_written_at_most_once_a_minute(
     assert await db.fetchval(query) == first
     own = await (await client.get(f"{API}/tokens/self")).json()
     assert own["last_used_at"] is not None
+
+
+async def test_no_path_makes_a_token_expired_already_or_with_a_grant_twice(pooled, db) -> None:
+    """The command line (the way back in when every admin token is lost) goes through here too."""
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    grant = {"application_id": "*", "access": "read"}
+    with pytest.raises(errors.Invalid) as refused:
+        await token_service.create(pooled, {"name": "t", "admin": True, "expires_at": past})
+    assert [field for field, _ in refused.value.problems] == ["expires_at"]
+    with pytest.raises(errors.Invalid) as refused:
+        await token_service.create(pooled, {"name": "t", "grants": [grant, grant]})
+    assert [field for field, _ in refused.value.problems] == ["grants.1"]
+    made = await token_service.create(pooled, {"name": "t", "grants": [grant]})
+    with pytest.raises(errors.Invalid) as refused:
+        await token_service.replace(pooled, made["id"], "t", [grant, grant], past)
+    assert [field for field, _ in refused.value.problems] == ["expires_at", "grants.1"]
+    rows = await db.fetch("SELECT name, grants, expires_at FROM tokens")
+    assert [(r["name"], r["expires_at"]) for r in rows] == [("t", None)]
+    assert await db.fetchval("SELECT count(*) FROM audit WHERE target_kind = 'token'") == 1

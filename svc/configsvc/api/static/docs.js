@@ -49,9 +49,14 @@ function typeOf(schema) {
   return schema.type || "any";
 }
 
+// A pattern spelling out Unicode's control characters runs to hundreds of escapes: such a one
+// is left to the description (and to openapi.json), which says it in words.
+const PATTERN_SHOWN_MAX = 80;
+
 function constraints(schema) {
   const keys = ["minLength", "maxLength", "minimum", "maximum", "pattern", "format", "default"];
   return keys.filter((k) => schema && schema[k] !== undefined)
+    .filter((k) => k !== "pattern" || schema.pattern.length <= PATTERN_SHOWN_MAX)
     .map((k) => k + ": " + JSON.stringify(schema[k])).join(", ");
 }
 
