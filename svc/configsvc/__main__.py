@@ -18,7 +18,7 @@ import asyncpg
 from configsvc import app, errors
 from configsvc import settings as settings_mod
 from configsvc.db import failures, migrations
-from configsvc.live import listener
+from configsvc.live import hearing
 from configsvc.ops import gunicorn_conf, logs
 
 
@@ -90,13 +90,13 @@ def main() -> None:
         # serve changes seconds late forever (first: it uses no named prepared statement,
         # which a pooler would mix up). Then migrate once here so that a bad migration stops
         # start-up with one clear line; the workers then find nothing pending.
-        asyncio.run(listener.check_url(direct_url))
+        asyncio.run(hearing.check_url(direct_url))
         asyncio.run(_migrate(direct_url))
     except errors.MigrationError as exc:
         sys.exit(str(exc))
     except (errors.Unavailable, errors.DatabaseError) as exc:
         sys.exit(f"cannot use the database: {exc}")
-    except listener.NotHeard as exc:
+    except hearing.NotHeard as exc:
         used = "LISTEN_DATABASE_URL" if settings.listen_database_url else "DATABASE_URL"
         sys.exit(f"cannot follow changes through {used}: {exc}")
     # Fresh for every start (stale files would add a past run's counts); gunicorn's on_exit

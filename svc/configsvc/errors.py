@@ -105,6 +105,11 @@ class Unavailable(ServiceError):
     """The database is unreachable, restarting, overloaded, or no connection freed up in time."""
 
 
+class CommitUnknown(Unavailable):
+    """The connection was lost while a write committed: it may or may not have taken effect.
+    Its detail is for the client (it names no host): read back, or retry with If-Match."""
+
+
 class DatabaseError(ServiceError):
     """The database refused a statement for a reason that is a bug, not an outage."""
 
@@ -140,4 +145,6 @@ KINDS: dict[type[ServiceError], Kind] = {
 
 def kind(exc: ServiceError) -> Kind:
     """How ``exc`` is shown; anything not in :data:`KINDS` is an internal error."""
+    if isinstance(exc, Unavailable):
+        return KINDS[Unavailable]
     return KINDS.get(type(exc), INTERNAL)

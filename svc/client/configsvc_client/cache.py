@@ -28,6 +28,8 @@ class CacheState(pydantic.BaseModel):
     application_id: str
     application_name: str | None
     revision: int
+    # The identity of the entry at ``revision``, sent on resume (None in older files).
+    entry_id: str | None = None
     configurations: list[models.Configuration]
 
     def matches(self, application: str) -> bool:

@@ -36,6 +36,9 @@ class LiveConfig(Mapping[str, Config]):
         self.application_id: str | None = None
         self.application_name: str | None = None
         self.revision = 0
+        # The change-log entry at ``revision`` as the server named it: sent with ``since`` on
+        # resume, so that a server on another history (after a failover) starts us over.
+        self.entry_id: str | None = None
         self.stale = True
         self.deleted = False
         self.closed = False
@@ -124,6 +127,11 @@ class LiveConfig(Mapping[str, Config]):
                 stream.end()
             self._wake()
 
+    def reached(self, revision: int, entry_id: str | None) -> None:
+        """Everything up to ``revision`` is applied (a ``synced`` frame)."""
+        if revision >= self.revision:
+            self.revision, self.entry_id = revision, entry_id
+
     def mark_deleted(self) -> None:
         """The application is gone: empty the mapping and end the view."""
         self.deleted = True
@@ -134,7 +142,7 @@ class LiveConfig(Mapping[str, Config]):
         """Start from a cached state (still stale)."""
         self.application_id = state.application_id
         self.application_name = state.application_name
-        self.revision = state.revision
+        self.revision, self.entry_id = state.revision, state.entry_id
         self._replace({c.id: c for c in state.configurations}, state.revision)
 
     def snapshot(self) -> cache.CacheState | None:
@@ -145,6 +153,7 @@ class LiveConfig(Mapping[str, Config]):
             application_id=self.application_id,
             application_name=self.application_name,
             revision=self.revision,
+            entry_id=self.entry_id,
             configurations=list(self._by_id.values()),
         )
 
@@ -160,7 +169,7 @@ class LiveConfig(Mapping[str, Config]):
                 del wanted[cid]
                 if old is not None:
                     wanted[cid] = old
-        self.revision = message.revision
+        self.revision, self.entry_id = message.revision, message.entry_id
         for configuration in message.configurations:
             if wanted.get(configuration.id) is configuration:
                 self._applied(configuration)
@@ -171,7 +180,7 @@ class LiveConfig(Mapping[str, Config]):
         if message.revision <= self.revision:
             log.debug("ignoring revision %d: at %d already", message.revision, self.revision)
             return False
-        self.revision = message.revision
+        self.revision, self.entry_id = message.revision, message.entry_id
         if message.op == "application_updated":
             self.application_name = (message.application or {}).get("name", self.application_name)
         elif message.op == "application_deleted":

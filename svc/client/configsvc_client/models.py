@@ -645,11 +645,22 @@ ChangeOp = Literal[
 ]
 
 
+# The identity of a change-log entry (a UUID): revisions alone repeat after a failover.
+ENTRY_ID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+ENTRY_ID_DOC = "Identity of the change-log entry at `revision` (null when there is none)."
+
+
 class Subscribe(_Input):
     type: Literal["subscribe"]
     application_id: str | None = None
     application_name: str | None = None
     since: int | None = Field(default=None, ge=0)
+    since_entry_id: str | None = Field(
+        default=None, pattern=ENTRY_ID_PATTERN,
+        description="The entry_id the client last saw with revision `since`: if the server's "
+        "entry at that revision is another one (a failover lost it), the answer is a reset "
+        "snapshot instead of the changes since.",
+    )  # fmt: skip
 
 
 class Unsubscribe(_Input):
@@ -699,6 +710,7 @@ class Snapshot(BaseModel):
     type: Literal["snapshot"]
     application_id: str
     revision: int
+    entry_id: str | None = Field(default=None, description=ENTRY_ID_DOC)
     configurations: list[Configuration]
     reset: bool = False
 
@@ -717,6 +729,7 @@ class Change(BaseModel):
     configuration: dict[str, Any] | None = None
     application: dict[str, Any] | None = None
     actor: Actor | None = None
+    entry_id: str | None = Field(default=None, description=ENTRY_ID_DOC)
     configurations: list[dict[str, Any]] | None = None
     deleted: list[str] | None = None
 
@@ -725,6 +738,7 @@ class Synced(BaseModel):
     type: Literal["synced"]
     application_id: str
     revision: int
+    entry_id: str | None = Field(default=None, description=ENTRY_ID_DOC)
 
 
 class FeedError(BaseModel):

@@ -264,11 +264,14 @@ class Watch:
     def _subscription(self) -> dict[str, Any]:
         live = self.live
         if self._ever_synced and live.application_id is not None:
-            return {
+            resume: dict[str, Any] = {
                 "type": "subscribe",
                 "application_id": live.application_id,
                 "since": live.revision,
             }
+            if live.entry_id is not None:
+                resume["since_entry_id"] = live.entry_id
+            return resume
         if self._by_id:
             return {"type": "subscribe", "application_id": live.application}
         return {"type": "subscribe", "application_name": live.application}
@@ -295,6 +298,7 @@ class Watch:
                 self._persist()
             self._client.saw(message.revision)
         else:
+            self.live.reached(message.revision, message.entry_id)
             self._synced(message.revision)
 
     def _synced(self, revision: int) -> None:

@@ -311,6 +311,36 @@ async def test_a_reset_after_pruning_replaces_the_view(
             assert view.revision == gone.revision + 2
 
 
+async def test_a_resume_onto_another_history_replaces_the_view(
+    service_factory: Factory, db: asyncpg.Connection
+) -> None:
+    """A failover lost the view's last change and the new primary logged another one at the
+    same revision: the resume carries the entry id it saw, so it gets a snapshot."""
+    service = service_factory(workers=1)
+    async with api.ConfigClient(service.url) as rest:
+        app = await rest.create_application("billing")
+        kept = await rest.create_configuration(app.id, "kept", {"v": 1})
+        async with rest.watch("billing", backoff=QUICK) as view:
+            stream = view.events()
+            assert view.entry_id == await db.fetchval(
+                "SELECT entry_id::text FROM changes WHERE revision = $1", view.revision
+            )
+            await asyncio.to_thread(service.stop)
+            async with db.transaction():  # the same revision, another change
+                await db.execute(
+                    "UPDATE configurations SET config = '{\"v\": 2}' WHERE id = $1", kept.id
+                )
+                await db.execute(
+                    "UPDATE changes SET entry_id = gen_random_uuid() WHERE revision = $1",
+                    view.revision,
+                )
+            await asyncio.to_thread(service.start)
+            async with asyncio.timeout(PATIENCE):
+                got = await anext(stream)
+            assert (got.name, got.old, got.new, got.op) == ("kept", {"v": 1}, {"v": 2}, "snapshot")
+            assert dict(view) == await current(rest, app.id)
+
+
 async def test_renames_and_deletes_reach_the_view(service_factory: Factory) -> None:
     service = service_factory(workers=2)
     async with api.ConfigClient(service.url) as rest:

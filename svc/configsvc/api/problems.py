@@ -61,6 +61,8 @@ def from_error(exc: errors.ServiceError) -> web.Response:
             ', error="invalid_token"' if exc.presented else ""
         )
         return problem(*show, str(exc), headers={"WWW-Authenticate": challenge})
+    if isinstance(exc, errors.CommitUnknown):
+        return problem(*show, str(exc), headers={"Retry-After": "1"})
     if isinstance(exc, errors.Unavailable):
         # The driver's words name hosts and ports: they go to the log, not to the client.
         return problem(*show, "the database is unavailable; retry", headers={"Retry-After": "1"})

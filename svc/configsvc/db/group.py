@@ -159,7 +159,7 @@ class GroupCommit:
         try:
             await tx.commit()
         except (OSError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as exc:
-            raise errors.Unavailable(COMMIT_UNKNOWN) from exc
+            raise errors.CommitUnknown(COMMIT_UNKNOWN) from exc
         except asyncpg.PostgresError as exc:
             raise errors.Unavailable(f"the commit failed: {exc.__class__.__name__}") from exc
 

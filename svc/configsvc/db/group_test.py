@@ -9,9 +9,11 @@ from typing import Any
 import asyncpg
 import pytest
 
+from configsvc import app as app_mod
 from configsvc import errors
 from configsvc.db import group
 from configsvc.service import writes
+from conftest import ADMIN_HEADERS
 
 W = writes.Write()
 
@@ -143,3 +145,47 @@ async def test_past_its_bound_the_queue_refuses_with_a_503(pooled, db) -> None:
         assert [d["name"] for d in done] == ["c0", "c1", "c2"]
     finally:
         pooled.group.max_queued = group.GroupCommit.max_queued
+
+
+async def test_a_connection_lost_at_commit_is_a_503_saying_the_write_may_have_happened(
+    aiohttp_client, settings, db
+) -> None:
+    """The COMMIT waits (here: for a synchronous standby that never comes) and its connection
+    dies meanwhile: nobody knows whether it committed. The answer says so, and that a retry
+    with If-Match is safe: it is refused if the write did happen."""
+    # The test cluster runs with synchronous_commit=off; this database's sessions do not.
+    name = await db.fetchval("SELECT current_database()")
+    await db.execute(f"ALTER DATABASE {name} SET synchronous_commit = on")
+    client = await aiohttp_client(app_mod.create_app(settings), headers=ADMIN_HEADERS)
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c", "config": {"n": 1}}
+    cfg = await (await client.post("/api/v1/configurations", json=body)).json()
+    put = {"name": "c", "config": {"n": 2}}
+    try:
+        await db.execute("ALTER SYSTEM SET synchronous_standby_names = 'nobody'")
+        await db.execute("SELECT pg_reload_conf()")
+        await asyncio.sleep(0.3)
+        answer = asyncio.ensure_future(client.put(
+            f"/api/v1/configurations/{cfg['id']}", json=put, headers={"If-Match": '"1"'}
+        ))  # fmt: skip
+        async with asyncio.timeout(10):
+            while not await db.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE wait_event = 'SyncRep' AND datname = current_database()"
+            ):
+                await asyncio.sleep(0.02)
+        resp = await answer
+    finally:
+        await db.execute("ALTER SYSTEM RESET synchronous_standby_names")
+        await db.execute("SELECT pg_reload_conf()")
+        await db.execute(f"ALTER DATABASE {name} RESET synchronous_commit")
+    assert resp.status == 503
+    problem = await resp.json()
+    assert "may or may not" in problem["detail"]
+    assert "If-Match" in problem["detail"]
+    assert resp.headers["Retry-After"] == "1"
+    await asyncio.sleep(0.3)
+    retry = await client.put(
+        f"/api/v1/configurations/{cfg['id']}", json=put, headers={"If-Match": '"1"'}
+    )
+    assert retry.status == 412, "it had committed (locally): the retry changes nothing"

@@ -98,12 +98,7 @@ class Cluster:
         """Create the data directory (once), owned by the user the server runs as."""
         if (self.datadir / "PG_VERSION").exists():
             return
-        self.datadir.mkdir(parents=True, exist_ok=True)
-        user = _run_as()
-        if user is not None:
-            entry = pwd.getpwnam(user)
-            os.chown(self.datadir, entry.pw_uid, entry.pw_gid)
-        self.datadir.chmod(0o700)
+        self._own_datadir()
         try:
             self._pg(
                 "initdb", "-D", str(self.datadir), "-U", SUPERUSER, "--auth=trust",
@@ -114,6 +109,15 @@ class Cluster:
                 f"initdb failed in {self.datadir}: {exc.stderr.strip()} (as root the server runs "
                 f"as {_run_as()}, who must be able to reach that directory)"
             ) from exc
+
+    def _own_datadir(self) -> None:
+        """The data directory, owned by the user the server runs as, private to it."""
+        self.datadir.mkdir(parents=True, exist_ok=True)
+        user = _run_as()
+        if user is not None:
+            entry = pwd.getpwnam(user)
+            os.chown(self.datadir, entry.pw_uid, entry.pw_gid)
+        self.datadir.chmod(0o700)
 
     def start(self, *, fast: bool = False) -> None:
         """Start the server unless it already runs; wait until it accepts connections."""
@@ -141,6 +145,23 @@ class Cluster:
         """Stop the server (fast shutdown) if it runs."""
         if self.is_running():
             self._pg("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.datadir), check=False)
+
+    def clone_of(self, primary: Cluster) -> None:
+        """Make this (not yet initialized) cluster a streaming standby of ``primary``: a base
+        backup with ``-R`` (standby.signal and primary_conninfo written). For failover tests."""
+        self._own_datadir()
+        self._pg(
+            "pg_basebackup", "-D", str(self.datadir), "-h", "127.0.0.1", "-p", str(primary.port),
+            "-U", SUPERUSER, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast",
+        )  # fmt: skip
+
+    def promote(self) -> None:
+        """End recovery: the standby becomes a primary (waits until it accepts writes)."""
+        self._pg("pg_ctl", "promote", "-w", "-D", str(self.datadir))
+
+    def crash(self) -> None:
+        """Stop at once, as a machine dies (immediate shutdown: no checkpoint)."""
+        self._pg("pg_ctl", "stop", "-m", "immediate", "-D", str(self.datadir), check=False)
 
     def create_database(self, name: str) -> None:
         """Create database ``name`` unless it exists."""

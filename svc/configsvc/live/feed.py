@@ -148,7 +148,9 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
             return  # the snapshot on its way answers this subscribe too
         sub = request.app[HUB].subscribe(to, app_id)
         try:
-            state = await sync.read(conn, app_id, message.since, to.limit - to.pending())
+            state = await sync.read(
+                conn, app_id, message.since, to.limit - to.pending(), message.since_entry_id
+            )
         except BaseException:
             sub.end()
             raise
@@ -264,6 +266,7 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     # Follow from the revision current at start-up, before any subscriber can take a snapshot.
     async with app[database.DB].connection() as conn:
         follower.last, _ = await changes.counter(conn)
+        follower.last_id = await changes.identity(conn, follower.last)
     reads.revision = follower.last
     tasks = [
         asyncio.create_task(follower.run(), name="change listener"),

@@ -87,7 +87,9 @@ async def test_subscribe_gets_a_snapshot_then_live_changes(ws, api) -> None:
         "op": "updated", "reason": None, "request_id": change["request_id"],
         "configuration": updated,
         "actor": {"id": change["actor"]["id"], "name": "bootstrap"},
+        "entry_id": change["entry_id"],
     }  # fmt: skip
+    assert len(change["entry_id"]) == 36, "the identity of its log entry (a UUID)"
 
 
 async def test_subscribe_by_name_and_created_and_deleted_ops(ws, api, client) -> None:
@@ -162,8 +164,10 @@ async def test_since_now_gives_just_synced(ws, api) -> None:
     app = await api.app()
     cfg = await api.config(app["id"])
     await ws.send_json({"type": "subscribe", "application_id": app["id"], "since": cfg["revision"]})
-    assert await recv(ws) == {
-        "type": "synced", "application_id": app["id"], "revision": cfg["revision"]}  # fmt: skip
+    synced = await recv(ws)
+    assert synced == {"type": "synced", "application_id": app["id"], "revision": cfg["revision"],
+                      "entry_id": synced["entry_id"]}  # fmt: skip
+    assert len(synced["entry_id"]) == 36, "the identity of the entry at that revision"
 
 
 async def test_since_older_than_the_retained_log_gives_a_reset_snapshot(ws, api, db) -> None:

@@ -51,6 +51,7 @@ def change_frame(entry: changes.Entry) -> str:
         f'"reason":{json.dumps(entry.reason, ensure_ascii=False)},'
         f'"request_id":{json.dumps(entry.request_id)},'
         f'"actor":{_actor(entry)},'
+        f'"entry_id":{json.dumps(entry.entry_id)},'
     )
     key = RESOURCE_KEYS[entry.op]
     if key is None:

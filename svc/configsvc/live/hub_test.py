@@ -39,7 +39,7 @@ def test_the_change_frame_is_the_documented_message() -> None:
     assert frame == {"type": "change", "application_id": "A", "revision": 7, "op": "updated",
                      "reason": None, "request_id": None,
                      "configuration": {"id": "C", "name": "n", "pad": ""},
-                     "actor": None}  # fmt: skip
+                     "actor": None, "entry_id": None}  # fmt: skip
     assert "application" in json.loads(hub.change_frame(entry(8, "application_updated")))
 
 

@@ -21,6 +21,7 @@ import asyncio
 import datetime
 import logging
 import random
+import time
 from collections.abc import Callable
 from typing import Protocol
 
@@ -29,7 +30,7 @@ import asyncpg
 from configsvc import errors
 from configsvc.db import failures
 from configsvc.live import cache as cache_mod
-from configsvc.live import hub
+from configsvc.live import hearing, hub
 from configsvc.ops import metrics, outage
 from configsvc.store import changes
 from configsvc.store import tokens as token_store
@@ -45,16 +46,6 @@ APPLICATION_NAME = "configsvc-listener"
 # Entries dispatched between two yields to the event loop during a long catch-up, so that
 # requests and sockets of this worker are served meanwhile.
 YIELD_EVERY = 100
-# A NOTIFY sent over another connection must reach the listener within this, or it hears
-# nothing: through PgBouncer in transaction mode its LISTEN stays on a server connection that
-# is handed to other clients meanwhile, and what arrives there is dropped or goes elsewhere.
-HEAR_TIMEOUT_S = 5.0
-PROBE_CHANNEL = "configsvc_listener_probe"
-NOT_HEARD = (
-    "the change listener's connection hears no notifications (LISTEN/NOTIFY), as happens "
-    "through PgBouncer in transaction mode: set LISTEN_DATABASE_URL to a direct connection "
-    "to PostgreSQL"
-)
 
 
 class Follower(Protocol):
@@ -66,48 +57,6 @@ class Follower(Protocol):
 
 class GaveUp(Exception):
     """The listener failed too often in a row for a reason other than the database."""
-
-
-class NotHeard(Exception):
-    """A notification sent to the listener's connection never reached it (see NOT_HEARD)."""
-
-
-async def hears(conn: asyncpg.Connection, url: str, timeout_s: float = HEAR_TIMEOUT_S) -> bool:
-    """Whether ``conn`` hears a NOTIFY sent over another connection to ``url``: a LISTEN that
-    works, proven by a real round trip (a NOTIFY of its own would be heard even through a
-    pooler that hands the LISTEN's server connection to whoever comes next)."""
-    heard = asyncio.Event()
-
-    def on_probe(*_: object) -> None:
-        heard.set()
-
-    await conn.add_listener(PROBE_CHANNEL, on_probe)
-    try:
-        sender = await asyncpg.connect(url, timeout=5, statement_cache_size=0)
-        try:
-            await sender.execute(f"NOTIFY {PROBE_CHANNEL}")
-        finally:
-            await sender.close()
-        try:
-            async with asyncio.timeout(timeout_s):
-                await heard.wait()
-        except TimeoutError:
-            return False
-        return True
-    finally:
-        await conn.remove_listener(PROBE_CHANNEL, on_probe)
-
-
-async def check_url(url: str, timeout_s: float = HEAR_TIMEOUT_S) -> None:
-    """Refuse a URL the listener would hear nothing through: :class:`NotHeard`. For start-up,
-    before any worker follows the log through it."""
-    with failures.classified():
-        conn = await asyncpg.connect(url, timeout=5, statement_cache_size=0)
-        try:
-            if not await hears(conn, url, timeout_s):
-                raise NotHeard(NOT_HEARD)
-        finally:
-            await conn.close()
 
 
 class Listener:
@@ -135,6 +84,9 @@ class Listener:
         # Why it is not connected when that is not an outage (for /readyz), else None.
         self.problem: str | None = None
         self.last: int | None = None  # highest revision dispatched
+        self.last_id: str | None = None  # the identity of the entry at ``last``
+        self.diverged_at: float | None = None  # when a different history was last found
+        self._verify = True  # check last_id at the next catch-up (after every reconnect)
         self._wake = asyncio.Event()
         self._backoff = 0.1
         self._failures = 0
@@ -171,7 +123,7 @@ class Listener:
             except errors.Unavailable as exc:
                 self.problem = None
                 self._outage.failed(exc)
-            except NotHeard as exc:
+            except hearing.NotHeard as exc:
                 self.problem = str(exc)
                 self._failed()
             except Exception as exc:
@@ -190,6 +142,7 @@ class Listener:
             raise GaveUp(f"the change listener failed {self._failures} times in a row")
 
     async def _session(self) -> None:
+        self._verify = True
         conn: asyncpg.Connection = await asyncpg.connect(
             self.url, timeout=5, server_settings={"application_name": APPLICATION_NAME}
         )
@@ -200,8 +153,8 @@ class Listener:
             conn.add_termination_listener(self._on_lost)
             await conn.add_listener(changes.CHANNEL, self._on_notify)
             await conn.add_listener(token_store.CHANNEL, self._on_token)
-            if not await hears(conn, self.url):
-                raise NotHeard(NOT_HEARD)
+            if not await hearing.hears(conn, self.url):
+                raise hearing.NotHeard(hearing.NOT_HEARD)
             if self.on_token is not None:
                 self.on_token(None)
             await self._catch_up(conn)
@@ -241,7 +194,31 @@ class Listener:
             # Away so long that the log no longer holds what was missed.
             log.error("change log pruned past revision %s; resetting subscribers", self.last)
             self._reset(latest, "missed changes were pruned; resubscribe", "pruned")
+        elif self._verify and not await self._same_history(conn, pruned_through):
+            # A failover to a standby that lagged, and writes on it since: the counter is past
+            # our head again, but the entry there is another change (or none). What we sent
+            # and cached came from a history that exists nowhere any more.
+            log.error(
+                "the change log's entry at revision %s is not the one this worker dispatched "
+                "(a failover lost it?); resetting subscribers and the read cache", self.last,
+            )  # fmt: skip
+            self.diverged_at = time.monotonic()
+            self._reset(latest, "the change history changed (failover); resubscribe", "diverged")
+        else:
+            self._verify = False
+            return latest
+        self._verify = False
+        self.last_id = await changes.identity(conn, latest)
         return latest
+
+    async def _same_history(self, conn: asyncpg.Connection, pruned_through: int) -> bool:
+        assert self.last is not None
+        if self.last == 0 or self.last_id is None:
+            return True  # nothing dispatched yet, or its identity unknown
+        found = await changes.identity(conn, self.last)
+        if found is None:
+            return pruned_through >= self.last  # pruned is fine; missing is another history
+        return found == self.last_id
 
     def _reset(self, latest: int, reason: str, cause: str) -> None:
         metrics.FEED_RESETS.labels(cause).inc()
@@ -264,7 +241,7 @@ class Listener:
         for done, entry in enumerate(batch, 1):
             self.cache.apply(entry)
             self.hub.dispatch(entry)
-            self.last = entry.revision
+            self.last, self.last_id = entry.revision, entry.entry_id
             _observe(entry)
             if done % YIELD_EVERY == 0:
                 await asyncio.sleep(0)

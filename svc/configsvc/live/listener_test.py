@@ -367,3 +367,45 @@ async def test_a_prune_while_the_listener_reads_the_log_loses_nothing_unnoticed(
     got = [await recv(ws, timeout=20) for _ in written]
     assert [m["revision"] for m in got] == [w["revision"] for w in written], "none lost"
     await ws.close()
+
+
+async def test_a_history_that_changed_while_the_listener_was_away_resets_everything(
+    aiohttp_client, settings, database_url, db_proxy, db
+) -> None:
+    """A failover to a standby that lagged: the counter is past this worker's head again, but
+    the entry at its head is another change. Subscribers and the read cache start over."""
+    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
+    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _wait(lambda: follower.connected)
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c", "config": {"n": 1}}
+    cfg = await (await client.post("/api/v1/configurations", json=body)).json()
+    assert (await client.get(f"/api/v1/configurations/{cfg['id']}")).status == 200  # cached
+    ws = await client.ws_connect("/api/v1/ws")
+    await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+    snapshot = await recv(ws)
+    await _wait(lambda: follower.last == cfg["revision"])
+    assert follower.last_id == snapshot["entry_id"]
+    resets = _sample("configsvc_feed_resets_total", reason="diverged")
+
+    db_proxy.cut()
+    await _wait(lambda: not follower.connected)
+    # The new primary's history: the same revision holds another change, and one more follows.
+    await db.execute(
+        "UPDATE changes SET entry_id = gen_random_uuid() WHERE revision = $1", cfg["revision"]
+    )
+    await db.execute("UPDATE configurations SET config = '{\"n\": 2}' WHERE id = $1", cfg["id"])
+    other = await (await client.post("/api/v1/applications", json={"name": "b"})).json()
+    db_proxy.mend()
+
+    msg = await ws.receive(timeout=20)
+    assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, listener.CLOSE_SERVICE_RESTART)
+    await _wait(lambda: follower.connected)
+    ready = await client.get("/readyz")
+    assert ready.status == 503
+    assert "history changed" in " ".join((await ready.json())["reasons"])
+    assert _sample("configsvc_feed_resets_total", reason="diverged") == resets + 1
+    got = await (await client.get(f"/api/v1/configurations/{cfg['id']}")).json()
+    assert got["config"] == {"n": 2}, "the read cache was dropped, not served from memory"
+    assert follower.last == other["revision"]

@@ -31,21 +31,31 @@ def _frame(message: dict[str, Any]) -> str:
     return exactjson.dumps(message)  # numbers exactly as stored
 
 
-async def read(conn: asyncpg.Connection, app_id: str, since: int | None, budget: int) -> Sync:
-    """The catch-up from ``since`` if the log holds it and it fits in ``budget`` bytes, else
-    a snapshot (``reset`` when ``since`` was given)."""
+async def read(
+    conn: asyncpg.Connection, app_id: str, since: int | None, budget: int,
+    since_entry_id: str | None = None,
+) -> Sync:  # fmt: skip
+    """The catch-up from ``since`` if the log holds it, it is this history's (the entry at
+    ``since`` is ``since_entry_id``, when given) and it fits in ``budget`` bytes; else a
+    snapshot (``reset`` when ``since`` was given)."""
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         latest, pruned_through = await changes.counter(conn)
         await applications.require(conn, app_id)  # unknown, or deleted meanwhile
-        if since is not None and pruned_through <= since <= latest:
+        head_id = await changes.identity(conn, latest) if latest else None
+        if (
+            since is not None and pruned_through <= since <= latest
+            and await _same_history(conn, since, since_entry_id)
+        ):  # fmt: skip
             missed = await _catch_up(conn, app_id, since, latest, budget)
             if missed is not None:
-                synced = {"type": "synced", "application_id": app_id, "revision": latest}
+                synced = {"type": "synced", "application_id": app_id, "revision": latest,
+                          "entry_id": head_id}  # fmt: skip
                 return Sync(latest, [*missed, _frame(synced)])
         snapshot: dict[str, Any] = {
             "type": "snapshot",
             "application_id": app_id,
             "revision": latest,
+            "entry_id": head_id,
             "configurations": await configurations.all_of(conn, app_id),
         }
         # Older than the log, from another database's history, holding a change this release
@@ -53,6 +63,15 @@ async def read(conn: asyncpg.Connection, app_id: str, since: int | None, budget:
         if since is not None:
             snapshot["reset"] = True
         return Sync(latest, [_frame(snapshot)])
+
+
+async def _same_history(conn: asyncpg.Connection, since: int, since_entry_id: str | None) -> bool:
+    """Whether the client's ``since`` is a revision of this database's history: the entry it
+    saw there is the one logged there (after a failover, the same revision may be another
+    change). A client that sends no id cannot be checked (older clients)."""
+    if since_entry_id is None or since == 0:
+        return True
+    return await changes.identity(conn, since) == since_entry_id.lower()
 
 
 async def _catch_up(

@@ -90,5 +90,40 @@ async def test_a_small_catch_up_is_sent_as_changes_then_synced(client, db) -> No
         await ws.send_json({"type": "subscribe", "application_id": app["id"], "since": since})
         got = [await recv(ws) for _ in range(6)]
     assert [m["revision"] for m in got[:5]] == list(range(since + 1, head + 1))
-    assert got[5] == {"type": "synced", "application_id": app["id"], "revision": head}
+    assert {k: v for k, v in got[5].items() if k != "entry_id"} == {
+        "type": "synced", "application_id": app["id"], "revision": head,
+    }  # fmt: skip
     assert json.loads(json.dumps(got[0]["configuration"]))["pad"] == "x" * 4000
+
+
+async def test_a_resume_from_another_history_gets_a_reset_snapshot(client, db) -> None:
+    """``since`` with the entry id seen there: the same revision holding another change (a
+    failover lost the client's) means a fresh snapshot, never "the changes since"."""
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c0", "config": {"n": 1}}
+    await client.post("/api/v1/configurations", json=body)
+    async with client.ws_connect("/api/v1/ws") as ws:
+        await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+        seen = await recv(ws)
+    since, entry_id = seen["revision"], seen["entry_id"]
+    assert entry_id == await db.fetchval(
+        "SELECT entry_id::text FROM changes WHERE revision = $1", since
+    )
+
+    async def resume(entry: str) -> dict[str, object]:
+        async with client.ws_connect("/api/v1/ws") as ws:
+            await ws.send_json({"type": "subscribe", "application_id": app["id"],
+                                "since": since, "since_entry_id": entry})  # fmt: skip
+            return await recv(ws)
+
+    assert (await resume(entry_id))["type"] == "synced", "the same history: caught up"
+    assert (await resume(entry_id.upper()))["type"] == "synced"
+    await db.execute("UPDATE changes SET entry_id = gen_random_uuid() WHERE revision = $1", since)
+    answer = await resume(entry_id)
+    assert (answer["type"], answer["reset"], answer["revision"]) == ("snapshot", True, since)
+    async with client.ws_connect("/api/v1/ws") as ws:
+        await ws.send_json({"type": "subscribe", "application_id": app["id"],
+                            "since": since, "since_entry_id": "not-a-uuid"})  # fmt: skip
+        refused = await recv(ws)
+    assert (refused["type"], refused["code"]) == ("error", "bad_request")
+    assert "since_entry_id" in refused["detail"]

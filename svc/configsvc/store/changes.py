@@ -29,7 +29,7 @@ NOTIFY = "SELECT pg_notify($1, json_build_object('revision', $2::bigint)::text)"
 # The resource is read as text: the feed sends it on as it is, without decoding it here.
 AFTER = """
 SELECT revision, application_id, op, resource::text AS resource, reason, request_id,
-       actor_id, actor_name, committed_at
+       actor_id, actor_name, committed_at, entry_id::text AS entry_id
 FROM changes
 WHERE revision > $1
 ORDER BY revision
@@ -38,7 +38,7 @@ LIMIT $2
 
 AFTER_FOR_APPLICATION = """
 SELECT revision, application_id, op, resource::text AS resource, reason, request_id,
-       actor_id, actor_name
+       actor_id, actor_name, entry_id::text AS entry_id
 FROM changes
 WHERE application_id = $1 AND revision > $2 AND revision <= $3
 ORDER BY revision
@@ -46,6 +46,7 @@ LIMIT $4
 """
 
 COUNTER = "SELECT revision, pruned_through FROM revision_counter"
+IDENTITY = "SELECT entry_id::text FROM changes WHERE revision = $1"
 # The revision the next write would commit at, read without the counter's row lock.
 PEEK_REVISION = "SELECT revision + 1 FROM revision_counter"
 
@@ -75,6 +76,7 @@ class Entry:
     actor_id: str | None = None
     actor_name: str | None = None
     committed_at: datetime | None = None  # read by the listener, for the propagation time
+    entry_id: str | None = None  # this entry's identity (see migrations/0009_history_identity)
 
 
 async def next_revision(conn: asyncpg.Connection) -> int:
@@ -122,7 +124,14 @@ async def notify(conn: asyncpg.Connection, revision: int) -> None:
 async def after(conn: asyncpg.Connection, revision: int, limit: int = 1000) -> list[Entry]:
     """Committed changes with a revision above ``revision``, oldest first."""
     rows = await conn.fetch(AFTER, revision, limit)
-    return [Entry(*row) for row in rows]
+    return [Entry(**row) for row in rows]
+
+
+async def identity(conn: asyncpg.Connection, revision: int) -> str | None:
+    """The identity of the entry at ``revision``; None if there is none (pruned, never
+    logged, or from a history this database does not hold)."""
+    found: str | None = await conn.fetchval(IDENTITY, revision)
+    return found
 
 
 async def after_for_application(
@@ -130,7 +139,7 @@ async def after_for_application(
 ) -> list[Entry]:
     """One application's changes in (since, until], oldest first."""
     rows = await conn.fetch(AFTER_FOR_APPLICATION, application_id, since, until, limit)
-    return [Entry(*row) for row in rows]
+    return [Entry(**row) for row in rows]
 
 
 async def counter(conn: asyncpg.Connection) -> tuple[int, int]:
