@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import tempfile
+import time
 
 import asyncpg
 
@@ -76,6 +77,26 @@ def listen(settings: settings_mod.Settings) -> socket.socket:
     return sock
 
 
+async def _wait_for_primary(url: str, timeout_s: float) -> None:
+    """Check the URL (see hearing.check_url), retrying while no server that takes writes
+    answers (a failover under way) for up to ``timeout_s``, saying which hosts it tried."""
+    deadline = time.monotonic() + timeout_s
+    delay = 0.5
+    while True:
+        try:
+            await hearing.check_url(url)
+            return
+        except errors.Unavailable as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            print(
+                f"waiting for a primary at {settings_mod.hosts_of(url)}: {exc}; retrying in "
+                f"{delay:.1f} s (DB_START_TIMEOUT_S)", file=sys.stderr, flush=True,
+            )  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def main() -> None:
     if sys.argv[1:2] == ["tokens"]:
         from configsvc.auth import cli
@@ -90,12 +111,12 @@ def main() -> None:
         # serve changes seconds late forever (first: it uses no named prepared statement,
         # which a pooler would mix up). Then migrate once here so that a bad migration stops
         # start-up with one clear line; the workers then find nothing pending.
-        asyncio.run(hearing.check_url(direct_url))
+        asyncio.run(_wait_for_primary(direct_url, settings.db_start_timeout_s))
         asyncio.run(_migrate(direct_url))
     except errors.MigrationError as exc:
         sys.exit(str(exc))
     except (errors.Unavailable, errors.DatabaseError) as exc:
-        sys.exit(f"cannot use the database: {exc}")
+        sys.exit(f"cannot use the database ({settings_mod.hosts_of(direct_url)}): {exc}")
     except hearing.NotHeard as exc:
         used = "LISTEN_DATABASE_URL" if settings.listen_database_url else "DATABASE_URL"
         sys.exit(f"cannot follow changes through {used}: {exc}")

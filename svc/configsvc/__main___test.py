@@ -28,10 +28,15 @@ def test_gunicorn_gets_the_workers_and_the_address() -> None:
 
 
 def test_an_unreachable_database_is_one_line_not_a_traceback() -> None:
-    result = _serve({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"})
+    url = "postgresql://nobody:hunter2@127.0.0.1:1,127.0.0.1:2/none?target_session_attrs=read-write"
+    result = _serve({"DATABASE_URL": url, "DB_START_TIMEOUT_S": "1.2"})
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().startswith("cannot use the database:")
+    lines = result.stderr.strip().splitlines()
+    waiting = "waiting for a primary at 127.0.0.1:1, 127.0.0.1:2"
+    assert lines[0].startswith(waiting), "it waits, saying which hosts it tried"
+    assert lines[-1].startswith("cannot use the database (127.0.0.1:1, 127.0.0.1:2):")
+    assert "hunter2" not in result.stderr
 
 
 def test_without_database_url_it_says_to_set_it() -> None:

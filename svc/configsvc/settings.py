@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import sys
+import urllib.parse
 from pathlib import Path
 from typing import Literal
 
@@ -31,6 +32,11 @@ class Settings(BaseSettings):
     db_pool_min: int = pydantic.Field(default=2, ge=0)
     db_pool_max: int = pydantic.Field(default=10, ge=1)
     db_acquire_timeout_s: float = pydantic.Field(default=5.0, gt=0)
+    db_start_timeout_s: float = pydantic.Field(
+        default=30.0, ge=0,
+        description="How long start-up waits for a primary (during a failover, say) before "
+        "giving up; 0: not at all.",
+    )  # fmt: skip
     workers: int = pydantic.Field(default=1, ge=1, le=64)
     max_body_bytes: int = pydantic.Field(default=1024 * 1024, ge=1024)
     body_read_timeout_s: float = pydantic.Field(default=10.0, gt=0)
@@ -109,6 +115,13 @@ class Settings(BaseSettings):
     local_pg_port: int = pydantic.Field(default=54329, ge=1, le=65535)
     local_pg_dir: Path = SVC_DIR / ".pgdata"
 
+    @pydantic.field_validator("database_url", "listen_database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            check_postgres_url(value)
+        return value
+
     @pydantic.field_validator("log_format", mode="before")
     @classmethod
     def _lower(cls, value: object) -> object:
@@ -170,6 +183,48 @@ def _loopback(host: str) -> bool:
 
 # Never echoed in an error line: the value is a credential.
 _SECRET_SETTINGS = {"BOOTSTRAP_ADMIN_TOKEN"}
+# Shown without their password.
+_URL_SETTINGS = {"DATABASE_URL", "LISTEN_DATABASE_URL"}
+TARGET_SESSION_ATTRS = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
+
+
+def check_postgres_url(url: str) -> None:
+    """Refuse what libpq (and asyncpg) would not take as a PostgreSQL URL, saying why. A
+    cluster is several hosts in one URL, ``postgresql://u@h1:5432,h2:5432/db?
+    target_session_attrs=read-write``: the service then always talks to the primary."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ValueError("must start with postgresql:// (or postgres://)")
+    hosts = parts.netloc.rpartition("@")[2]
+    for host in hosts.split(",") if hosts else []:
+        has_port = ":" in host and not host.endswith("]")  # [::1] alone has no port
+        name, _, port = host.rpartition(":") if has_port else (host, "", "")
+        if not name and port:
+            raise ValueError(f"host {host!r}: a host name is missing before the port")
+        if port and not (port.isdigit() and 1 <= int(port) <= 65535):
+            raise ValueError(f"host {host!r}: the port must be a number from 1 to 65535")
+    attrs = urllib.parse.parse_qs(parts.query).get("target_session_attrs", [])
+    for attr in attrs:
+        if attr not in TARGET_SESSION_ATTRS:
+            raise ValueError(
+                f"target_session_attrs={attr!r}: use one of {', '.join(TARGET_SESSION_ATTRS)}"
+            )
+
+
+def hosts_of(url: str) -> str:
+    """The servers a URL names, for messages: ``db1:5432, db2:5432``."""
+    hosts = urllib.parse.urlsplit(url).netloc.rpartition("@")[2]
+    return ", ".join(hosts.split(",")) or "the default host"
+
+
+def without_password(url: str) -> str:
+    """The URL as it may be logged or shown: any password replaced by ***."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    if at and ":" in userinfo:
+        userinfo = userinfo.split(":", 1)[0] + ":***"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}{at}{hosts}"))
+
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)
 
@@ -183,7 +238,11 @@ def describe_error(exc: pydantic.ValidationError) -> str:
             lines.append(f"invalid settings: {err['msg'].removeprefix('Value error, ')}")
             continue
         shown = "a secret" if name in _SECRET_SETTINGS else repr(err.get("input"))
-        lines.append(f"invalid setting {name}: {err['msg']} (got {shown})")
+        if name in _URL_SETTINGS and isinstance(err.get("input"), str):
+            shown = repr(without_password(err["input"]))
+        lines.append(
+            f"invalid setting {name}: {err['msg'].removeprefix('Value error, ')} (got {shown})"
+        )
     return "; ".join(lines)
 
 

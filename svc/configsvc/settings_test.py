@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pydantic
 import pytest
 
 from configsvc import settings as settings_mod
@@ -82,3 +83,27 @@ def test_a_bad_bootstrap_token_is_named_but_never_echoed(monkeypatch) -> None:
     message = str(exc.value.code)
     assert "BOOTSTRAP_ADMIN_TOKEN" in message
     assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("mysql://u@h/db", "must start with postgresql://"),
+        ("postgresql://u:hunter2@h1:5432,h2:99999/db", "port must be a number"),
+        ("postgresql://u@h1:5432,:5433/db", "host name is missing"),
+        ("postgresql://u@h1,h2/db?target_session_attrs=writable", "use one of any, primary"),
+    ],
+)
+def test_a_bad_database_url_is_explained_without_its_password(url: str, says: str) -> None:
+    with pytest.raises(pydantic.ValidationError) as refused:
+        settings_mod.Settings(database_url=url, _env_file=None)
+    told = settings_mod.describe_error(refused.value)
+    assert told.startswith("invalid setting DATABASE_URL: ")
+    assert says in told
+    assert "hunter2" not in told
+
+
+def test_a_cluster_url_of_several_hosts_is_taken() -> None:
+    url = "postgresql://u@db1:5432,db2:5432,[::1]:5433/db?target_session_attrs=read-write"
+    assert settings_mod.Settings(database_url=url, _env_file=None).database_url == url
+    assert settings_mod.without_password("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"

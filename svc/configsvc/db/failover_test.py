@@ -122,3 +122,82 @@ async def test_a_promoted_standby_never_leaves_a_subscriber_on_the_lost_history(
             assert (got.config, got.version) == ({"v": 1}, 1)
     finally:
         service.stop()
+
+
+async def _synchronous(primary: pgcluster.Cluster) -> None:
+    """Make the standby synchronous: a commit is acknowledged once the standby has it."""
+    conn = await asyncpg.connect(primary.url)
+    try:
+        await conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
+        await conn.execute("SELECT pg_reload_conf()")
+        # The test cluster runs with synchronous_commit=off; this database's sessions do not.
+        await conn.execute(f"ALTER DATABASE {DBNAME} SET synchronous_commit = on")
+        async with asyncio.timeout(PATIENCE):
+            while not await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'"
+            ):
+                await asyncio.sleep(0.05)
+    finally:
+        await conn.close()
+
+
+async def test_a_synchronous_standby_promoted_under_load_loses_no_acknowledged_write(
+    pair,
+) -> None:
+    primary, standby = pair
+    await _synchronous(primary)
+    hosts = f"127.0.0.1:{primary.port},127.0.0.1:{standby.port}"
+    url = f"postgresql://{pgcluster.SUPERUSER}@{hosts}/{DBNAME}?target_session_attrs=read-write"
+    service = conftest.Service(url, 2, {"LISTENER_PROBE_S": "1"})
+    service.start()
+    acked: dict[str, int] = {}  # configuration id -> highest value answered 2xx
+    first_ok_after: list[float] = []
+    promoted = asyncio.Event()
+    stop = asyncio.Event()
+    try:
+        async with api.ConfigClient(service.url, retries=0) as rest:
+            app = await rest.create_application("billing")
+            configs = [await rest.create_configuration(app.id, f"c{i}", {"v": 0}) for i in range(4)]
+
+            async def writer(config_id: str, name: str) -> None:
+                value = 0
+                while not stop.is_set():
+                    value += 1
+                    try:
+                        await rest.replace_configuration(config_id, name, {"v": value})
+                    except Exception:
+                        await asyncio.sleep(0.05)
+                        continue
+                    acked[config_id] = value
+                    if promoted.is_set() and not first_ok_after:
+                        first_ok_after.append(asyncio.get_running_loop().time())
+
+            quick = backoff.Backoff(base=0.05, cap=1.0)
+            async with rest.watch("billing", backoff=quick) as view:
+                stream = view.events()
+                writers = [asyncio.create_task(writer(c.id, c.name)) for c in configs]
+                await asyncio.sleep(1.0)  # under load
+                await asyncio.to_thread(primary.crash)
+                await asyncio.to_thread(standby.promote)
+                promoted_at = asyncio.get_running_loop().time()
+                promoted.set()
+                async with asyncio.timeout(PATIENCE):
+                    while not first_ok_after:
+                        await asyncio.sleep(0.05)
+                await asyncio.sleep(1.0)  # and on, on the new primary
+                stop.set()
+                await asyncio.gather(*writers)
+                final = {c.name: await rest.get_configuration(c.id) for c in configs}
+                head = max(c.revision for c in final.values())
+                seen: list[int] = []
+                async with asyncio.timeout(PATIENCE):
+                    while not seen or seen[-1] < head:
+                        event = await anext(stream)
+                        assert event.op != "snapshot", "no reset: nothing was lost"
+                        seen.append(event.revision)
+            print(f"promotion to first successful write: {first_ok_after[0] - promoted_at:.2f} s")
+            for config in configs:
+                assert final[config.name].config["v"] >= acked[config.id], "an acked write lost"
+            assert seen == list(range(seen[0], head + 1)), "no gap, no repeat"
+    finally:
+        service.stop()
