@@ -279,6 +279,38 @@ def test_a_conflict_shows_theirs_against_mine_and_lets_me_choose(tab: Console, r
     assert current(rest, cfg)["config"] == {"rate": 8}
 
 
+def test_a_change_made_before_the_editor_subscribed_still_shows_as_a_conflict(
+    tab: Console, rest: Any
+) -> None:
+    """The editor's socket is held back until someone else has saved: the change must not
+    vanish into the snapshot the late subscription starts with (it did, under load)."""
+    _, cfg = app_with_config(rest, "late-socket-shop", {"rate": 1})
+    tab.sign_in()
+    held: list[Any] = []
+    sent: list[Any] = []
+
+    def hold(route: Any) -> None:
+        route.on_message(lambda frame: sent.append(frame))  # the page's frames wait here until the server is there
+        held.append(route)
+
+    tab.page.route_web_socket(re.compile(r"/api/v1/ws$"), hold)
+    tab.page.reload()  # a new socket, now through the route
+    tab.page.get_by_role("button", name="Sign out").wait_for()
+    tab.open(f"#/config/{cfg['id']}")
+    tab.page.locator("#version").filter(has_text="version 1").wait_for()
+    replace_text(tab.page, '{\n  "rate": 50\n}')
+    put(rest, cfg, {"rate": 7}, "before you subscribed")
+    route = held[-1]
+    server = route.connect_to_server()
+    route.on_message(lambda frame: server.send(frame))
+    for frame in sent:
+        server.send(frame)
+    panel = tab.page.locator("section.conflict")
+    panel.wait_for()
+    assert "before you subscribed" in panel.inner_text()
+    assert '"rate": 7' in panel.locator("[data-kind=del]").inner_text()
+
+
 def test_history_diffs_two_versions_and_restores_one(tab: Console, rest: Any) -> None:
     _, cfg = app_with_config(rest, "history-shop", {"rate": 1})
     put(rest, cfg, {"rate": 2, "extra": True}, "second")

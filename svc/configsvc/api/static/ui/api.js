@@ -17,7 +17,7 @@ export class ApiError extends Error {
   }
 }
 
-/** fetch() under /api/v1; `body` is sent as JSON; answers {data, etag, status}. */
+/** fetch() under /api/v1; `body` is sent as JSON; answers {data, etag, status, revision}. */
 export async function call(method, path, { body, headers = {}, reason, ifMatch, query } = {}) {
   const url = new URL("/api/v1" + path, location.origin);
   for (const [key, value] of Object.entries(query || {})) {
@@ -40,7 +40,11 @@ export async function call(method, path, { body, headers = {}, reason, ifMatch, 
     throw new ApiError(response.status, data || {}, response);
   }
   const etag = response.headers.get("ETag");
-  return { data, status: response.status, etag: etag ? Number(etag.replaceAll('"', "")) : null };
+  const revision = response.headers.get("Config-Revision");
+  return {
+    data, status: response.status, etag: etag ? Number(etag.replaceAll('"', "")) : null,
+    revision: revision === null ? null : Number(revision),
+  };
 }
 
 export const get = (path, query) => call("GET", path, { query }).then((r) => r.data);

@@ -132,7 +132,9 @@ export async function editorPage(view, ctx, id) {
   changed();
 
   ctx.onLeave(live.follow(base.application_id, async (message) => {
-    if (message.type !== "change") return;
+    // Subscribed from the revision this page was read at, so a change committed before the
+    // subscription still arrives as a change; a reset snapshot (after a long outage) counts too.
+    if (message.type !== "change" && message.type !== "snapshot") return;
     const theirs = message.configuration && message.configuration.id === id ? message.configuration
       : (message.configurations || []).find((c) => c.id === id);
     if (message.op === "deleted" && message.configuration?.id === id) { status.textContent = "This configuration was just deleted."; return; }
@@ -144,5 +146,5 @@ export async function editorPage(view, ctx, id) {
       return;
     }
     await conflict(theirs, message);
-  }));
+  }, { since: loaded.revision }));
 }

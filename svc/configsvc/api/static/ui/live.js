@@ -62,10 +62,15 @@ function receive(message) {
   for (const callback of listeners.get(id) || []) callback(message);
 }
 
-/** Call `callback` with every frame about application `id`; returns the unsubscribe. */
-export function follow(id, callback) {
+/**
+ * Call `callback` with every frame about application `id`; returns the unsubscribe. `since`: the
+ * revision the page's data was read at, so that a change committed before the subscription
+ * arrives as a change frame (with its actor and reason) rather than unseen in a snapshot.
+ */
+export function follow(id, callback, { since } = {}) {
   if (!listeners.has(id)) {
     listeners.set(id, new Set());
+    if (!revisions.has(id) && Number.isInteger(since)) revisions.set(id, since);
     send(subscription(id));
   }
   listeners.get(id).add(callback);
