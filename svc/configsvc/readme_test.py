@@ -1,4 +1,4 @@
-"""The README's and ``svc/docs/*.md``'s shell examples run as printed, in order, against a real server.
+"""The shell examples of README.md and ``svc/docs/*.md`` run as printed, in order, on a server.
 
 Every ```sh block of README.md and of each page under ``svc/docs/`` runs, a page's blocks one
 after the other in one bash (``-euo pipefail``), as a reader pasting them into one shell would,
@@ -83,7 +83,9 @@ def run_page(page: Path, cwd: Path, env: dict[str, str]) -> list[str]:
     return outputs
 
 
-def test_the_examples_run_in_order_on_another_port(service_factory, admin_token, tmp_path) -> None:
+def test_the_examples_run_in_order_on_another_port(
+    service_factory, admin_token, tmp_path: Path
+) -> None:
     service = service_factory()
     assert service.port != 8080
     # svc/ as make run leaves it: the virtualenv, and the admin token's secret in .admin-token.
@@ -93,7 +95,8 @@ def test_the_examples_run_in_order_on_another_port(service_factory, admin_token,
     (tmp_path / "greeter.py").write_text(greeter_source())
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFIGSVC_")}
     env["PORT"] = str(service.port)
-    out = {page.name: run_page(page, tmp_path, env) for page in pages() if blocks(page.read_text())[0]}
+    runnable = [page for page in pages() if blocks(page.read_text())[0]]
+    out = {page.name: run_page(page, tmp_path, env) for page in runnable}
     first, client = out["README.md"]
     assert '"name":"hello"' in first
     assert "{'greeting': 'hi'}" in client
