@@ -81,9 +81,9 @@ http {{
 
 
 def readme_nginx_block() -> str:
-    text = (ROOT / "README.md").read_text()
+    text = (ROOT / "svc" / "docs" / "operations.md").read_text()
     found = re.search(re.escape(NGINX_MARK) + r"\n```nginx\n(.*?)```", text, re.DOTALL)
-    assert found is not None, "the README's nginx block is marked"
+    assert found is not None, "the nginx block of svc/docs/operations.md is marked"
     return found.group(1)
 
 

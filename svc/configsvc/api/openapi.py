@@ -20,7 +20,7 @@ from aiohttp import hdrs, web
 from configsvc_client import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from configsvc.api import asyncapi, bodies, history, problems, reads, routes, search
+from configsvc.api import asyncapi, bodies, guides, history, problems, reads, routes, search
 
 OPENAPI_PATH = f"{routes.PREFIX}/openapi.json"
 DOCS_PATH = f"{routes.PREFIX}/docs"
@@ -453,7 +453,8 @@ async def _build(app: web.Application) -> None:
     """Serialised once: the routes cannot change after start-up."""
     app[DOCUMENT] = json.dumps(document(app), ensure_ascii=False).encode("utf-8")
     static = resources.files("configsvc.api").joinpath("static")
-    app[PAGE] = static.joinpath("docs.html").read_bytes()
+    page = static.joinpath("docs.html").read_text("utf-8")
+    app[PAGE] = page.replace(guides.PLACEHOLDER, guides.links(app[guides.GUIDES])).encode()
     app[ASSETS] = {name: static.joinpath(name).read_bytes() for name in _ASSET_TYPES}
 
 
@@ -482,10 +483,11 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
 
 
 def add_routes(app: web.Application) -> None:
-    """The OpenAPI and AsyncAPI documents, the API page and its assets, the pages' headers."""
+    """The OpenAPI and AsyncAPI documents, the API page and its assets, the guides, the headers."""
     app.on_startup.append(_build)
     app.on_response_prepare.append(security_headers)
     app.router.add_get(OPENAPI_PATH, serve_document, allow_head=False)
     app.router.add_get(DOCS_PATH, serve_docs, allow_head=False)
     app.router.add_get(ASSETS_PATH, serve_asset, allow_head=False)
     asyncapi.add_routes(app)
+    guides.add_routes(app)

@@ -20,7 +20,7 @@ from configsvc.api import schemas as schema_api
 # The documents and the pages themselves; the page's assets' route reads /api/v1/{name}.
 UNDOCUMENTED = {"/metrics", "/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
                 asyncapi.ASYNCAPI_PATH, f"{routes.PREFIX}/{{name}}", "/", console.UI_PATH,
-                f"{console.UI_PATH}/{{name}}"}  # fmt: skip
+                f"{console.UI_PATH}/{{name}}", f"{routes.PREFIX}/docs/{{name}}"}  # fmt: skip
 APPS, CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
 APP, CONFIG = f"{APPS}/{{id}}", f"{CONFIGS}/{{id}}"
 APP_CONFIGS = f"{APP}/configurations"

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from configsvc import app as app_mod
 from configsvc import settings as settings_mod
 from configsvc.live import feed
-from configsvc.readme_test import README
+from configsvc.readme_test import DOCS
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -163,7 +163,7 @@ def _rss(pid: int) -> int:
 
 
 def _lag_query() -> str:
-    text = README.read_text()
+    text = (DOCS / "operations.md").read_text()
     block = re.search(r"```promql\n(.*?)```", text, re.DOTALL)
     assert block is not None
     lines = block.group(1).splitlines()
