@@ -290,7 +290,8 @@ def test_a_change_made_before_the_editor_subscribed_still_shows_as_a_conflict(
     sent: list[Any] = []
 
     def hold(route: Any) -> None:
-        route.on_message(lambda frame: sent.append(frame))  # the page's frames wait here until the server is there
+        # The page's frames wait here until the server is there.
+        route.on_message(lambda frame: sent.append(frame))
         held.append(route)
 
     tab.page.route_web_socket(re.compile(r"/api/v1/ws$"), hold)
