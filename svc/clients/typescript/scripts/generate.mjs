@@ -33,7 +33,10 @@ export function typeOf(schema, indent = "") {
   if (schema.$ref) return schema.$ref.slice(SCHEMAS.length);
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.enum) return schema.enum.map((v) => JSON.stringify(v)).join(" | ");
-  if (schema.anyOf || schema.oneOf) {
+  const alternatives = schema.anyOf || schema.oneOf;
+  // Beside a `type`, alternatives without types of their own only constrain (as in Grant).
+  const constraints = schema.type && alternatives?.every((s) => !s.type && !s.$ref);
+  if (alternatives && !constraints) {
     const parts = [...new Set((schema.anyOf || schema.oneOf).map((s) => typeOf(s, indent)))];
     return parts.join(" | ");
   }

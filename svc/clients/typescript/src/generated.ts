@@ -259,7 +259,10 @@ export interface FleetClients {
 
 /** Access to one application, or to every one with ``"*"``; ``write`` implies ``read``.
  * ``metrics`` (on ``"*"`` only) lets a scraper read ``GET /metrics`` and nothing else. */
-export type Grant = unknown;
+export interface Grant {
+  application_id: string;
+  access: "read" | "write" | "metrics";
+}
 
 /** Any JSON value a configuration may hold (documents only; never used to validate). */
 export type JsonValue = { [key: string]: JsonValue } | JsonValue[] | string | number | boolean | null;
