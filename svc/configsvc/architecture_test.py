@@ -23,7 +23,7 @@ from configsvc import settings as settings_mod
 
 ROOTS = {
     "configsvc": settings_mod.SVC_DIR / "configsvc",
-    "configsvc_client": settings_mod.SVC_DIR / "client" / "configsvc_client",
+    "configsvc_client": settings_mod.SVC_DIR / "clients" / "python" / "configsvc_client",
     "bench": settings_mod.SVC_DIR / "bench",
 }
 SUBPACKAGES = ("api", "service", "store", "db", "live", "ops", "devtools")

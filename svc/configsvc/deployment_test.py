@@ -48,9 +48,11 @@ def test_the_image_runs_what_make_run_runs() -> None:
     # make run starts the local PostgreSQL when needed, then execs python -m configsvc.
     assert re.search(r"^run:.*\n\t\$\(LOCAL\) run configsvc$", makefile, re.M)
     assert "uv sync --frozen --no-dev" in dockerfile, "the same lock file, no dev tools"
-    assert "COPY client ./client" in dockerfile, "the workspace member holding the wire models"
-    # A link in client/ is copied as a link: what it points to must be in the image too.
-    for link in (p for p in (settings_mod.SVC_DIR / "client").iterdir() if p.is_symlink()):
+    member = "the workspace member holding the wire models"
+    assert "COPY clients/python ./clients/python" in dockerfile, member
+    # A link in clients/python/ is copied as a link: what it points to must be in the image too.
+    python_client = settings_mod.SVC_DIR / "clients" / "python"
+    for link in (p for p in python_client.iterdir() if p.is_symlink()):
         target = (link.parent / os.readlink(link)).resolve().relative_to(settings_mod.SVC_DIR)
         assert f"COPY {target} ./" in dockerfile, f"{link.name} -> {target}"
 

@@ -31,7 +31,7 @@ def _imports(path: Path, package: str) -> set[str]:
 
 
 def _production_modules() -> list[Path]:
-    roots = [settings_mod.SVC_DIR / "configsvc", settings_mod.SVC_DIR / "client"]
+    roots = [settings_mod.SVC_DIR / "configsvc", settings_mod.SVC_DIR / "clients" / "python"]
     return [
         path
         for root in roots

@@ -31,7 +31,7 @@ def test_the_client_imports_without_the_database_driver() -> None:
 # --- The distribution installs alone and the README's example runs with it -----------------
 
 CLIENT_DIR = Path(__file__).resolve().parent.parent
-README = CLIENT_DIR.parent.parent / "README.md"
+README = CLIENT_DIR.parents[1] / "docs" / "python-client.md"  # the guide with the example
 SERVER_ONLY = ["asyncpg", "gunicorn", "uvloop", "pydantic_settings", "configsvc"]
 SITE_CHECK = (
     "import importlib.util as u, json, pathlib, configsvc_client as c\n"
@@ -49,8 +49,8 @@ def _uv() -> str:
 
 @pytest.fixture(scope="module")
 def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv holding ``configsvc-client`` installed from svc/client, and nothing
-    else of this project; returns its bin directory."""
+    """A fresh virtualenv holding ``configsvc-client`` installed from svc/clients/python, and
+    nothing else of this project; returns its bin directory."""
     uv, venv = _uv(), tmp_path_factory.mktemp("client") / "venv"
     env = {**os.environ, "UV_PYTHON_PREFERENCE": "only-system"}
     env.pop("VIRTUAL_ENV", None)
@@ -153,7 +153,7 @@ def test_the_installed_client_says_its_license_and_what_it_is(client_venv: Path)
     assert meta["License-Expression"] == ["MIT"]
     [license_text] = found["license"]
     assert license_text.startswith("MIT License")
-    assert license_text == (CLIENT_DIR.parent / "LICENSE").read_text()
+    assert license_text == (CLIENT_DIR.parents[1] / "LICENSE").read_text()
     assert meta["Description-Content-Type"] == ["text/markdown"]
     assert "ConfigClient" in (CLIENT_DIR / "README.md").read_text()
     assert "Typing :: Typed" in meta["Classifier"]

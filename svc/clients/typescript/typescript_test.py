@@ -1,0 +1,123 @@
+"""The TypeScript client (svc/clients/typescript) against a real server, in Node and Chromium.
+
+The package is built here (``npm ci`` from package-lock.json when node_modules is missing,
+then ``tsc``), and Node's own test runner runs test/*.test.mjs against a real two-worker
+server. The Node tests cause their faults through a small control server of this test (kill
+the workers, stop and start the service, prune the log while it is down), since this process
+owns the server. Skipped only where ``node`` is missing (.ci/run installs it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import conftest
+from configsvc import settings as settings_mod
+
+HERE = Path(__file__).resolve().parent
+NODE, NPM = shutil.which("node"), shutil.which("npm")
+pytestmark = pytest.mark.skipif(NODE is None or NPM is None, reason="node or npm is not installed")
+GUIDE = settings_mod.SVC_DIR / "docs" / "typescript-client.md"
+
+
+@pytest.fixture(scope="module")
+def built() -> Path:
+    """The package built into dist/ (dependencies from the lockfile when missing)."""
+    assert NPM is not None
+    if not (HERE / "node_modules" / "typescript").is_dir():
+        subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=HERE, check=True, timeout=300)
+    subprocess.run([NPM, "run", "--silent", "build"], cwd=HERE, check=True, timeout=300)
+    return HERE / "dist"
+
+
+class Control:
+    """What the Node tests ask for, done to the real server process this test started."""
+
+    def __init__(self, service: conftest.Service, database_url: str) -> None:
+        self.service, self.database_url = service, database_url
+
+    def kill_workers(self, _: dict[str, Any]) -> Any:
+        pids = self.service.worker_pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)  # the master starts new ones
+        return pids
+
+    def stop(self, _: dict[str, Any]) -> Any:
+        self.service.stop()
+
+    def start(self, _: dict[str, Any]) -> Any:
+        self.service.start()
+
+    def prune(self, body: dict[str, Any]) -> Any:
+        """While the service is down: change a configuration behind its back and prune the
+        log past it, so a resume's ``since`` is older than what the log retains."""
+        self.service.stop()
+        config = json.dumps(body["config"]).replace("'", "''")
+        conftest.run_sql(
+            self.database_url,
+            f"UPDATE configurations SET config = '{config}' WHERE id = '{body['id']}';"
+            " UPDATE revision_counter SET revision = revision + 2, pruned_through = revision + 2",
+        )  # both values come from this test's own Node tests, not from outside
+        self.service.start()
+
+
+@pytest.fixture
+def control(service_factory: Callable[..., conftest.Service], database_url: str) -> Iterator[str]:
+    service = service_factory(workers=2)
+    actions = Control(service, database_url)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"] or 0)) or b"{}")
+            action = getattr(actions, self.path.strip("/").replace("-", "_"))
+            result = json.dumps(action(body)).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(result)))
+            self.end_headers()
+            self.wfile.write(result)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    os.environ["CONFIGSVC_TEST_URL"] = service.url
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def node(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120) -> str:
+    assert NODE is not None
+    result = subprocess.run(
+        [NODE, *args], cwd=cwd, env={**os.environ, **env}, capture_output=True, text=True,
+        timeout=timeout,
+    )  # fmt: skip
+    output = f"{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, output
+    return output
+
+
+def test_the_node_suite_passes_against_a_real_server(
+    built: Path, control: str, admin_token: str
+) -> None:
+    tests = sorted(str(p.relative_to(HERE)) for p in (HERE / "test").glob("*.test.mjs"))
+    env = {
+        "CONFIGSVC_URL": os.environ["CONFIGSVC_TEST_URL"],
+        "CONFIGSVC_ADMIN_TOKEN": admin_token,
+        "CONFIGSVC_CONTROL": control,
+    }
+    output = node(["--test", "--test-concurrency=1", *tests], env, HERE)
+    assert re.search(r"^# fail 0$", output, re.M), output
+    assert re.search(r"^# pass [1-9]", output, re.M), output
