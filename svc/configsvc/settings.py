@@ -192,10 +192,10 @@ def check_postgres_url(url: str) -> None:
     """Refuse what libpq (and asyncpg) would not take as a PostgreSQL URL, saying why. A
     cluster is several hosts in one URL, ``postgresql://u@h1:5432,h2:5432/db?
     target_session_attrs=read-write``: the service then always talks to the primary."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("postgresql", "postgres"):
+    scheme, netloc, tail = _split(url)
+    if scheme not in ("postgresql", "postgres"):
         raise ValueError("must start with postgresql:// (or postgres://)")
-    hosts = parts.netloc.rpartition("@")[2]
+    hosts = netloc.rpartition("@")[2]
     for host in hosts.split(",") if hosts else []:
         has_port = ":" in host and not host.endswith("]")  # [::1] alone has no port
         name, _, port = host.rpartition(":") if has_port else (host, "", "")
@@ -203,7 +203,8 @@ def check_postgres_url(url: str) -> None:
             raise ValueError(f"host {host!r}: a host name is missing before the port")
         if port and not (port.isdigit() and 1 <= int(port) <= 65535):
             raise ValueError(f"host {host!r}: the port must be a number from 1 to 65535")
-    attrs = urllib.parse.parse_qs(parts.query).get("target_session_attrs", [])
+    query = tail.partition("?")[2].partition("#")[0]
+    attrs = urllib.parse.parse_qs(query).get("target_session_attrs", [])
     for attr in attrs:
         if attr not in TARGET_SESSION_ATTRS:
             raise ValueError(
@@ -213,17 +214,28 @@ def check_postgres_url(url: str) -> None:
 
 def hosts_of(url: str) -> str:
     """The servers a URL names, for messages: ``db1:5432, db2:5432``."""
-    hosts = urllib.parse.urlsplit(url).netloc.rpartition("@")[2]
+    hosts = _split(url)[1].rpartition("@")[2]
     return ", ".join(hosts.split(",")) or "the default host"
 
 
 def without_password(url: str) -> str:
     """The URL as it may be logged or shown: any password replaced by ***."""
-    parts = urllib.parse.urlsplit(url)
-    userinfo, at, hosts = parts.netloc.rpartition("@")
+    scheme, netloc, tail = _split(url)
+    userinfo, at, hosts = netloc.rpartition("@")
     if at and ":" in userinfo:
         userinfo = userinfo.split(":", 1)[0] + ":***"
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{userinfo}{at}{hosts}"))
+    return f"{scheme}://{userinfo}{at}{hosts}{tail}" if scheme else url
+
+
+def _split(url: str) -> tuple[str, str, str]:
+    """``(scheme, netloc, the rest)`` by hand: ``urllib.parse.urlsplit`` refuses a netloc of
+    several hosts with a bracketed IPv6 one (``h1:5432,[::1]:5433``) on some Python 3.11
+    patch releases (Debian's 3.11.2: "Invalid IPv6 URL"), which libpq takes."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return "", "", url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return scheme.lower(), rest[:end], rest[end:]
 
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)

@@ -174,7 +174,9 @@ async def test_a_synchronous_standby_promoted_under_load_loses_no_acknowledged_w
 
             quick = backoff.Backoff(base=0.05, cap=1.0)
             async with rest.watch("billing", backoff=quick) as view:
-                stream = view.events()
+                # Read only at the end: room for every change of the run (a few thousand on
+                # a quiet machine; the default 1,000 overflowed there).
+                stream = view.events(maxsize=100_000)
                 writers = [asyncio.create_task(writer(c.id, c.name)) for c in configs]
                 await asyncio.sleep(1.0)  # under load
                 await asyncio.to_thread(primary.crash)
