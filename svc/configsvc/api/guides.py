@@ -17,9 +17,9 @@ from configsvc import settings as settings_mod
 from configsvc.api import routes
 
 DOCS_DIR = settings_mod.SVC_DIR / "docs"
-GUIDE_PATH = f"{routes.PREFIX}/docs/{{name:[a-z0-9][a-z0-9-]*\\.md}}"
-GUIDES: web.AppKey[dict[str, tuple[str, bytes]]] = web.AppKey("guides", dict)
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.md")
+GUIDE_PATH = f"{routes.PREFIX}/docs/{{name:{_NAME.pattern}}}"  # the one name rule, twice used
+GUIDES: web.AppKey[dict[str, tuple[str, bytes]]] = web.AppKey("guides", dict)
 # Where the docs page lists them.
 PLACEHOLDER = "<!-- guides -->"
 
