@@ -12,7 +12,7 @@ from configsvc.api import console, edge, openapi, problems, requestid, routes
 from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
-from configsvc.ops import connections, health, logs, metrics, pruning
+from configsvc.ops import connections, health, logs, metrics, pruning, rollouts
 from configsvc.service import schemas
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     feed.setup(app)
     app.cleanup_ctx.append(validators_ctx)  # after the feed's: it hangs on the feed's hub
     app.cleanup_ctx.append(pruning.pruner_ctx)
+    app.cleanup_ctx.append(rollouts.scheduler_ctx)
     openapi.add_routes(app)
     console.add_routes(app)
     metrics.setup(app)

@@ -14,7 +14,7 @@ from aiohttp import web
 from configsvc_client import models
 
 from configsvc import app as app_mod
-from configsvc.api import asyncapi, console, history, openapi, routes, search, sessions
+from configsvc.api import asyncapi, console, history, openapi, rollouts, routes, search, sessions
 from configsvc.api import schemas as schema_api
 
 # The documents and the pages themselves; the page's assets' route reads /api/v1/{name}.
@@ -331,11 +331,15 @@ HISTORY_PATHS = {op.path for op in history.OPERATIONS}
 SCHEMA_PATHS = {op.path for op in schema_api.OPERATIONS}
 # Walked by sessions_test.py, with a browser's cookie.
 CONSOLE_PATHS = {op.path for op in (*sessions.OPERATIONS, *search.OPERATIONS)}
+# Walked by rollouts_test.py.
+ROLLOUT_PATHS = {op.path for op in rollouts.OPERATIONS}
 
 
 def _part(path: str) -> str:
     if path in CONSOLE_PATHS:
         return "console"
+    if path in ROLLOUT_PATHS:
+        return "rollouts"
     return "history" if path in HISTORY_PATHS else "schemas" if path in SCHEMA_PATHS else "core"
 
 

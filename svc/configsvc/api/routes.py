@@ -261,13 +261,14 @@ OPERATIONS: tuple[Operation, ...] = (
 
 # Last: history's and the fleet's handlers use this module's helpers (api/__init__.py imports
 # this module first).
-from configsvc.api import dryrun, fleet, history, search, sessions  # noqa: E402
+from configsvc.api import dryrun, fleet, history, rollouts, search, sessions  # noqa: E402
 from configsvc.api import schemas as schema_api  # noqa: E402
 
 OPERATIONS = (
     *OPERATIONS,
     *history.OPERATIONS,
     *fleet.OPERATIONS,
+    *rollouts.OPERATIONS,
     *schema_api.OPERATIONS,
     *search.OPERATIONS,
     *sessions.OPERATIONS,

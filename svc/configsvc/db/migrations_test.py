@@ -34,7 +34,11 @@ async def empty_url(admin_url):
 async def test_all_migrations_apply_to_an_empty_database_and_are_recorded(empty_url) -> None:
     conn = await asyncpg.connect(empty_url)
     applied = await migrations.apply(conn)
-    assert [m.version for m in applied] == [m.version for m in FILES] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert (
+        [m.version for m in applied]
+        == [m.version for m in FILES]
+        == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    )
     rows = await conn.fetch("SELECT * FROM migrations ORDER BY version")
     assert [(r["version"], r["name"], r["checksum"]) for r in rows] == [
         (m.version, m.name, m.checksum) for m in FILES

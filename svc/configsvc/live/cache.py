@@ -199,7 +199,7 @@ class ReadCache:
             self._rollback(change)
         elif op == "application_updated":
             self._application(change)
-        elif op != "application_created":
+        elif op not in ("application_created", "rollout"):  # a rollout: reads keep the base
             # Deleted, a schema change (it may turn configurations' schema_status without a new
             # version of theirs), or an op this worker does not know: forget the application.
             self._forget_application(app_id, rev)

@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -39,6 +39,11 @@ log = logging.getLogger(__name__)
 
 HUB: web.AppKey[hub.Hub] = web.AppKey("hub", hub.Hub)
 LISTENER: web.AppKey[listener.Listener] = web.AppKey("listener", listener.Listener)
+
+# What counts a rollout's rejections at once, not at the fleet's next flush (an abort must
+# reach the targeted clients within a second): set by ops/rollouts.py.
+Counted = Callable[[peer.Peer, models.Ack], Awaitable[None]]
+REJECTED: web.AppKey[Counted] = web.AppKey("rejected")
 
 _peer_ids = itertools.count(1)
 
@@ -149,7 +154,12 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
         sub = request.app[HUB].subscribe(to, app_id)
         try:
             state = await sync.read(
-                conn, app_id, message.since, to.limit - to.pending(), message.since_entry_id
+                conn,
+                app_id,
+                message.since,
+                to.limit - to.pending(),
+                message.since_entry_id,
+                to,
             )
         except BaseException:
             sub.end()
@@ -179,9 +189,12 @@ async def _handle(request: web.Request, to: peer.Peer, text: str) -> None:
         message = _parse(text)
         if isinstance(message, models.Hello):
             request.app[clients.FLEET].hello(to, message)
+            to.client_id, to.labels = message.client_id, dict(message.labels)
         elif isinstance(message, models.Ack):
             wanted = message.application_id
             request.app[clients.FLEET].ack(to, message)
+            if (counted := request.app.get(REJECTED)) is not None:
+                await counted(to, message)
         elif isinstance(message, models.Unsubscribe):
             wanted = message.application_id
             sub = to.subscriptions.get(message.application_id)

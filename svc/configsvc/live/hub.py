@@ -13,7 +13,9 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from configsvc.live import peer
+from configsvc_client import exactjson
+
+from configsvc.live import peer, rollfeed
 from configsvc.ops import metrics
 from configsvc.store import changes
 
@@ -154,6 +156,9 @@ class Hub:
         for observe in self.observers:
             observe(entry)
         subs = self._by_app.get(entry.application_id)
+        if entry.op == "rollout":
+            self._rollout(entry, subs or set())
+            return
         if entry.op not in RESOURCE_KEYS:
             self._unknown(entry, subs or set())
             return
@@ -165,6 +170,17 @@ class Hub:
             sub.offer(entry.revision, entry.op, text, frame)
         # Once per change, not per subscriber: the hot path stays one loop of offers.
         metrics.WS_FRAMES.inc(len(subs))
+
+    def _rollout(self, entry: changes.Entry, subs: set[Subscription]) -> None:
+        """Only the subscribers whose place in the rollout changed get a frame (rollfeed.py)."""
+        if not subs:
+            return
+        decoded = exactjson.loads(entry.resource)
+        for sub in list(subs):
+            text = rollfeed.frame_for(entry, sub.peer, decoded)
+            if text is not None:
+                sub.offer(entry.revision, "updated", text, peer.text_frame(text))
+                metrics.WS_FRAMES.inc()
 
     def _unknown(self, entry: changes.Entry, subs: set[Subscription]) -> None:
         """Skip a change this release cannot frame, never crash on it: its application's

@@ -55,9 +55,9 @@ class Peer:
 
     # Thousands of these sit idle in a worker: slots and a backlog made only when needed keep
     # each one small.
-    __slots__ = ("_backlog", "_backlog_bytes", "_task", "caller", "close_code", "close_timeout",
-                 "held_bytes", "limit", "name", "queued", "subscriptions", "transport",
-                 "writer", "ws")  # fmt: skip
+    __slots__ = ("_backlog", "_backlog_bytes", "_task", "caller", "client_id", "close_code",
+                 "close_timeout", "held_bytes", "labels", "limit", "name", "queued",
+                 "subscriptions", "transport", "writer", "ws")  # fmt: skip
 
     def __init__(self, ws: web.WebSocketResponse, writer: AbstractStreamWriter,
                  transport: asyncio.Transport, limit: int, close_timeout: float,
@@ -68,6 +68,9 @@ class Peer:
         self.subscriptions: dict[str, Subscription] = {}
         # Who opened the socket: its token is re-checked when it changes or expires.
         self.caller: Caller | None = None
+        # What its hello said: where it stands in a rollout (service/rollouts.py).
+        self.client_id: str | None = None
+        self.labels: dict[str, str] = {}
         self.close_code: int | None = None
         self.queued = 0  # bytes ever accepted for this socket
         self.held_bytes = 0  # bytes of changes held back by syncing subscriptions

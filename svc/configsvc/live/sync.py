@@ -14,8 +14,8 @@ from typing import Any
 import asyncpg
 from configsvc_client import exactjson
 
-from configsvc.live import hub
-from configsvc.store import applications, changes, configurations
+from configsvc.live import hub, peer, rollfeed
+from configsvc.store import applications, changes, configurations, rollouts
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ def _frame(message: dict[str, Any]) -> str:
 
 async def read(
     conn: asyncpg.Connection, app_id: str, since: int | None, budget: int,
-    since_entry_id: str | None = None,
+    since_entry_id: str | None = None, to: peer.Peer | None = None,
 ) -> Sync:  # fmt: skip
     """The catch-up from ``since`` if the log holds it, it is this history's (the entry at
     ``since`` is ``since_entry_id``, when given) and it fits in ``budget`` bytes; else a
@@ -46,17 +46,20 @@ async def read(
             since is not None and pruned_through <= since <= latest
             and await _same_history(conn, since, since_entry_id)
         ):  # fmt: skip
-            missed = await _catch_up(conn, app_id, since, latest, budget)
+            missed = await _catch_up(conn, app_id, since, latest, budget, to)
             if missed is not None:
                 synced = {"type": "synced", "application_id": app_id, "revision": latest,
                           "entry_id": head_id}  # fmt: skip
                 return Sync(latest, [*missed, _frame(synced)])
+        configs = await configurations.all_of(conn, app_id)
+        # A rollout's targeted subscriber holds its candidate (live/rollfeed.py).
+        rollfeed.in_snapshot(configs, await rollouts.running_in(conn, app_id), to)
         snapshot: dict[str, Any] = {
             "type": "snapshot",
             "application_id": app_id,
             "revision": latest,
             "entry_id": head_id,
-            "configurations": await configurations.all_of(conn, app_id),
+            "configurations": configs,
         }
         # Older than the log, from another database's history, holding a change this release
         # cannot read, or more than the socket may buffer: start over.
@@ -75,7 +78,12 @@ async def _same_history(conn: asyncpg.Connection, since: int, since_entry_id: st
 
 
 async def _catch_up(
-    conn: asyncpg.Connection, app_id: str, since: int, until: int, budget: int
+    conn: asyncpg.Connection,
+    app_id: str,
+    since: int,
+    until: int,
+    budget: int,
+    to: peer.Peer | None = None,
 ) -> list[str] | None:
     """The change frames in (since, until], or None once they pass ``budget`` characters
     or hold an op this release does not know."""
@@ -83,6 +91,11 @@ async def _catch_up(
     size, after = 0, since
     while batch := await changes.after_for_application(conn, app_id, after, until):
         for entry in batch:
+            if entry.op == "rollout":
+                text = None if to is None else rollfeed.frame_for(entry, to)
+                if text is not None:
+                    missed.append(text)
+                continue
             if entry.op not in hub.RESOURCE_KEYS:
                 return None  # written by a newer release: only a snapshot can be trusted
             if entry.op not in hub.SILENT_OPS:

@@ -221,3 +221,8 @@ async def pool_gauges_ctx(app: web.Application) -> AsyncIterator[None]:
 def setup(app: web.Application) -> None:
     app.router.add_get("/metrics", metrics)
     app.cleanup_ctx.append(pool_gauges_ctx)
+
+
+# Progressive delivery (service/rollouts.py): counted by the worker that made the change.
+ROLLOUTS = Counter("configsvc_rollouts", "Rollout state changes, by the state reached", ["state"])
+ROLLOUT_ABORTS = Counter("configsvc_rollout_aborts", "Rollouts aborted (by rejections or asked)")

@@ -21,7 +21,7 @@ from configsvc import errors
 from configsvc.auth import access
 from configsvc.db import database
 from configsvc.service import audit, previews, schemas
-from configsvc.store import applications, changes, configurations, versions
+from configsvc.store import applications, changes, configurations, rollouts, versions
 from configsvc.store import schemas as schema_store
 
 log = logging.getLogger(__name__)
@@ -208,6 +208,12 @@ async def _history(conn: asyncpg.Connection, write: Write, revision: int, change
         if audited:
             await audit.record(conn, write, action, "schema", name, app_id, revision=revision)
         return
+    if change.op == "rollout":  # a rollout's state change: no version row (service/rollouts.py)
+        if audited:
+            rollout_id = change.resource["rollout"]["id"]
+            await audit.record(conn, write, change.action or "rollout", "rollout", rollout_id,
+                               change.application_id, revision=revision)  # fmt: skip
+        return
     is_app = change.op.startswith("application_")
     if is_app:
         op = change.op.removeprefix("application_")
@@ -294,6 +300,7 @@ async def delete_application(
         authorize(write, app_id, errors.NotFound(f"no application with id {app_id}"))
         precondition(await applications.lock(conn, app_id), if_version, "application", app_id)
         cascade = [("deleted", c) for c in await configurations.all_of(conn, app_id)]
+        await rollouts.cancel_in(conn, app_id, "the application was deleted")
         gone = {**await applications.delete(conn, app_id), "revision": revision}
         return Change("application_deleted", gone, app_id, versions=tuple(cascade))
 
@@ -326,6 +333,16 @@ def _authorize_configuration(write: Write, locked: tuple[str, int] | None, confi
         authorize(write, locked[0], errors.NotFound(f"no configuration with id {config_id}"))
 
 
+async def _no_rollout(conn: asyncpg.Connection, config_id: str) -> None:
+    """A configuration with a running rollout changes only through it (promote or abort)."""
+    running = await rollouts.running_of(conn, config_id)
+    if running is not None:
+        raise errors.Conflict(
+            f"configuration {config_id} has a running rollout {running['id']}: promote or "
+            "abort it first", field="rollout",
+        )  # fmt: skip
+
+
 def _same_application(current: str, wanted: str | None) -> None:
     if wanted is not None and wanted != current:
         raise errors.Invalid.one("application_id", f"must be {current}, the current application")
@@ -343,6 +360,7 @@ async def replace_configuration(
         version = None if locked is None else locked[1]
         _authorize_configuration(write, locked, config_id)
         precondition(version, if_version, "configuration", config_id)
+        await _no_rollout(conn, config_id)
         assert locked is not None
         _same_application(locked[0], fields.get("application_id"))
         resource = await configurations.update(conn, config_id, fields, revision)
@@ -362,6 +380,7 @@ async def delete_configuration(
         version = None if locked is None else locked[1]
         _authorize_configuration(write, locked, config_id)
         precondition(version, if_version, "configuration", config_id)
+        await _no_rollout(conn, config_id)
         gone = {**await configurations.delete(conn, config_id), "revision": revision}
         return Change("deleted", gone, gone["application_id"], config_id)
 

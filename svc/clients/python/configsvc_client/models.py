@@ -833,3 +833,90 @@ class SearchHit(BaseModel):
 class SearchPage(BaseModel):
     items: list[SearchHit]
     next_cursor: str | None
+
+
+# --- rollouts (progressive delivery) ---------------------------------------------------------
+
+RolloutReason = Annotated[str, StringConstraints(min_length=1, max_length=REASON_MAX)]
+
+
+class RolloutStep(_Input):
+    """One step: ``percent`` of the eligible fleet holds the candidate for ``hold_s`` seconds."""
+
+    percent: int = Field(ge=1, le=100)
+    hold_s: int = Field(default=0, ge=0, le=86400)
+
+
+class AbortOn(_Input):
+    """How many clients' rejections of the candidate abort the rollout."""
+
+    rejected: int = Field(ge=1)
+
+
+class RolloutIn(_Input):
+    """Body of POST /configurations/{id}/rollouts."""
+
+    config: ConfigObject
+    comments: Comments | None = None
+    reason: RolloutReason
+    steps: list[RolloutStep] = Field(min_length=1, max_length=10)
+    abort_on: AbortOn
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=LABELS_MAX)
+
+
+class RolloutReasonIn(_Input):
+    """Body of POST .../promote and .../abort."""
+
+    reason: RolloutReason
+
+
+class RolloutCandidate(BaseModel):
+    """The configuration document the rollout delivers."""
+
+    config: dict[str, Any]
+
+
+class RolloutClients(BaseModel):
+    """Connected subscribers the rollout targets now, by what they acked of the candidate."""
+
+    targeted: int
+    applied: int
+    rejected: int
+    unknown: int
+
+
+class RolloutRejection(BaseModel):
+    """A client that rejected the candidate, and why."""
+
+    client_id: str | None
+    reason: str | None
+    at: str
+
+
+class Rollout(BaseModel):
+    """A progressive delivery of a candidate to a growing share of the fleet."""
+
+    id: str
+    configuration_id: str
+    application_id: str
+    state: Literal["running", "promoted", "aborted", "cancelled"]
+    step: int
+    percent: int
+    base_version: int
+    candidate: RolloutCandidate
+    steps: list[RolloutStep]
+    abort_on: AbortOn
+    labels: dict[str, str]
+    created_at: str
+    updated_at: str
+    reason: str
+    ended_reason: str | None
+    clients: RolloutClients
+    rejections: list[RolloutRejection]
+
+
+class RolloutPage(BaseModel):
+    """A page of a configuration's rollouts, newest first."""
+
+    items: list[Rollout]
+    next_cursor: str | None

@@ -1,0 +1,182 @@
+"""Progressive delivery under /api/v1/configurations/{id}/rollouts (service/rollouts.py).
+
+Start a rollout (write on the application, If-Match the configuration's current version), read
+one or a page of them (newest first), promote one (its next step now) or abort it (back to the
+base). ``clients`` counts the connected subscribers the rollout targets, from the fleet tables
+every worker refreshes about once a second (live/clients.py); rejections are counted as they
+arrive, so ``clients.rejected`` is exact.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from aiohttp import web
+from configsvc_client import exactjson, models
+
+from configsvc import errors
+from configsvc import settings as settings_mod
+from configsvc.api import bodies, dryrun, jsonbody, paging, routes
+from configsvc.db import database
+from configsvc.live import clients as live_clients
+from configsvc.service import rollouts, writes
+from configsvc.store import clients, configurations
+from configsvc.store import rollouts as store
+
+_ID = re.compile(models.ID_PATTERN)
+
+
+def _rollout_id(request: web.Request, config_id: str) -> str:
+    value = request.match_info["rollout_id"]
+    if not _ID.fullmatch(value):
+        raise errors.NotFound(f"no rollout {value} of configuration {config_id}")
+    return value
+
+
+async def _readable(request: web.Request, conn: database.Connection, config_id: str) -> None:
+    missing = errors.NotFound(f"no configuration with id {config_id}")
+    app_id = (await configurations.get(conn, config_id))["application_id"]
+    routes.may_read(request, app_id, missing)
+
+
+def _reach(rows: list[dict[str, Any]], row: Any, percent: int) -> list[dict[str, Any]]:
+    return [
+        each for each in rows
+        if each["connected"] and store.targeted(row["id"], percent, row["labels"],
+                                                each["client_id"], each["labels"])
+    ]  # fmt: skip
+
+
+async def _shown(request: web.Request, conn: database.Connection, row: Any) -> dict[str, Any]:
+    """The resource with its counts: targeted subscribers by what they acked of the candidate."""
+    keep_s = request.app[settings_mod.SETTINGS].clients_keep_s
+    fleet = await clients.for_application(conn, row["application_id"], live_clients.EXPIRY_S,
+                                          keep_s)  # fmt: skip
+    percent = row["steps"][row["step"]]["percent"]
+    reached = _reach(fleet, row, percent) if row["state"] == "running" else []
+    candidate = row["base_version"] + 1
+    applied = sum(
+        1 for each in reached
+        if (each["results"].get(row["configuration_id"]) or {}).get("applied") == candidate
+    )  # fmt: skip
+    rejected = await store.rejected(conn, row["id"])
+    counts = {"targeted": len(reached), "applied": applied, "rejected": rejected,
+              "unknown": max(0, len(reached) - applied - rejected)}  # fmt: skip
+    return {**store.resource(row), "clients": counts,
+            "rejections": await store.rejections(conn, row["id"])}  # fmt: skip
+
+
+async def _answer(request: web.Request, config_id: str, rollout_id: str,
+                  status: int = 200) -> web.Response:  # fmt: skip
+    async with request.app[database.DB].connection() as conn:
+        row = await store.get(conn, config_id, rollout_id)
+        if row is None:
+            raise errors.NotFound(f"no rollout {rollout_id} of configuration {config_id}")
+        shown = await _shown(request, conn, row)
+    response = jsonbody.response(shown, status=status)
+    if status == 201:
+        response.headers["Location"] = f"{_ROLLOUTS.format(id=config_id)}/{rollout_id}"
+    return response
+
+
+def _write(request: web.Request, reason: str) -> writes.Write:
+    return replace(routes.write_of(request), reason=reason)
+
+
+async def start_rollout(request: web.Request) -> web.Response:
+    """A running rollout at its first step: `If-Match` must name the configuration's current
+    version; the candidate must satisfy the configuration's JSON Schema."""
+    config_id = routes.path_id(request, "configuration")
+    body = await bodies.body(request, models.RolloutIn)
+    rollouts.check_steps([s.model_dump() for s in body.steps])
+    if request.headers.get("If-Match", "*").strip() == "*":
+        raise errors.Invalid.one("If-Match", "required: the configuration's current ETag")
+    if_match = bodies.if_match(request)
+    data = body.model_dump()
+    write = _write(request, body.reason)
+    try:
+        made = await rollouts.start(request.app[database.DB], write, config_id, data, if_match)
+    except writes.DryRun as done:
+        return await _dry_answer(request, done, data)
+    return await _answer(request, config_id, made["id"], 201)
+
+
+async def _dry_answer(request: web.Request, done: writes.DryRun,
+                      data: dict[str, Any]) -> web.Response:  # fmt: skip
+    """Answered as other dry runs are, plus ``reach``: the connected clients step 1 reaches."""
+    response = await dryrun.answer(request, done.preview)
+    rollout = done.preview.resource["rollout"]
+    keep_s = request.app[settings_mod.SETTINGS].clients_keep_s
+    async with request.app[database.DB].connection() as conn:
+        fleet = await clients.for_application(conn, done.preview.application_id,
+                                              live_clients.EXPIRY_S, keep_s)  # fmt: skip
+    row = {"id": rollout["id"], "labels": data["labels"]}
+    assert isinstance(response.body, bytes)
+    body = exactjson.loads(response.body.decode())
+    body["reach"] = len(_reach(fleet, row, data["steps"][0]["percent"]))
+    return jsonbody.response(body)
+
+
+async def list_rollouts(request: web.Request) -> web.Response:
+    """The configuration's rollouts, newest first."""
+    config_id = routes.path_id(request, "configuration")
+    limit, after = bodies.limit(request), paging.cursor(request)
+    async with request.app[database.DB].connection() as conn:
+        await _readable(request, conn, config_id)
+        rows = await store.page(conn, config_id, after, limit + 1)
+        items = [await _shown(request, conn, row) for row in rows[:limit]]
+    return paging.page(items, len(rows) > limit)
+
+
+async def get_rollout(request: web.Request) -> web.Response:
+    config_id = routes.path_id(request, "configuration")
+    rollout_id = _rollout_id(request, config_id)
+    async with request.app[database.DB].connection() as conn:
+        await _readable(request, conn, config_id)
+    return await _answer(request, config_id, rollout_id)
+
+
+async def promote_rollout(request: web.Request) -> web.Response:
+    """To the next step now; at the last step the candidate becomes the configuration's new
+    version. An ended rollout is a 409."""
+    config_id = routes.path_id(request, "configuration")
+    rollout_id = _rollout_id(request, config_id)
+    body = await bodies.body(request, models.RolloutReasonIn)
+    await rollouts.promote(request.app[database.DB], _write(request, body.reason), config_id,
+                           rollout_id)  # fmt: skip
+    return await _answer(request, config_id, rollout_id)
+
+
+async def abort_rollout(request: web.Request) -> web.Response:
+    """Back to the base version: targeted subscribers get it as a change frame. An ended
+    rollout is a 409."""
+    config_id = routes.path_id(request, "configuration")
+    rollout_id = _rollout_id(request, config_id)
+    body = await bodies.body(request, models.RolloutReasonIn)
+    await rollouts.abort(request.app[database.DB], _write(request, body.reason), config_id,
+                         rollout_id, f"aborted: {body.reason}")  # fmt: skip
+    return await _answer(request, config_id, rollout_id)
+
+
+_ROLLOUTS = f"{routes.PREFIX}/configurations/{{id}}/rollouts"
+_ONE = f"{_ROLLOUTS}/{{rollout_id}}"
+
+OPERATIONS: tuple[routes.Operation, ...] = (
+    routes.Operation("POST", _ROLLOUTS, start_rollout, "Start a rollout", "rollouts", 201,
+                     models.RolloutIn, models.Rollout, query=("dry_run",),
+                     errors=(400, 404, 409, 412, 413, 415, 422), headers=("If-Match",),
+                     needs="write"),
+    routes.Operation("GET", _ROLLOUTS, list_rollouts, "List a configuration's rollouts",
+                     "rollouts", response=models.RolloutPage, query=("limit", "cursor"),
+                     errors=(404, 422)),
+    routes.Operation("GET", _ONE, get_rollout, "Read a rollout", "rollouts",
+                     response=models.Rollout, errors=(404,)),
+    routes.Operation("POST", f"{_ONE}/promote", promote_rollout, "Promote a rollout",
+                     "rollouts", 200, models.RolloutReasonIn, models.Rollout,
+                     errors=(400, 404, 409, 413, 415, 422), needs="write"),
+    routes.Operation("POST", f"{_ONE}/abort", abort_rollout, "Abort a rollout", "rollouts",
+                     200, models.RolloutReasonIn, models.Rollout,
+                     errors=(400, 404, 409, 413, 415, 422), needs="write"),
+)  # fmt: skip

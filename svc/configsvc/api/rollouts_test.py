@@ -1,0 +1,313 @@
+"""Rollouts from outside: REST on a real server, real WebSocket clients sending hello and ack."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp.test_utils import TestClient
+
+from configsvc.api.history_test import API, make, problem
+from configsvc.api.openapi_test import call, doc, every_status  # noqa: F401 (fixtures)
+from configsvc.store import rollouts as store
+
+PATIENCE = 20.0
+SLOW = [{"percent": 50, "hold_s": 3600}, {"percent": 100, "hold_s": 3600}]
+
+
+async def setup(client: TestClient) -> tuple[dict[str, Any], dict[str, Any]]:  # type: ignore[type-arg]
+    app = await make(client, "POST", "/applications", json={"name": "billing"})
+    body = {"application_id": app["id"], "name": "prod", "config": {"limit": 1}}
+    return app, await make(client, "POST", "/configurations", json=body)
+
+
+def body(**over: Any) -> dict[str, Any]:
+    return {"config": {"limit": 2}, "reason": "try 2", "steps": SLOW,
+            "abort_on": {"rejected": 1}, **over}  # fmt: skip
+
+
+async def start(client: TestClient, cfg: dict[str, Any], **over: Any) -> dict[str, Any]:  # type: ignore[type-arg]
+    resp = await client.post(f"{API}/configurations/{cfg['id']}/rollouts", json=body(**over),
+                             headers={"If-Match": f'"{cfg["version"]}"'})  # fmt: skip
+    assert resp.status == 201, await resp.text()
+    made: dict[str, Any] = await resp.json()
+    assert resp.headers["Location"] == f"{API}/configurations/{cfg['id']}/rollouts/{made['id']}"
+    return made
+
+
+def ids_in(rollout_id: str, percent: int, n: int = 400) -> set[str]:
+    return {f"c{i}" for i in range(n) if store.targeted(rollout_id, percent, {}, f"c{i}", {})}
+
+
+def test_the_share_is_stable_grows_with_the_percent_and_needs_a_client_id() -> None:
+    rid = "01JDQ2Z8B6M4R1V3XK7N9P0TQS"
+    five, fifty, all_ = ids_in(rid, 5), ids_in(rid, 50), ids_in(rid, 100)
+    assert five <= fifty <= all_
+    assert len(all_) == 400
+    assert 100 < len(fifty) < 300
+    assert 0 < len(five) < 60
+    assert ids_in(rid, 50) == fifty, "the same clients every time"
+    assert not store.targeted(rid, 99, {}, None, {})
+    assert store.targeted(rid, 100, {}, None, {})
+    assert not store.targeted(rid, 100, {"region": "eu"}, "c1", {"region": "us"})
+    assert store.targeted(rid, 100, {"region": "eu"}, "c1", {"region": "eu", "az": "1"})
+
+
+async def test_bad_bodies_name_each_field_and_change_nothing(client) -> None:
+    _, cfg = await setup(client)
+    path, etag = f"/configurations/{cfg['id']}/rollouts", {"If-Match": f'"{cfg["version"]}"'}
+    cases = [
+        ({"steps": []}, "steps"),
+        ({"steps": [{"percent": 10}] * 11}, "steps"),
+        ({"steps": [{"percent": 0}, {"percent": 100}]}, "steps.0.percent"),
+        ({"steps": [{"percent": 50}, {"percent": 40}, {"percent": 100}]}, "steps.1.percent"),
+        ({"steps": [{"percent": 50}]}, "steps.0.percent"),
+        ({"steps": [{"percent": 100, "hold_s": 86401}]}, "steps.0.hold_s"),
+        ({"steps": [{"percent": 100, "hold_s": -1}]}, "steps.0.hold_s"),
+        ({"abort_on": {"rejected": 0}}, "abort_on.rejected"),
+        ({"reason": ""}, "reason"),
+        ({"config": []}, "config"),
+        ({"labels": {"": "x"}}, "labels"),
+    ]
+    for over, field in cases:
+        found = await problem(client, "POST", path, 422, json=body(**over), headers=etag)
+        assert any(e["field"].startswith(field) for e in found["errors"]), (over, found)
+    found = await problem(client, "POST", path, 422, json=body())  # no If-Match
+    assert [e["field"] for e in found["errors"]] == ["If-Match"]
+    await problem(client, "POST", path, 412, json=body(), headers={"If-Match": '"9"'})
+    assert (await make(client, "GET", path))["items"] == []
+
+
+async def test_the_candidate_must_satisfy_the_schema(client) -> None:
+    app, cfg = await setup(client)
+    schema = {"type": "object", "properties": {"limit": {"type": "integer", "maximum": 5}}}
+    await make(client, "PUT", f"/applications/{app['id']}/schemas/prod", json=schema)
+    path, etag = f"/configurations/{cfg['id']}/rollouts", {"If-Match": f'"{cfg["version"]}"'}
+    found = await problem(client, "POST", path, 422, json=body(config={"limit": 9}), headers=etag)
+    assert [e["field"] for e in found["errors"]] == ["config/limit"]
+
+
+async def test_one_running_rollout_blocks_plain_writes_until_it_ends(client) -> None:
+    _, cfg = await setup(client)
+    made = await start(client, cfg)
+    assert (made["state"], made["step"], made["percent"], made["base_version"]) == (
+        "running", 0, 50, 1)  # fmt: skip
+    assert made["candidate"] == {"config": {"limit": 2}}
+    assert made["reason"] == "try 2"
+    path, etag = f"/configurations/{cfg['id']}", {"If-Match": '"1"'}
+    again = await problem(client, "POST", f"{path}/rollouts", 409, json=body(), headers=etag)
+    assert "running rollout" in again["detail"]
+    put = {"name": "prod", "config": {"limit": 3}}
+    for method, kw in (("PUT", {"json": put}), ("DELETE", {})):
+        refused = await problem(client, method, path, 409, headers=etag, **kw)
+        assert made["id"] in refused["detail"]
+    assert (await make(client, "GET", path))["config"] == {"limit": 1}, "reads get the base"
+    one = f"{path}/rollouts/{made['id']}"
+    stepped = await make(client, "POST", f"{one}/promote", json={"reason": "looks fine"})
+    assert (stepped["state"], stepped["step"], stepped["percent"]) == ("running", 1, 100)
+    done = await make(client, "POST", f"{one}/promote", json={"reason": "ship it"})
+    assert done["state"] == "promoted"
+    now = await make(client, "GET", path)
+    assert (now["config"], now["version"]) == ({"limit": 2}, 2)
+    for action in ("promote", "abort"):
+        await problem(client, "POST", f"{one}/{action}", 409, json={"reason": "again"})
+    assert [r["id"] for r in (await make(client, "GET", f"{path}/rollouts"))["items"]] == [
+        made["id"]]  # fmt: skip
+    await make(client, "PUT", path, json=put, headers={"If-Match": '"2"'})
+
+
+async def test_a_read_only_token_cannot_start_promote_or_abort(client) -> None:
+    app, cfg = await setup(client)
+    made = await start(client, cfg)
+    token = await make(
+        client,
+        "POST",
+        "/tokens",
+        json={"name": "reader", "grants": [{"application_id": app["id"], "access": "read"}]},
+    )
+    reader = {"Authorization": f"Bearer {token['token']}", "If-Match": '"1"'}
+    path = f"/configurations/{cfg['id']}/rollouts"
+    await problem(client, "POST", path, 403, json=body(), headers=reader)
+    for action in ("promote", "abort"):
+        await problem(client, "POST", f"{path}/{made['id']}/{action}", 403,
+                      json={"reason": "no"}, headers=reader)  # fmt: skip
+    seen = await make(client, "GET", f"{path}/{made['id']}", headers=reader)
+    assert (seen["state"], seen["step"]) == ("running", 0)
+
+
+async def hello(client: TestClient, app_id: str, client_id: str | None,  # type: ignore[type-arg]
+                labels: dict[str, str] | None = None, since: int | None = None
+                ) -> tuple[aiohttp.ClientWebSocketResponse, dict[str, Any]]:  # fmt: skip
+    ws = await client.ws_connect("/api/v1/ws")
+    if client_id is not None:
+        await ws.send_json({"type": "hello", "client_id": client_id, "labels": labels or {}})
+    sub: dict[str, Any] = {"type": "subscribe", "application_id": app_id}
+    if since is not None:
+        sub["since"] = since
+    await ws.send_json(sub)
+    first = await ws.receive_json(timeout=10)
+    return ws, first
+
+
+async def frames(ws: aiohttp.ClientWebSocketResponse, wait: float = 1.5) -> list[dict[str, Any]]:
+    got = []
+    try:
+        while True:
+            got.append(await ws.receive_json(timeout=wait))
+    except TimeoutError:
+        return got
+
+
+def in_and_out(rollout_id: str, percent: int) -> tuple[str, str]:
+    ins = ids_in(rollout_id, percent, 200)
+    return sorted(ins)[0], sorted({f"c{i}" for i in range(200)} - ins)[0]
+
+
+async def test_targeted_clients_get_the_candidate_and_a_rejection_aborts_within_a_second(
+    client,
+) -> None:
+    app, cfg = await setup(client)
+    made = await start(client, cfg, labels={"region": "eu"})
+    inside, outside = in_and_out(made["id"], 50)
+    ws_in, snap_in = await hello(client, app["id"], inside, {"region": "eu"})
+    ws_out, snap_out = await hello(client, app["id"], outside, {"region": "eu"})
+    ws_us, snap_us = await hello(client, app["id"], inside, {"region": "us"})
+    ws_anon, _ = await hello(client, app["id"], None)
+    assert snap_in["configurations"][0]["config"] == {"limit": 2}, "the candidate, in place"
+    assert snap_in["configurations"][0]["version"] == 2
+    for snap in (snap_out, snap_us):
+        assert snap["configurations"][0]["config"] == {"limit": 1}
+    path = f"/configurations/{cfg['id']}"
+    # The promotion to 100 % reaches the others with labels that match, not the rest.
+    await make(client, "POST", f"{path}/rollouts/{made['id']}/promote", json={"reason": "go"})
+    got_out, got_us, got_anon = await asyncio.gather(frames(ws_out), frames(ws_us), frames(ws_anon))
+    assert [(f["op"], f["configuration"]["config"], f["rollout"]) for f in got_out] == [
+        ("updated", {"limit": 2}, {"id": made["id"], "step": 1})]  # fmt: skip
+    assert got_us == []
+    assert got_anon == []
+    assert await frames(ws_in, 0.5) == [], "it had the candidate already"
+    # One rejection aborts it; every targeted client gets the base back within a second.
+    await ws_in.send_json(
+        {
+            "type": "ack",
+            "application_id": app["id"],
+            "revision": 0,
+            "results": [
+                {
+                    "configuration_id": cfg["id"],
+                    "version": 2,
+                    "status": "rejected",
+                    "reason": "limit too high",
+                }
+            ],
+        }
+    )
+    sent = time.monotonic()
+    for ws in (ws_in, ws_out):
+        back = await ws.receive_json(timeout=PATIENCE)
+        assert (back["op"], back["configuration"]["config"]) == ("updated", {"limit": 1})
+        assert time.monotonic() - sent < 1.0
+    seen = await make(client, "GET", f"{path}/rollouts/{made['id']}")
+    assert seen["state"] == "aborted"
+    assert inside in seen["ended_reason"]
+    assert seen["rejections"][0]["client_id"] == inside
+    assert seen["rejections"][0]["reason"] == "limit too high"
+    assert (await make(client, "GET", path))["version"] == 1
+    for ws in (ws_in, ws_out, ws_us, ws_anon):
+        await ws.close()
+
+
+async def test_a_reconnecting_client_keeps_its_place(client) -> None:
+    app, cfg = await setup(client)
+    ws, snap = await hello(client, app["id"], "anyone")
+    await ws.close()
+    made = await start(client, cfg)
+    inside, outside = in_and_out(made["id"], 50)
+    for who, want in ((inside, {"limit": 2}), (outside, None)):
+        ws, synced = await hello(client, app["id"], who, since=snap["revision"])
+        got = [synced, *await frames(ws, 0.5)]
+        changes_ = [f["configuration"]["config"] for f in got if f["type"] == "change"]
+        assert changes_ == ([want] if want else []), who
+        assert got[-1]["type"] == "synced"
+        await ws.close()
+        ws, fresh = await hello(client, app["id"], who)
+        assert fresh["configurations"][0]["config"] == (want or {"limit": 1})
+        await ws.close()
+
+
+async def test_steps_advance_by_themselves_and_the_last_one_promotes(client) -> None:
+    app, cfg = await setup(client)
+    ws, _ = await hello(client, app["id"], "watcher")
+    made = await start(
+        client, cfg, steps=[{"percent": 1, "hold_s": 1}, {"percent": 100, "hold_s": 1}]
+    )
+    path = f"/configurations/{cfg['id']}/rollouts/{made['id']}"
+    async with asyncio.timeout(PATIENCE):
+        while (seen := await make(client, "GET", path))["state"] == "running":
+            await asyncio.sleep(0.2)
+    assert (seen["state"], seen["step"]) == ("promoted", 1)
+    now = await make(client, "GET", f"/configurations/{cfg['id']}")
+    assert (now["config"], now["version"]) == ({"limit": 2}, 2)
+    got = await frames(ws, 1.0)
+    assert got[-1]["configuration"]["version"] == 2
+    assert "rollout" not in got[-1]
+    revisions = [f["revision"] for f in got]
+    assert revisions == sorted(set(revisions)), "strictly increasing"
+    await ws.close()
+
+
+async def test_a_walk_through_rollouts_and_their_errors_matches_the_document(call, client) -> None:  # noqa: F811
+    app = await call("POST", "/api/v1/applications", json={"name": "billing"})
+    cfg = await call("POST", "/api/v1/configurations",
+                     json={"application_id": app["id"], "name": "prod", "config": {}})  # fmt: skip
+    many, one = f"{API}/configurations/{{id}}/rollouts", f"{API}/configurations/{{id}}/rollouts/"
+    etag = {"If-Match": '"1"'}
+    made = await call("POST", many, cfg["id"], json=body(), headers=etag)
+    await call("POST", many, cfg["id"], json=body(), headers=etag)  # 409
+    await call("POST", many, cfg["id"], json=body(), headers={"If-Match": '"7"'})  # 412
+    await call("POST", many, cfg["id"], json={})  # 422
+    await call("POST", many, cfg["id"], data="{", headers={"Content-Type": "application/json"})
+    await call("POST", many, cfg["id"], data="x", headers={"Content-Type": "text/plain"})
+    await call(
+        "POST", many, cfg["id"], data=b" " * (2**21), headers={"Content-Type": "application/json"}
+    )
+    await call("POST", many, "0" * 26, json=body(), headers=etag)  # 404
+    await call("GET", many, cfg["id"], params={"limit": "1"})
+    await call("GET", many, cfg["id"], params={"cursor": "zz"})
+    await call("GET", many, "0" * 26)
+    tmpl_one = f"{one}{{rollout_id}}"
+    ops = (tmpl_one, f"{tmpl_one}/promote", f"{tmpl_one}/abort")
+
+    async def at(method: str, template: str, rollout_id: str, **kw: Any) -> Any:
+        path = template.replace("{id}", cfg["id"]).replace("{rollout_id}", rollout_id)
+        return await call.contract.check(method, template, await client.request(method, path, **kw))
+
+    await at("GET", ops[0], made["id"])
+    await at("GET", ops[0], "0" * 26)
+    for template in ops[1:]:
+        await at("POST", template, "0" * 26, json={"reason": "r"})
+        await at("POST", template, made["id"], json={})
+        await at(
+            "POST", template, made["id"], data="{", headers={"Content-Type": "application/json"}
+        )
+        await at("POST", template, made["id"], data="x", headers={"Content-Type": "text/plain"})
+        await at("POST", template, made["id"], data=b" " * (2**21),
+                 headers={"Content-Type": "application/json"})  # fmt: skip
+    await at("POST", ops[1], made["id"], json={"reason": "next"})
+    await at("POST", ops[2], made["id"], json={"reason": "stop"})
+    await at("POST", ops[1], made["id"], json={"reason": "again"})  # 409
+    await at("POST", ops[2], made["id"], json={"reason": "again"})
+    grant = [{"application_id": app["id"], "access": "read"}]
+    reader = await call("POST", f"{API}/tokens", json={"name": "reader", "grants": grant})
+    bad = {"Authorization": "Bearer nope"}
+    read_only = {"Authorization": f"Bearer {reader['token']}", **etag}
+    await call("POST", many, cfg["id"], json=body(), headers=bad)
+    await call("POST", many, cfg["id"], json=body(), headers=read_only)
+    await call("GET", many, cfg["id"], headers=bad)
+    for method, template in (("GET", ops[0]), ("POST", ops[1]), ("POST", ops[2])):
+        await at(method, template, made["id"], json={"reason": "r"}, headers=bad)
+        if method == "POST":
+            await at(method, template, made["id"], json={"reason": "r"}, headers=read_only)
+    assert every_status(call.contract.doc, "rollouts") - call.contract.seen == set()
