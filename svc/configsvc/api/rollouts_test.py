@@ -311,3 +311,63 @@ async def test_a_walk_through_rollouts_and_their_errors_matches_the_document(cal
         if method == "POST":
             await at(method, template, made["id"], json={"reason": "r"}, headers=read_only)
     assert every_status(call.contract.doc, "rollouts") - call.contract.seen == set()
+
+
+async def _rest(http: aiohttp.ClientSession, method: str, url: str, **kw: Any) -> Any:
+    async with http.request(method, url, **kw) as resp:
+        assert resp.status < 300, await resp.text()
+        return await resp.json()
+
+
+async def _until_promoted(http: aiohttp.ClientSession, url: str) -> dict[str, Any]:
+    async with asyncio.timeout(PATIENCE * 2):
+        while True:
+            try:
+                seen: dict[str, Any] = await _rest(http, "GET", url)
+            except aiohttp.ClientError:
+                seen = {"state": "unreachable"}
+            if seen["state"] not in ("running", "unreachable"):
+                return seen
+            await asyncio.sleep(0.3)
+
+
+async def _started(http: aiohttp.ClientSession, base: str, name: str) -> tuple[str, str]:
+    app = await _rest(http, "POST", f"{base}{API}/applications", json={"name": name})
+    cfg = await _rest(
+        http,
+        "POST",
+        f"{base}{API}/configurations",
+        json={"application_id": app["id"], "name": "prod", "config": {"n": 1}},
+    )
+    steps = [{"percent": 10, "hold_s": 2}, {"percent": 100, "hold_s": 2}]
+    made = await _rest(
+        http,
+        "POST",
+        f"{base}{API}/configurations/{cfg['id']}/rollouts",
+        json=body(steps=steps, config={"n": 2}),
+        headers={"If-Match": '"1"'},
+    )
+    return cfg["id"], made["id"]
+
+
+async def test_a_rollout_survives_a_killed_worker_and_a_restart(
+    service_factory, admin_headers
+) -> None:
+    import os
+    import signal
+
+    service = service_factory(workers=2)
+    async with aiohttp.ClientSession(headers=admin_headers) as http:
+        # A worker killed outright: the other one (or its replacement) advances the rollout.
+        config_id, rollout_id = await _started(http, service.url, "killed")
+        os.kill(service.worker_pids()[0], signal.SIGKILL)
+        url = f"{service.url}{API}/configurations/{config_id}/rollouts/{rollout_id}"
+        assert (await _until_promoted(http, url))["state"] == "promoted"
+        got = await _rest(http, "GET", f"{service.url}{API}/configurations/{config_id}")
+        assert (got["config"], got["version"]) == ({"n": 2}, 2)
+        # The whole service stopped mid-rollout and started again: the timers resume.
+        config_id, rollout_id = await _started(http, service.url, "restarted")
+        service.stop()
+        service.start()
+        url = f"{service.url}{API}/configurations/{config_id}/rollouts/{rollout_id}"
+        assert (await _until_promoted(http, url))["state"] == "promoted"
