@@ -50,7 +50,8 @@ DOCUMENTED = [
 # Valid by the document, refused for what the state of the service says, not its shape: a
 # cursor this API did not return, an expiry that has passed by the time it arrives, an id or a
 # revision that does not exist (yet, or any more), a configuration its application's JSON
-# Schema refuses. And what no pattern can say: a schema document that is not a valid draft
+# Schema refuses. And what no pattern can say: a rollout's step percents strictly increasing,
+# the last one 100; a schema document that is not a valid draft
 # 2020-12 schema (the meta-schema is a document of its own), a date-time valid in RFC 3339 but
 # outside the years 1 to 9999 once in UTC (0001-01-01T00:00:00+01:00). Any other 422 of a valid
 # request is a document that says too little.
@@ -68,6 +69,8 @@ def _refused_for_state(response: schemathesis.Response) -> bool:
         return False
     problem = response.json()
     fields = {error["field"] for error in problem.get("errors", [])}
+    if fields and all(field.startswith("steps.") for field in fields):
+        return True  # across the steps (service/rollouts.check_steps)
     return problem["type"] == SCHEMA_PROBLEM or (bool(fields) and fields <= STATEFUL_FIELDS)
 
 

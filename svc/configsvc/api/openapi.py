@@ -71,6 +71,11 @@ def _parameters() -> dict[str, dict[str, Any]]:
             "description": "The resource's id, a ULID. A malformed id names nothing: 404.",
             "schema": {"type": "string", "pattern": models.ID_PATTERN},
         },
+        "rollout_id": {
+            "name": "rollout_id", "in": "path", "required": True,
+            "description": "The rollout's id, a ULID. A malformed id names nothing: 404.",
+            "schema": {"type": "string", "pattern": models.ID_PATTERN},
+        },
         "limit": {
             "name": "limit", "in": "query", "required": False,
             "description": "Page size.",

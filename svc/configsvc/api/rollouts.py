@@ -91,8 +91,6 @@ async def start_rollout(request: web.Request) -> web.Response:
     config_id = routes.path_id(request, "configuration")
     body = await bodies.body(request, models.RolloutIn)
     rollouts.check_steps([s.model_dump() for s in body.steps])
-    if request.headers.get("If-Match", "*").strip() == "*":
-        raise errors.Invalid.one("If-Match", "required: the configuration's current ETag")
     if_match = bodies.if_match(request)
     data = body.model_dump()
     write = _write(request, body.reason)
@@ -172,11 +170,12 @@ OPERATIONS: tuple[routes.Operation, ...] = (
                      "rollouts", response=models.RolloutPage, query=("limit", "cursor"),
                      errors=(404, 422)),
     routes.Operation("GET", _ONE, get_rollout, "Read a rollout", "rollouts",
-                     response=models.Rollout, errors=(404,)),
+                     response=models.Rollout, query=("rollout_id",), errors=(404,)),
     routes.Operation("POST", f"{_ONE}/promote", promote_rollout, "Promote a rollout",
                      "rollouts", 200, models.RolloutReasonIn, models.Rollout,
+                     query=("rollout_id",),
                      errors=(400, 404, 409, 413, 415, 422), needs="write"),
     routes.Operation("POST", f"{_ONE}/abort", abort_rollout, "Abort a rollout", "rollouts",
-                     200, models.RolloutReasonIn, models.Rollout,
+                     200, models.RolloutReasonIn, models.Rollout, query=("rollout_id",),
                      errors=(400, 404, 409, 413, 415, 422), needs="write"),
 )  # fmt: skip

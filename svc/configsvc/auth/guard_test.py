@@ -76,8 +76,14 @@ def target(op: routes.Operation, world: dict[str, Any]) -> tuple[str, dict[str, 
         f"{CONFIG}/rollback": {"to_version": 1}, f"{APP}/rollback": {"to_revision": 1},
         f"{APP}/schemas/{{name}}": {"type": "object"},
         f"{API}/sessions": {},  # the token in the header, as the cases send it
+        f"{CONFIG}/rollouts": {"config": {"password": "canary"}, "reason": "canary",
+                               "steps": [{"percent": 100}], "abort_on": {"rejected": 1}},
+        f"{CONFIG}/rollouts/{{rollout_id}}/promote": {"reason": "now"},
+        f"{CONFIG}/rollouts/{{rollout_id}}/abort": {"reason": "stop"},
     }  # fmt: skip
-    path = op.path.replace("{id}", rid).replace("{name}", "*")
+    # No rollout runs: one that does not exist must still be refused as the caller deserves.
+    path = (op.path.replace("{id}", rid).replace("{name}", "*")
+            .replace("{rollout_id}", "01JZZZZZZZZZZZZZZZZZZZZZZZ"))  # fmt: skip
     return path, bodies.get(op.path) if op.request else None
 
 

@@ -75,10 +75,12 @@ async def start(
     async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
         locked = await configurations.lock(conn, config_id)
         missing = errors.NotFound(f"no configuration with id {config_id}")
-        if locked is not None:
-            writes.authorize(write, locked[0], missing)
-        writes.precondition(None if locked is None else locked[1], if_version, "configuration",
-                            config_id)  # fmt: skip
+        if locked is None:
+            raise missing
+        writes.authorize(write, locked[0], missing)
+        if if_version is None:  # after authorize: who may not write learns nothing more
+            raise errors.Invalid.one("If-Match", "required: the configuration's current ETag")
+        writes.precondition(locked[1], if_version, "configuration", config_id)
         base = await _base(conn, config_id)
         await _candidate_valid(conn, write, base, body["config"])
         row = await store.insert(conn, rollout_id, base, body)
@@ -95,6 +97,10 @@ async def _locked(conn: asyncpg.Connection, write: writes.Write, config_id: str,
     row = await store.lock(conn, rollout_id)
     missing = errors.NotFound(f"no rollout {rollout_id} of configuration {config_id}")
     if row is None or row["configuration_id"] != config_id:
+        # Refused as its caller deserves first: only who may write learns it does not exist.
+        config = await configurations.lock(conn, config_id)
+        if config is not None:
+            writes.authorize(write, config[0], missing)
         raise missing
     writes.authorize(write, row["application_id"], missing)
     if row["state"] != "running":

@@ -7,9 +7,11 @@ module must import nothing beyond pydantic.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import unicodedata
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -837,20 +839,55 @@ class SearchPage(BaseModel):
 
 # --- rollouts (progressive delivery) ---------------------------------------------------------
 
-RolloutReason = Annotated[str, StringConstraints(min_length=1, max_length=REASON_MAX)]
+RolloutReason = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=REASON_MAX),
+    AfterValidator(normal_comments),
+    Field(description="Why; no control or format character but line breaks and tabs.",
+          json_schema_extra=_comments_schema),
+]  # fmt: skip
+
+
+def _whole(value: Any) -> Any:
+    # Numbers arrive as Decimal (exactjson) or float: 5.0 is the integer 5, 5.5 is refused.
+    if isinstance(value, float | Decimal) and math.isfinite(value) and value == int(value):
+        return int(value)
+    return value
+
+
+# JSON has one number type, and JSON Schema's "integer" takes 5.0: so do these counts.
+Whole = Annotated[int, BeforeValidator(_whole)]
+
+
+# A rollout keeps its labels in PostgreSQL, whose jsonb holds no U+0000.
+_NO_NUL = r"^[^\x00]*$"
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain the character U+0000")
+    return value
+
+
+# Checked by a validator, not a pattern: pydantic would document a key pattern as
+# patternProperties, which lets any other key through with any value.
+_StoredKey = Annotated[str, StringConstraints(min_length=1, max_length=LABEL_KEY_MAX),
+                       AfterValidator(_no_nul)]  # fmt: skip
+_KEYS_SCHEMA = {"propertyNames": {"minLength": 1, "maxLength": LABEL_KEY_MAX, "pattern": _NO_NUL}}
+_StoredValue = Annotated[str, StringConstraints(max_length=LABEL_VALUE_MAX, pattern=_NO_NUL)]
 
 
 class RolloutStep(_Input):
     """One step: ``percent`` of the eligible fleet holds the candidate for ``hold_s`` seconds."""
 
-    percent: int = Field(ge=1, le=100)
-    hold_s: int = Field(default=0, ge=0, le=86400)
+    percent: Whole = Field(ge=1, le=100)
+    hold_s: Whole = Field(default=0, ge=0, le=86400)
 
 
 class AbortOn(_Input):
     """How many clients' rejections of the candidate abort the rollout."""
 
-    rejected: int = Field(ge=1)
+    rejected: Whole = Field(ge=1, le=2**31 - 1)
 
 
 class RolloutIn(_Input):
@@ -861,7 +898,9 @@ class RolloutIn(_Input):
     reason: RolloutReason
     steps: list[RolloutStep] = Field(min_length=1, max_length=10)
     abort_on: AbortOn
-    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, max_length=LABELS_MAX)
+    labels: dict[_StoredKey, _StoredValue] = Field(
+        default_factory=dict, max_length=LABELS_MAX, json_schema_extra=_KEYS_SCHEMA
+    )
 
 
 class RolloutReasonIn(_Input):
