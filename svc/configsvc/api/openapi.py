@@ -76,6 +76,13 @@ def _parameters() -> dict[str, dict[str, Any]]:
             "description": "The rollout's id, a ULID. A malformed id names nothing: 404.",
             "schema": {"type": "string", "pattern": models.ID_PATTERN},
         },
+        "client_id": {
+            "name": "client_id", "in": "query", "required": False,
+            "description": "Read as this client does: the candidate of a running rollout that "
+                           "targets it (by the labels of its latest `hello`), else the base.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": models.CLIENT_ID_MAX,
+                       "pattern": "^[^\\x00]*$"},
+        },
         "limit": {
             "name": "limit", "in": "query", "required": False,
             "description": "Page size.",

@@ -21,6 +21,7 @@ from configsvc import settings as settings_mod
 from configsvc.api import bodies, dryrun, jsonbody, paging, routes
 from configsvc.db import database
 from configsvc.live import clients as live_clients
+from configsvc.ops import metrics
 from configsvc.service import rollouts, writes
 from configsvc.store import clients, configurations
 from configsvc.store import rollouts as store
@@ -142,8 +143,10 @@ async def promote_rollout(request: web.Request) -> web.Response:
     config_id = routes.path_id(request, "configuration")
     rollout_id = _rollout_id(request, config_id)
     body = await bodies.body(request, models.RolloutReasonIn)
-    await rollouts.promote(request.app[database.DB], _write(request, body.reason), config_id,
-                           rollout_id)  # fmt: skip
+    state = await rollouts.promote(request.app[database.DB], _write(request, body.reason),
+                                   config_id, rollout_id)  # fmt: skip
+    if state == "aborted":  # the schema changed under it (service/rollouts.py)
+        metrics.ROLLOUT_ABORTS.inc()
     return await _answer(request, config_id, rollout_id)
 
 
@@ -155,6 +158,7 @@ async def abort_rollout(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.RolloutReasonIn)
     await rollouts.abort(request.app[database.DB], _write(request, body.reason), config_id,
                          rollout_id, f"aborted: {body.reason}")  # fmt: skip
+    metrics.ROLLOUT_ABORTS.inc()
     return await _answer(request, config_id, rollout_id)
 
 

@@ -371,3 +371,56 @@ async def test_a_rollout_survives_a_killed_worker_and_a_restart(
         service.start()
         url = f"{service.url}{API}/configurations/{config_id}/rollouts/{rollout_id}"
         assert (await _until_promoted(http, url))["state"] == "promoted"
+
+
+async def test_a_rest_read_naming_a_targeted_client_gets_the_candidate(client) -> None:
+    app, cfg = await setup(client)
+    made = await start(client, cfg, labels={"region": "eu"})
+    inside, outside = in_and_out(made["id"], 50)
+    sockets = [
+        (await hello(client, app["id"], who, {"region": "eu"}))[0] for who in (inside, outside)
+    ]
+    path = f"/configurations/{cfg['id']}"
+    # The fleet tables learn a hello within about a second (live/clients.py).
+    async with asyncio.timeout(PATIENCE):
+        while (seen := await make(client, "GET", path, params={"client_id": inside}))["config"] != {
+            "limit": 2
+        }:
+            await asyncio.sleep(0.2)
+    assert seen["version"] == 2, "the version the promotion will give it, as its feed says"
+    for who in (outside, "never-connected"):
+        base = await make(client, "GET", path, params={"client_id": who})
+        assert (base["config"], base["version"]) == ({"limit": 1}, 1), who
+    assert (await make(client, "GET", path))["config"] == {"limit": 1}
+    bad = await problem(client, "GET", path, 422, params={"client_id": "x" * 129})
+    assert bad["errors"][0]["field"] == "client_id"
+    for ws in sockets:
+        await ws.close()
+
+
+async def test_a_rollback_of_the_configuration_waits_and_one_of_the_application_cancels(
+    client,
+) -> None:
+    app, cfg = await setup(client)
+    made = await start(client, cfg, steps=[{"percent": 100, "hold_s": 3600}])
+    ws, snap = await hello(client, app["id"], "anyone")
+    assert snap["configurations"][0]["config"] == {"limit": 2}
+    path = f"/configurations/{cfg['id']}"
+    refused = await problem(client, "POST", f"{path}/rollback", 409, json={"to_version": 1})
+    assert made["id"] in refused["detail"]
+    # Rolling the whole application back outranks the rollout: it ends, and the client holding
+    # the candidate gets the rolled-back version, equal as it is to the base.
+    back = await make(client, "POST", f"/applications/{app['id']}/rollback",
+                      json={"to_revision": snap["revision"]})  # fmt: skip
+    got = await frames(ws, 1.0)
+    changes_ = [f for f in got if f["type"] == "change"]
+    assert [f["op"] for f in changes_] == ["rolled_back"]
+    assert [c["config"] for c in changes_[0]["configurations"]] == [{"limit": 1}]
+    seen = await make(client, "GET", f"{path}/rollouts/{made['id']}")
+    assert seen["state"] == "cancelled"
+    assert str(snap["revision"]) in seen["ended_reason"]
+    trail = await make(client, "GET", "/audit", params={"application_id": app["id"]})
+    cancels = [e for e in trail["items"] if e["action"] == "rollout.cancel"]
+    assert [(e["target"]["id"], e["revision"]) for e in cancels] == [(made["id"], back["revision"])]
+    await make(client, "PUT", path, json={"name": "prod", "config": {"limit": 3}})
+    await ws.close()

@@ -21,6 +21,7 @@ from configsvc.api import bodies, paging, reads, tokens
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.live import cache
+from configsvc.service import rollouts as canary
 from configsvc.service import schemas, writes
 from configsvc.store import applications, configurations
 
@@ -144,6 +145,14 @@ async def get_configuration(request: web.Request) -> web.Response:
     entry, revision = await reads.read(request, cache.CONFIG, config_id, configurations.get_at)
     missing = errors.NotFound(f"no configuration with id {config_id}")
     may_read(request, entry.application_id, missing)
+    client_id = request.query.get("client_id")
+    if client_id is not None:  # a client in a rollout reads what its feed gives it
+        if not 1 <= len(client_id) <= models.CLIENT_ID_MAX or "\x00" in client_id:
+            raise errors.Invalid.one("client_id", f"must be 1 to {models.CLIENT_ID_MAX} characters")
+        db = request.app[database.DB]
+        seen = await canary.as_seen_by(db, config_id, entry.application_id, client_id)
+        if seen is not None:
+            return reads.resource_response(seen, revision=revision)
     return reads.answer(request, entry, revision)
 
 
@@ -232,7 +241,7 @@ OPERATIONS: tuple[Operation, ...] = (
               query=("dry_run",), errors=_WRITE_ERRORS, needs="write", dry_run=True),
     Operation("GET", f"{_CONFIGS}/{{id}}", get_configuration, "Read a configuration",
               "configurations", response=models.Configuration,
-              query=(bodies.MIN_REVISION_PARAM,), errors=(304, 404, 422),
+              query=(bodies.MIN_REVISION_PARAM, "client_id"), errors=(304, 404, 422),
               headers=("If-None-Match", bodies.MIN_REVISION_HEADER)),
     Operation("PUT", f"{_CONFIGS}/{{id}}", replace_configuration, "Replace a configuration",
               "configurations", 200, models.ConfigurationReplace, models.Configuration,

@@ -223,6 +223,11 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(pool_gauges_ctx)
 
 
-# Progressive delivery (service/rollouts.py): counted by the worker that made the change.
-ROLLOUTS = Counter("configsvc_rollouts", "Rollout state changes, by the state reached", ["state"])
+# Progressive delivery (service/rollouts.py). By state: what PostgreSQL holds, read by every
+# worker's scheduler (ops/rollouts.py), so any worker's scrape agrees; aborts: counted by the
+# worker that aborted, summed over the workers.
+ROLLOUT_STATES = ("running", "promoted", "aborted", "cancelled")
+ROLLOUTS = Gauge("configsvc_rollouts", "Rollouts by state", ["state"], multiprocess_mode="livemax")
 ROLLOUT_ABORTS = Counter("configsvc_rollout_aborts", "Rollouts aborted (by rejections or asked)")
+for _state in ROLLOUT_STATES:
+    ROLLOUTS.labels(_state).set(0)

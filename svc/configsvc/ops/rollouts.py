@@ -32,9 +32,15 @@ MAX_BACKOFF_S = 30.0
 
 def counted(state: str) -> None:
     """Count a state change made by this worker."""
-    metrics.ROLLOUTS.labels(state).inc()
     if state == "aborted":
         metrics.ROLLOUT_ABORTS.inc()
+
+
+async def gauge(conn: database.Connection) -> None:
+    """Rollouts by state, as PostgreSQL holds them."""
+    found = await store.by_state(conn)
+    for state in metrics.ROLLOUT_STATES:
+        metrics.ROLLOUTS.labels(state).set(found.get(state, 0))
 
 
 class Scheduler:
@@ -51,6 +57,7 @@ class Scheduler:
     async def _wait(self) -> None:
         async with self.db.connection() as conn:
             due_s = await store.next_due_s(conn)
+            await gauge(conn)
         wait = POLL_S if due_s is None else min(POLL_S, max(due_s, 0.0))
         self.wake.clear()
         try:

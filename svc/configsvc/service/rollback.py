@@ -46,6 +46,7 @@ async def configuration(
             )
             return writes.Change("restored", back, app_id, config_id, action=_ACTION)
         writes.precondition(locked[1], if_version, "configuration", config_id)
+        await writes.no_rollout(conn, config_id)
         resource = await configurations.update(conn, config_id, fields, revision)
         return writes.Change("updated", resource, app_id, config_id, action=_ACTION)
 
@@ -61,12 +62,17 @@ def _differs(now: dict[str, Any], then: dict[str, Any]) -> bool:
 
 
 async def _go_back(
-    conn: asyncpg.Connection, app_id: str, past: dict[str, dict[str, Any]], revision: int
-) -> list[tuple[str, dict[str, Any]]]:
-    """Make the application's configurations equal ``past``; the (op, resource) of each move."""
+    conn: asyncpg.Connection, app_id: str, past: dict[str, dict[str, Any]], revision: int,
+    resend: set[str],
+) -> list[tuple[str, dict[str, Any]]]:  # fmt: skip
+    """Make the application's configurations equal ``past``; the (op, resource) of each move.
+    Those in ``resend`` get a new version even when equal: clients may hold a cancelled
+    rollout's candidate, and only a change frame takes them off it."""
     now = {c["id"]: c for c in await configurations.all_of(conn, app_id)}
     moves = [("deleted", await configurations.delete(conn, cid)) for cid in now if cid not in past]
-    changed = [cid for cid in now if cid in past and _differs(now[cid], past[cid])]
+    changed = [
+        cid for cid in now if cid in past and (cid in resend or _differs(now[cid], past[cid]))
+    ]
     for cid in changed:
         if now[cid]["name"] != past[cid]["name"]:
             await configurations.park(conn, cid)  # names may swap
@@ -116,7 +122,9 @@ async def application(
         then = await versions.state_at(conn, app_id, to_revision, "to_revision")
         if not empty_ok:
             await _existed(conn, app_id, to_revision)
-        moves = await _go_back(conn, app_id, {c["id"]: c for c in then}, revision)
+        why = f"the application was rolled back to revision {to_revision}"
+        resend = await writes.cancel_rollouts(conn, write, app_id, why, revision)
+        moves = await _go_back(conn, app_id, {c["id"]: c for c in then}, revision, resend)
         resource = {
             "configurations": [r for op, r in moves if op != "deleted"],
             "deleted": [r["id"] for op, r in moves if op == "deleted"],

@@ -123,6 +123,12 @@ async def _advance(conn: asyncpg.Connection, write: writes.Write, row: asyncpg.R
                              action="rollout.advance")  # fmt: skip
     base = await _base(conn, config_id)
     promoted = store.candidate_of(row, base)
+    found = await schemas.standing(conn, write.validators, promoted)
+    if found:  # the schema changed under the rollout: promoting would write an invalid version
+        why = f"the candidate no longer satisfies the configuration's schema: {found[0]}"
+        ended = await store.end(conn, row["id"], "aborted", why[:1000])
+        return writes.Change("rollout", entry(ended, base, row["steps"][row["step"]]["percent"]),
+                             app_id, config_id, action="rollout.abort")  # fmt: skip
     fields = {"name": base["name"], "comments": promoted["comments"], "config": promoted["config"]}
     resource = await configurations.update(conn, config_id, fields, revision)
     await store.end(conn, row["id"], "promoted", write.reason or "promoted after the last step")
@@ -141,7 +147,7 @@ async def promote(db: database.Database, write: writes.Write, config_id: str,
 
     change = await writes.apply(db, write, step, writes.Target("rollout.promote", "rollout",
                                                                rollout_id))  # fmt: skip
-    return "promoted" if change.op == "updated" else "running"
+    return "promoted" if change.op == "updated" else str(change.resource["rollout"]["state"])
 
 
 async def abort(db: database.Database, write: writes.Write, config_id: str,
@@ -188,6 +194,23 @@ async def rejected(
     return False
 
 
+async def as_seen_by(
+    db: database.Database, config_id: str, app_id: str, client_id: str
+) -> dict[str, Any] | None:
+    """The candidate, if a running rollout of the configuration targets this client (by the
+    labels of its latest hello); None: it reads the base like everyone else."""
+    async with db.connection() as conn:
+        row = await store.running_of(conn, config_id)
+        if row is None:
+            return None
+        labels = await store.labels_of(conn, app_id, client_id)
+        percent = row["steps"][row["step"]]["percent"]
+        if not store.targeted(row["id"], percent, row["labels"], client_id, labels):
+            return None
+        base = await _base(conn, config_id)
+    return store.candidate_of(row, base) if base["version"] == row["base_version"] else None
+
+
 async def advance_due(db: database.Database) -> str | None:
     """Advance one rollout whose hold is over, if any (and no other worker has it locked);
     returns the state it reached."""
@@ -206,4 +229,4 @@ async def advance_due(db: database.Database) -> str | None:
         change = await writes.apply(db, write, step)
     except _NothingDue:
         return None
-    return "promoted" if change.op == "updated" else "running"
+    return "promoted" if change.op == "updated" else str(change.resource["rollout"]["state"])

@@ -300,7 +300,7 @@ async def delete_application(
         authorize(write, app_id, errors.NotFound(f"no application with id {app_id}"))
         precondition(await applications.lock(conn, app_id), if_version, "application", app_id)
         cascade = [("deleted", c) for c in await configurations.all_of(conn, app_id)]
-        await rollouts.cancel_in(conn, app_id, "the application was deleted")
+        await cancel_rollouts(conn, write, app_id, "the application was deleted", revision)
         gone = {**await applications.delete(conn, app_id), "revision": revision}
         return Change("application_deleted", gone, app_id, versions=tuple(cascade))
 
@@ -333,7 +333,19 @@ def _authorize_configuration(write: Write, locked: tuple[str, int] | None, confi
         authorize(write, locked[0], errors.NotFound(f"no configuration with id {config_id}"))
 
 
-async def _no_rollout(conn: asyncpg.Connection, config_id: str) -> None:
+async def cancel_rollouts(
+    conn: asyncpg.Connection, write: Write, app_id: str, why: str, revision: int
+) -> set[str]:
+    """End the application's running rollouts (it is deleted, or rolled back as a whole, which
+    outranks them), each in the audit trail; the configurations they were delivering."""
+    cancelled = await rollouts.cancel_in(conn, app_id, why)
+    for row in cancelled:
+        await audit.record(conn, write, "rollout.cancel", "rollout", row["id"], app_id,
+                           revision=revision)  # fmt: skip
+    return {row["configuration_id"] for row in cancelled}
+
+
+async def no_rollout(conn: asyncpg.Connection, config_id: str) -> None:
     """A configuration with a running rollout changes only through it (promote or abort)."""
     running = await rollouts.running_of(conn, config_id)
     if running is not None:
@@ -360,7 +372,7 @@ async def replace_configuration(
         version = None if locked is None else locked[1]
         _authorize_configuration(write, locked, config_id)
         precondition(version, if_version, "configuration", config_id)
-        await _no_rollout(conn, config_id)
+        await no_rollout(conn, config_id)
         assert locked is not None
         _same_application(locked[0], fields.get("application_id"))
         resource = await configurations.update(conn, config_id, fields, revision)
@@ -380,7 +392,7 @@ async def delete_configuration(
         version = None if locked is None else locked[1]
         _authorize_configuration(write, locked, config_id)
         precondition(version, if_version, "configuration", config_id)
-        await _no_rollout(conn, config_id)
+        await no_rollout(conn, config_id)
         gone = {**await configurations.delete(conn, config_id), "revision": revision}
         return Change("deleted", gone, gone["application_id"], config_id)
 

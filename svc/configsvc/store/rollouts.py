@@ -45,6 +45,7 @@ WHERE id = $1 RETURNING *
 CANCEL_IN = """
 UPDATE rollouts SET state = 'cancelled', ended_reason = $2, due_at = NULL, updated_at = now()
 WHERE application_id = $1 AND state = 'running'
+RETURNING id, configuration_id
 """
 REJECT = """
 INSERT INTO rollout_rejections (rollout_id, client_key, client_id, reason)
@@ -54,6 +55,12 @@ REJECTIONS = """
 SELECT client_id, reason, at FROM rollout_rejections WHERE rollout_id = $1 ORDER BY at LIMIT $2
 """
 REJECTED = "SELECT count(*) FROM rollout_rejections WHERE rollout_id = $1"
+# What a client said last in its hello to this application (the fleet tables, live/clients.py).
+LABELS_OF = """
+SELECT labels FROM client_subscriptions WHERE application_id = $1 AND client_id = $2
+ORDER BY connected_at DESC LIMIT 1
+"""
+BY_STATE = "SELECT state, count(*) FROM rollouts GROUP BY state"
 _BUCKETS = 10_000  # hundredths of a percent
 
 
@@ -167,8 +174,10 @@ async def end(conn: asyncpg.Connection, rollout_id: str, state: str, why: str) -
     return await conn.fetchrow(END, rollout_id, state, why)
 
 
-async def cancel_in(conn: asyncpg.Connection, app_id: str, why: str) -> None:
-    await conn.execute(CANCEL_IN, app_id, why)
+async def cancel_in(conn: asyncpg.Connection, app_id: str, why: str) -> list[asyncpg.Record]:
+    """End the application's running rollouts; the (id, configuration_id) of each."""
+    rows: list[asyncpg.Record] = await conn.fetch(CANCEL_IN, app_id, why)
+    return rows
 
 
 async def reject(
@@ -192,3 +201,13 @@ async def rejections(conn: asyncpg.Connection, rollout_id: str, limit: int = 20)
 async def rejected(conn: asyncpg.Connection, rollout_id: str) -> int:
     count: int = await conn.fetchval(REJECTED, rollout_id)
     return count
+
+
+async def labels_of(conn: asyncpg.Connection, app_id: str, client_id: str) -> dict[str, str]:
+    """The labels of the client's latest hello to the application; none if it never sent one."""
+    labels = await conn.fetchval(LABELS_OF, app_id, client_id)
+    return dict(labels or {})
+
+
+async def by_state(conn: asyncpg.Connection) -> dict[str, int]:
+    return {row["state"]: row["count"] for row in await conn.fetch(BY_STATE)}
