@@ -734,6 +734,20 @@ class Change(BaseModel):
     entry_id: str | None = Field(default=None, description=ENTRY_ID_DOC)
     configurations: list[dict[str, Any]] | None = None
     deleted: list[str] | None = None
+    rollout: ChangeRollout | None = Field(
+        default=None,
+        description="Set when a rollout sends this frame to this subscriber alone: the "
+        "candidate as it is taken in (its `version` is the one the promotion will give it), or "
+        "the base again as an abort lets it go. Other subscribers get nothing at that revision, "
+        "which is no gap: a subscription skips every revision that is not its business.",
+    )
+
+
+class ChangeRollout(BaseModel):
+    """Which rollout sent a change frame, at which step."""
+
+    id: str
+    step: int
 
 
 class Synced(BaseModel):
