@@ -57,7 +57,7 @@ def test_every_block_runs_or_says_why_not() -> None:
         assert all(len(why) > 20 for why in skipped), (page.name, skipped)
         assert len(run) + len(skipped) == text.count("```sh\n"), page.name
         counts[page.name] = (len(run), len(skipped))
-    assert counts["README.md"] == (2, 1)
+    assert counts["README.md"] == (3, 1)
     assert counts["api.md"] == (4, 0)
     assert counts["python-client.md"] == (2, 1)
 
@@ -97,9 +97,13 @@ def test_the_examples_run_in_order_on_another_port(
     env["PORT"] = str(service.port)
     runnable = [page for page in pages() if blocks(page.read_text())[0]]
     out = {page.name: run_page(page, tmp_path, env) for page in runnable}
-    first, client = out["README.md"]
+    first, client, canary = out["README.md"]
     assert '"name":"hello"' in first
     assert "{'greeting': 'hi'}" in client
+    compact = canary.replace(" ", "")
+    assert '"state":"running"' in compact, "started"
+    assert '"state":"aborted"' in compact
+    assert "greetinglongerthan10characters" in compact, "the client's own words"
     rest, going_back, cli_back, schemas = out["api.md"]
     assert "HTTP/1.1 201 Created" in rest
     assert '"rate":200' in rest.replace(" ", "")
