@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -409,3 +411,17 @@ async def test_a_history_that_changed_while_the_listener_was_away_resets_everyth
     got = await (await client.get(f"/api/v1/configurations/{cfg['id']}")).json()
     assert got["config"] == {"n": 2}, "the read cache was dropped, not served from memory"
     assert follower.last == other["revision"]
+
+
+def test_importing_the_listener_loads_no_layer_above_it() -> None:
+    """Counting a metric must not drag in the HTTP side: the listener (and everything that
+    counts) imports ops/metrics.py, which imports nothing of api/, auth/ or service/."""
+    code = (
+        "import sys, configsvc.live.listener\n"
+        "print(' '.join(m for m in sys.modules if m.split('.')[:2] in"
+        " (['configsvc', 'api'], ['configsvc', 'auth'], ['configsvc', 'service'])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == []
