@@ -425,3 +425,27 @@ def test_importing_the_listener_loads_no_layer_above_it() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == []
+
+
+async def test_an_unknown_op_leaves_the_worker_ready(client, db) -> None:
+    follower = client.app[feed.LISTENER]
+    await _wait(lambda: follower.connected)
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    newer = await _log_a_change_of_a_newer_release(db, app["id"])
+    await _wait(lambda: (follower.last or 0) >= newer)
+    for _ in range(10):  # a listener failing on it would be down within the first backoffs
+        resp = await client.get("/readyz")
+        assert resp.status == 200, await resp.text()
+        await asyncio.sleep(0.1)
+
+
+def test_the_unknown_op_resets_are_counted_from_zero() -> None:
+    """An alert on the first unknown op must see the series before it (a new process)."""
+    code = (
+        "import prometheus_client, configsvc.live.listener\n"
+        "print(prometheus_client.generate_latest().decode())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert 'configsvc_feed_resets_total{reason="unknown_op"} 0.0' in done.stdout.splitlines()
