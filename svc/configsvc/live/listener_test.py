@@ -18,7 +18,7 @@ import pytest
 from configsvc import app as app_mod
 from configsvc.db import migrations
 from configsvc.devtools import pgcluster
-from configsvc.live import feed, listener
+from configsvc.live import feed, hub, listener
 from configsvc.live.feed_test import recv
 from conftest import ADMIN_HEADERS
 
@@ -425,6 +425,43 @@ def test_importing_the_listener_loads_no_layer_above_it() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert done.stdout.split() == []
+
+
+# BATCH entries no subscriber sees, as if logged while the listener was away.
+MISSED = """
+WITH logged AS (
+    INSERT INTO changes (revision, application_id, op, resource)
+    SELECT n, 'a', 'application_created', '{"id": "a"}' FROM generate_series(1, $1::int) n
+)
+UPDATE revision_counter SET revision = $1
+"""
+
+
+async def test_a_long_catch_up_lets_the_worker_serve_meanwhile(database_url, db) -> None:
+    """Requests and sockets of the worker run while a thousand missed entries are dispatched,
+    not only before and after them."""
+    await db.execute(MISSED, listener.BATCH)
+    fanout = hub.Hub()
+    seen: list[object] = []
+    fanout.observers.append(seen.append)
+    follower = listener.Listener(database_url, fanout, probe_s=5.0)
+    follower.last = 0
+    progress: list[int] = []  # how far the catch-up was whenever something else ran
+
+    async def meanwhile() -> None:
+        while True:
+            progress.append(len(seen))
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(meanwhile())
+    conn = await asyncpg.connect(database_url)
+    try:
+        await follower._catch_up(conn)
+    finally:
+        other.cancel()
+        await conn.close()
+    assert len(seen) == listener.BATCH
+    assert [n for n in progress if 0 < n < listener.BATCH], "something ran in between"
 
 
 async def test_an_unknown_op_leaves_the_worker_ready(client, db) -> None:
