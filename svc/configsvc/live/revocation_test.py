@@ -194,3 +194,30 @@ async def test_a_socket_registered_after_its_revoke_was_heard_is_closed(client, 
         revoker.registered(me)
         msg = await ws.receive(timeout=5)
         assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+
+
+async def test_a_revoke_acts_on_its_own_worker_before_its_notification_arrives(
+    aiohttp_client, settings, database_url, db_proxy
+) -> None:
+    """The worker that revokes does not wait for its own NOTIFY (which may be late, or lost
+    with a connection that has not noticed yet): the next request and its sockets see it."""
+    quiet = settings.model_copy(
+        update={"listen_database_url": db_proxy.url(database_url), "listener_probe_s": 60.0}
+    )
+    client = await aiohttp_client(app_mod.create_app(quiet), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _until(lambda: follower.connected)
+    token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
+    assert (await client.get(f"{API}/tokens/self", headers=_bearer(token))).status == 200
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        await _until(lambda: len(client.app[feed.HUB].peers) == 1)
+        db_proxy.stall()  # the listener is connected, and hears nothing for now
+        try:
+            assert (await client.delete(f"{API}/tokens/{token['id']}")).status == 204
+            assert follower.connected, "nothing told the worker its stream went quiet"
+            resp = await client.get(f"{API}/tokens/self", headers=_bearer(token))
+            assert resp.status == 401, await resp.text()
+            msg = await ws.receive(timeout=5)
+            assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+        finally:
+            db_proxy.flow()
