@@ -476,8 +476,9 @@ async def test_an_unknown_op_leaves_the_worker_ready(client, db) -> None:
         await asyncio.sleep(0.1)
 
 
-def test_the_unknown_op_resets_are_counted_from_zero() -> None:
-    """An alert on the first unknown op must see the series before it (a new process)."""
+def test_every_reset_reason_is_counted_from_zero() -> None:
+    """An alert on the first unknown op (or diverged history) must see the series before it:
+    checked in a new process, before any reset."""
     code = (
         "import prometheus_client, configsvc.live.listener\n"
         "print(prometheus_client.generate_latest().decode())"
@@ -485,4 +486,5 @@ def test_the_unknown_op_resets_are_counted_from_zero() -> None:
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
-    assert 'configsvc_feed_resets_total{reason="unknown_op"} 0.0' in done.stdout.splitlines()
+    for reason in ("unknown_op", "diverged"):
+        assert f'configsvc_feed_resets_total{{reason="{reason}"}} 0.0' in done.stdout.splitlines()

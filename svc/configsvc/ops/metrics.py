@@ -78,7 +78,7 @@ CLIENT_ACKS = Counter("configsvc_client_acks", "Configuration results clients ac
 # alert on it then works before its first event (a series that appears later is missed by
 # increase() for its first event, and absent() cannot tell "none yet" from "not scraped").
 KNOWN_LABELS: list[tuple[Counter, tuple[str, ...]]] = [
-    (FEED_RESETS, ("rewound", "pruned", "listener_failed", "unknown_op")),
+    (FEED_RESETS, ("rewound", "pruned", "diverged", "listener_failed", "unknown_op")),
     (AUTH_REFUSALS, tuple(REFUSALS.values())),
     (READ_CACHE_LOOKUPS, ("hit", "miss")),
     (CLIENT_ACKS, typing.get_args(models.AckResult.model_fields["status"].annotation)),
