@@ -137,6 +137,9 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
     """Register, read the snapshot or catch-up, give the connection back, then send."""
     await to.settle(request.app[settings_mod.SETTINGS].ws_heartbeat_s)
     async with request.app[database.DB].connection() as conn:
+        await request.app[revocation.REVOCATIONS].confirm(conn, to)
+        if to.close_code is not None:
+            return  # revoked meanwhile: closed (4401)
         app_id = await _resolve(conn, message)
         missing = (
             f"no application with id {app_id}" if message.application_name is None

@@ -221,3 +221,25 @@ async def test_a_revoke_acts_on_its_own_worker_before_its_notification_arrives(
             assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
         finally:
             db_proxy.flow()
+
+
+async def test_a_socket_revoked_elsewhere_while_the_listener_is_away_reads_nothing_more(
+    aiohttp_client, settings, database_url, db_proxy, pooled
+) -> None:
+    """No revoke is heard while the listener is cut off: a subscribe then re-reads the
+    socket's token, so a token revoked on another worker gets no snapshot."""
+    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
+    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _until(lambda: follower.connected)
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        await _until(lambda: len(client.app[feed.HUB].peers) == 1)
+        await asyncio.sleep(revocation.TICK_S * 2)  # the registration's re-check is done
+        db_proxy.cut()
+        await _until(lambda: not follower.connected)
+        await token_service.revoke(pooled, token["id"])  # as another worker would
+        await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+        msg = await ws.receive(timeout=5)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
