@@ -262,7 +262,7 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     follower = listener.Listener(
         settings.listen_database_url or settings.database_url, fanout,
         settings.listener_probe_s, settings.listener_max_failures, revoker.notified, reads,
-        followers=(app[guard.GUARD].cache,),
+        followers=(app[guard.GUARD].cache,), before_catch_up=revoker.recheck_all,
     )  # fmt: skip
     app[HUB], app[LISTENER], app[cache.CACHE] = fanout, follower, reads
     app[revocation.REVOCATIONS] = revoker

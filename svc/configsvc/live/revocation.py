@@ -46,6 +46,8 @@ class Revocations:
         self._pending: set[str] = set()
         self._everything = False
         self._wake = asyncio.Event()
+        # One re-check at a time: whoever waits for it then finds the work of the other done.
+        self._checking = asyncio.Lock()
 
     def notified(self, token_id: str | None) -> None:
         """Called by the listener: this token changed (None: any may have)."""
@@ -62,6 +64,17 @@ class Revocations:
         if each.caller is not None and each.caller.token is not None:
             self._pending.add(each.caller.token.id)
             self._wake.set()
+
+    async def recheck_all(self) -> None:
+        """Re-check every socket now; for the listener after a reconnect, before it dispatches
+        what it missed: a socket whose token was revoked unheard must be closed before it is
+        sent what followed. A failure leaves everything to re-check, and goes up."""
+        self._everything = True
+        try:
+            await self._recheck()
+        except BaseException:
+            self._everything = True
+            raise
 
     async def confirm(self, conn: asyncpg.Connection, each: peer.Peer) -> None:
         """Re-read a socket's token now, before it reads anything more, unless this worker
@@ -99,6 +112,10 @@ class Revocations:
         return found
 
     async def _recheck(self) -> None:
+        async with self._checking:
+            await self._recheck_now()
+
+    async def _recheck_now(self) -> None:
         peers = self._by_token()
         wanted = set(peers) if self._everything else self._pending & set(peers)
         self._pending, self._everything = set(), False

@@ -243,3 +243,31 @@ async def test_a_socket_revoked_elsewhere_while_the_listener_is_away_reads_nothi
         await ws.send_json({"type": "subscribe", "application_id": app["id"]})
         msg = await ws.receive(timeout=5)
         assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+
+
+async def test_a_token_revoked_unheard_gets_none_of_the_changes_missed_meanwhile(
+    aiohttp_client, settings, database_url, db_proxy, pooled, db
+) -> None:
+    """After a reconnect the sockets' tokens are re-checked before the catch-up: a socket
+    whose token was revoked while nothing was heard is closed, never sent what followed
+    (however slow that re-check: here the tokens table is locked for a while)."""
+    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
+    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _until(lambda: follower.connected)
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+        assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
+        db_proxy.cut()
+        await _until(lambda: not follower.connected)
+        await token_service.revoke(pooled, token["id"])  # as another worker would
+        body = {"application_id": app["id"], "name": "secret", "config": {"n": 1}}
+        assert (await client.post(f"{API}/configurations", json=body)).status == 201
+        async with db.transaction():
+            await db.execute("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE")
+            db_proxy.mend()
+            await asyncio.sleep(1.5)  # reconnected, and its re-check waits for the lock
+        msg = await ws.receive(timeout=20)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
