@@ -280,7 +280,8 @@ def database_outage(admin_url: str, database_url: str) -> Callable[[], Any]:
 class Proxy:
     """A TCP forwarder to the test's PostgreSQL that the test can cut, like a network
     partition between one worker's connection and the database: ``cut()`` drops every
-    forwarded connection and refuses new ones until ``mend()``."""
+    forwarded connection and refuses new ones until ``mend()``; ``stall()`` keeps them open
+    but holds back what they carry until ``flow()``, like a network that went quiet."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -288,6 +289,8 @@ class Proxy:
         self.open = True
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._flowing = asyncio.Event()
+        self._flowing.set()
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
@@ -314,6 +317,7 @@ class Proxy:
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
             with contextlib.suppress(OSError):
                 while data := await src.read(65536):
+                    await self._flowing.wait()
                     dst.write(data)
                     await dst.drain()
             dst.transport.abort()
@@ -329,7 +333,14 @@ class Proxy:
     def mend(self) -> None:
         self.open = True
 
+    def stall(self) -> None:
+        self._flowing.clear()
+
+    def flow(self) -> None:
+        self._flowing.set()
+
     async def close(self) -> None:
+        self.flow()
         self.cut()
         if self._server is not None:
             self._server.close()

@@ -12,7 +12,7 @@ from configsvc.api import console, edge, openapi, problems, requestid, routes
 from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed
-from configsvc.ops import connections, health, logs, metrics, pruning, rollouts
+from configsvc.ops import connections, health, logs, metrics_web, pruning, rollouts
 from configsvc.service import schemas
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
         middlewares=[
             requestid.middleware,
-            metrics.middleware,  # logs each request too
+            metrics_web.middleware,  # logs each request too
             problems.middleware,
             edge.middleware,
             guard.middleware,
@@ -60,7 +60,7 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
     app.cleanup_ctx.append(rollouts.scheduler_ctx)
     openapi.add_routes(app)
     console.add_routes(app)
-    metrics.setup(app)
+    metrics_web.setup(app)
     return app
 
 

@@ -109,6 +109,10 @@ class TokenCache:
         self.clear()
         self._following = True
 
+    def trusted(self) -> bool:
+        """Whether what this worker holds of a token can be trusted: the stream is heard."""
+        return self._following
+
     def lost(self) -> None:
         """The listener is away: nothing cached is trusted until :meth:`following`."""
         self._following = False

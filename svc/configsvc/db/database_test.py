@@ -144,3 +144,13 @@ async def test_an_oserror_that_is_not_the_databases_is_not_called_an_outage(pool
         await _own_deadline(pooled)
     with pytest.raises(errors.Unavailable):  # the connection itself dying is an outage
         await _connection_dies(pooled, db)
+
+
+async def test_a_query_past_its_timeout_is_an_outage(pooled) -> None:
+    """The database too slow to answer (asyncpg's command timeout: the connection stays open)
+    is the database's trouble, a 503 to retry, not a bug of the caller's."""
+    with pytest.raises(errors.Unavailable):
+        async with pooled.connection() as conn:
+            await conn.fetchval("SELECT pg_sleep(5)", timeout=0.2)
+    async with pooled.connection() as conn:
+        assert await conn.fetchval("SELECT 1") == 1, "the pool still serves"

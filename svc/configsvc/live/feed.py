@@ -142,6 +142,9 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
     """Register, read the snapshot or catch-up, give the connection back, then send."""
     await to.settle(request.app[settings_mod.SETTINGS].ws_heartbeat_s)
     async with request.app[database.DB].connection() as conn:
+        await request.app[revocation.REVOCATIONS].confirm(conn, to)
+        if to.close_code is not None:
+            return  # revoked meanwhile: closed (4401)
         app_id = await _resolve(conn, message)
         missing = (
             f"no application with id {app_id}" if message.application_name is None
@@ -272,7 +275,7 @@ async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
     follower = listener.Listener(
         settings.listen_database_url or settings.database_url, fanout,
         settings.listener_probe_s, settings.listener_max_failures, revoker.notified, reads,
-        followers=(app[guard.GUARD].cache,),
+        followers=(app[guard.GUARD].cache,), before_catch_up=revoker.recheck_all,
     )  # fmt: skip
     app[HUB], app[LISTENER], app[cache.CACHE] = fanout, follower, reads
     app[revocation.REVOCATIONS] = revoker

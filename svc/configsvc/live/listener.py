@@ -22,7 +22,7 @@ import datetime
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import asyncpg
@@ -42,6 +42,9 @@ CLOSE_SERVICE_RESTART = hub.CLOSE_SERVICE_RESTART
 # How operators (and tests) find the listener backends in pg_stat_activity.
 APPLICATION_NAME = "configsvc-listener"
 
+
+# How long a reconnect waits for the sockets' tokens to be re-checked before catching up.
+RECHECK_TIMEOUT_S = 10.0
 
 # Entries dispatched between two yields to the event loop during a long catch-up, so that
 # requests and sockets of this worker are served meanwhile.
@@ -65,7 +68,8 @@ class Listener:
     A database failure is an outage: retried with backoff for as long as it lasts. Any other
     failure is a bug or bad data: logged and retried, and after ``max_failures`` in a row
     every subscriber is told to go elsewhere (1012) and :meth:`run` raises :class:`GaveUp`.
-    Token notifications go to ``on_token`` (with None after every reconnect: some were lost).
+    Token notifications go to ``on_token`` (with None after every reconnect: some were lost),
+    and ``before_catch_up`` is awaited after every reconnect, before the catch-up.
     ``cache`` (this worker's read cache) gets every entry before the hub, serves only while
     the listener is connected and caught up, and is dropped at every reset.
     """
@@ -74,12 +78,14 @@ class Listener:
         self, url: str, fanout: hub.Hub, probe_s: float, max_failures: int = 5,
         on_token: Callable[[str | None], None] | None = None,
         cache: cache_mod.ReadCache | None = None, followers: tuple[Follower, ...] = (),
+        before_catch_up: Callable[[], Awaitable[None]] | None = None,
     ) -> None:  # fmt: skip
         self.url, self.hub, self.probe_s = url, fanout, probe_s
         self.cache = cache if cache is not None else cache_mod.ReadCache(0)
         self.followers: tuple[Follower, ...] = (self.cache, *followers)
         self.max_failures = max_failures
         self.on_token = on_token
+        self.before_catch_up = before_catch_up
         self.connected = False
         # Why it is not connected when that is not an outage (for /readyz), else None.
         self.problem: str | None = None
@@ -157,6 +163,11 @@ class Listener:
                 raise hearing.NotHeard(hearing.NOT_HEARD)
             if self.on_token is not None:
                 self.on_token(None)
+            if self.before_catch_up is not None:
+                # Sockets whose token was revoked while nothing was heard are closed before
+                # the catch-up sends them what they missed (bounded: then an outage).
+                async with asyncio.timeout(RECHECK_TIMEOUT_S):
+                    await self.before_catch_up()
             await self._catch_up(conn)
             self.connected, self._backoff, self._failures = True, 0.1, 0
             self.problem = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 from configsvc import app as app_mod
 from configsvc.db import migrations
 from configsvc.devtools import pgcluster
-from configsvc.live import feed, listener
+from configsvc.live import feed, hub, listener
 from configsvc.live.feed_test import recv
 from conftest import ADMIN_HEADERS
 
@@ -409,3 +411,80 @@ async def test_a_history_that_changed_while_the_listener_was_away_resets_everyth
     got = await (await client.get(f"/api/v1/configurations/{cfg['id']}")).json()
     assert got["config"] == {"n": 2}, "the read cache was dropped, not served from memory"
     assert follower.last == other["revision"]
+
+
+def test_importing_the_listener_loads_no_layer_above_it() -> None:
+    """Counting a metric must not drag in the HTTP side: the listener (and everything that
+    counts) imports ops/metrics.py, which imports nothing of api/, auth/ or service/."""
+    code = (
+        "import sys, configsvc.live.listener\n"
+        "print(' '.join(m for m in sys.modules if m.split('.')[:2] in"
+        " (['configsvc', 'api'], ['configsvc', 'auth'], ['configsvc', 'service'])))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == []
+
+
+# BATCH entries no subscriber sees, as if logged while the listener was away.
+MISSED = """
+WITH logged AS (
+    INSERT INTO changes (revision, application_id, op, resource)
+    SELECT n, 'a', 'application_created', '{"id": "a"}' FROM generate_series(1, $1::int) n
+)
+UPDATE revision_counter SET revision = $1
+"""
+
+
+async def test_a_long_catch_up_lets_the_worker_serve_meanwhile(database_url, db) -> None:
+    """Requests and sockets of the worker run while a thousand missed entries are dispatched,
+    not only before and after them."""
+    await db.execute(MISSED, listener.BATCH)
+    fanout = hub.Hub()
+    seen: list[object] = []
+    fanout.observers.append(seen.append)
+    follower = listener.Listener(database_url, fanout, probe_s=5.0)
+    follower.last = 0
+    progress: list[int] = []  # how far the catch-up was whenever something else ran
+
+    async def meanwhile() -> None:
+        while True:
+            progress.append(len(seen))
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(meanwhile())
+    conn = await asyncpg.connect(database_url)
+    try:
+        await follower._catch_up(conn)
+    finally:
+        other.cancel()
+        await conn.close()
+    assert len(seen) == listener.BATCH
+    assert [n for n in progress if 0 < n < listener.BATCH], "something ran in between"
+
+
+async def test_an_unknown_op_leaves_the_worker_ready(client, db) -> None:
+    follower = client.app[feed.LISTENER]
+    await _wait(lambda: follower.connected)
+    app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
+    newer = await _log_a_change_of_a_newer_release(db, app["id"])
+    await _wait(lambda: (follower.last or 0) >= newer)
+    for _ in range(10):  # a listener failing on it would be down within the first backoffs
+        resp = await client.get("/readyz")
+        assert resp.status == 200, await resp.text()
+        await asyncio.sleep(0.1)
+
+
+def test_every_reset_reason_is_counted_from_zero() -> None:
+    """An alert on the first unknown op (or diverged history) must see the series before it:
+    checked in a new process, before any reset."""
+    code = (
+        "import prometheus_client, configsvc.live.listener\n"
+        "print(prometheus_client.generate_latest().decode())"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    for reason in ("unknown_op", "diverged"):
+        assert f'configsvc_feed_resets_total{{reason="{reason}"}} 0.0' in done.stdout.splitlines()

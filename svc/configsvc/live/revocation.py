@@ -5,7 +5,8 @@ The listener hands over every token id heard on the tokens channel (None after a
 anything may have changed). This worker drops it from its token cache, reads the token once,
 and re-checks the sockets it opened. A socket is also re-checked once when it is registered:
 its token was checked before the upgrade, and a revoke heard in between found nothing to
-close. Expiry needs no notification: a tick every
+close. While the listener is away nothing is heard, so a subscribe re-reads its socket's
+token first (:meth:`Revocations.confirm`). Expiry needs no notification: a tick every
 ``TICK_S`` closes the sockets whose token's ``expires_at`` has passed.
 """
 
@@ -45,6 +46,8 @@ class Revocations:
         self._pending: set[str] = set()
         self._everything = False
         self._wake = asyncio.Event()
+        # One re-check at a time: whoever waits for it then finds the work of the other done.
+        self._checking = asyncio.Lock()
 
     def notified(self, token_id: str | None) -> None:
         """Called by the listener: this token changed (None: any may have)."""
@@ -61,6 +64,24 @@ class Revocations:
         if each.caller is not None and each.caller.token is not None:
             self._pending.add(each.caller.token.id)
             self._wake.set()
+
+    async def recheck_all(self) -> None:
+        """Re-check every socket now; for the listener after a reconnect, before it dispatches
+        what it missed: a socket whose token was revoked unheard must be closed before it is
+        sent what followed. A failure leaves everything to re-check, and goes up."""
+        self._everything = True
+        try:
+            await self._recheck()
+        except BaseException:
+            self._everything = True
+            raise
+
+    async def confirm(self, conn: asyncpg.Connection, each: peer.Peer) -> None:
+        """Re-read a socket's token now, before it reads anything more, unless this worker
+        hears revokes: while the stream is lost, one made elsewhere would go unheard."""
+        if self.guard.cache.trusted() or each.caller is None or each.caller.token is None:
+            return
+        self._apply(each, await self._load(conn, each.caller.token.id))
 
     async def run(self) -> None:
         """Forever: re-check what was heard, close what expired; retry after a failure."""
@@ -91,6 +112,10 @@ class Revocations:
         return found
 
     async def _recheck(self) -> None:
+        async with self._checking:
+            await self._recheck_now()
+
+    async def _recheck_now(self) -> None:
         peers = self._by_token()
         wanted = set(peers) if self._everything else self._pending & set(peers)
         self._pending, self._everything = set(), False

@@ -194,3 +194,80 @@ async def test_a_socket_registered_after_its_revoke_was_heard_is_closed(client, 
         revoker.registered(me)
         msg = await ws.receive(timeout=5)
         assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+
+
+async def test_a_revoke_acts_on_its_own_worker_before_its_notification_arrives(
+    aiohttp_client, settings, database_url, db_proxy
+) -> None:
+    """The worker that revokes does not wait for its own NOTIFY (which may be late, or lost
+    with a connection that has not noticed yet): the next request and its sockets see it."""
+    quiet = settings.model_copy(
+        update={"listen_database_url": db_proxy.url(database_url), "listener_probe_s": 60.0}
+    )
+    client = await aiohttp_client(app_mod.create_app(quiet), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _until(lambda: follower.connected)
+    token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
+    assert (await client.get(f"{API}/tokens/self", headers=_bearer(token))).status == 200
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        await _until(lambda: len(client.app[feed.HUB].peers) == 1)
+        db_proxy.stall()  # the listener is connected, and hears nothing for now
+        try:
+            assert (await client.delete(f"{API}/tokens/{token['id']}")).status == 204
+            assert follower.connected, "nothing told the worker its stream went quiet"
+            resp = await client.get(f"{API}/tokens/self", headers=_bearer(token))
+            assert resp.status == 401, await resp.text()
+            msg = await ws.receive(timeout=5)
+            assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+        finally:
+            db_proxy.flow()
+
+
+async def test_a_socket_revoked_elsewhere_while_the_listener_is_away_reads_nothing_more(
+    aiohttp_client, settings, database_url, db_proxy, pooled
+) -> None:
+    """No revoke is heard while the listener is cut off: a subscribe then re-reads the
+    socket's token, so a token revoked on another worker gets no snapshot."""
+    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
+    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _until(lambda: follower.connected)
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        await _until(lambda: len(client.app[feed.HUB].peers) == 1)
+        await asyncio.sleep(revocation.TICK_S * 2)  # the registration's re-check is done
+        db_proxy.cut()
+        await _until(lambda: not follower.connected)
+        await token_service.revoke(pooled, token["id"])  # as another worker would
+        await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+        msg = await ws.receive(timeout=5)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)
+
+
+async def test_a_token_revoked_unheard_gets_none_of_the_changes_missed_meanwhile(
+    aiohttp_client, settings, database_url, db_proxy, pooled, db
+) -> None:
+    """After a reconnect the sockets' tokens are re-checked before the catch-up: a socket
+    whose token was revoked while nothing was heard is closed, never sent what followed
+    (however slow that re-check: here the tokens table is locked for a while)."""
+    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
+    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    follower = client.app[feed.LISTENER]
+    await _until(lambda: follower.connected)
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
+    async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
+        await ws.send_json({"type": "subscribe", "application_id": app["id"]})
+        assert (await ws.receive_json(timeout=5))["type"] == "snapshot"
+        db_proxy.cut()
+        await _until(lambda: not follower.connected)
+        await token_service.revoke(pooled, token["id"])  # as another worker would
+        body = {"application_id": app["id"], "name": "secret", "config": {"n": 1}}
+        assert (await client.post(f"{API}/configurations", json=body)).status == 201
+        async with db.transaction():
+            await db.execute("LOCK TABLE tokens IN ACCESS EXCLUSIVE MODE")
+            db_proxy.mend()
+            await asyncio.sleep(1.5)  # reconnected, and its re-check waits for the lock
+        msg = await ws.receive(timeout=20)
+        assert (msg.type, msg.data) == (aiohttp.WSMsgType.CLOSE, revocation.CLOSE_UNAUTHORIZED)

@@ -1,40 +1,21 @@
-"""Prometheus metrics: their definitions, the request middleware and ``GET /metrics``.
+"""Prometheus metrics: their definitions, and the series known from the start.
 
-Under ``python -m configsvc`` every gunicorn worker writes its values to files in
-``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode) and a scrape, answered
-by any worker, adds them up (gunicorn_conf.py marks a dead worker's live gauges gone and
-removes the directory when the server exits). Labels never carry ids: only route
-templates, methods, statuses and reasons, so the series stay few.
+Every layer that counts something imports this module, so it imports nothing of the service
+(the request middleware and ``GET /metrics`` live in ``metrics_web.py``): otherwise importing
+the listener, say, loaded the whole HTTP side. Under ``python -m configsvc`` every gunicorn
+worker writes its values to files in ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's
+multiprocess mode) and a scrape, answered by any worker, adds them up (gunicorn_conf.py marks
+a dead worker's live gauges gone and removes the directory when the server exits). Labels
+never carry ids: only route templates, methods, statuses and reasons, so the series stay few.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib.metadata
-import logging
-import os
-import platform
-import time
 import typing
-from collections.abc import AsyncIterator, Iterable
-from typing import Any
 
-import prometheus_client
-from aiohttp import web
 from configsvc_client import models
-from prometheus_client import Counter, Gauge, Histogram, multiprocess
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client import Counter, Gauge, Histogram
 
-from configsvc import settings as settings_mod
-from configsvc.api import problems
-from configsvc.auth import access, guard
-from configsvc.db import database
-from configsvc.ops import gunicorn_conf, logs, processes
-
-log = logging.getLogger(__name__)
-
-POOL_SAMPLE_S = 1.0
 # Refusals by reason, as the answers show them (a target hidden as 404 is not counted apart).
 REFUSALS = {401: "unauthenticated", 403: "forbidden"}
 
@@ -97,7 +78,7 @@ CLIENT_ACKS = Counter("configsvc_client_acks", "Configuration results clients ac
 # alert on it then works before its first event (a series that appears later is missed by
 # increase() for its first event, and absent() cannot tell "none yet" from "not scraped").
 KNOWN_LABELS: list[tuple[Counter, tuple[str, ...]]] = [
-    (FEED_RESETS, ("rewound", "pruned", "listener_failed")),
+    (FEED_RESETS, ("rewound", "pruned", "diverged", "listener_failed", "unknown_op")),
     (AUTH_REFUSALS, tuple(REFUSALS.values())),
     (READ_CACHE_LOOKUPS, ("hit", "miss")),
     (CLIENT_ACKS, typing.get_args(models.AckResult.model_fields["status"].annotation)),
@@ -111,116 +92,6 @@ def _start_at_zero() -> None:
 
 
 _start_at_zero()
-
-
-class BuildInfo(Collector):
-    """``configsvc_build_info{version, python} 1``: which release answers, for dashboards and
-    for comparing instances during a rolling deploy. Made at scrape time, once per scrape."""
-
-    def collect(self) -> Iterable[Metric]:
-        info = GaugeMetricFamily(
-            "configsvc_build_info", "The configsvc release serving, always 1",
-            labels=["version", "python"],
-        )  # fmt: skip
-        info.add_metric([VERSION, platform.python_version()], 1)
-        yield info
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("configsvc")
-    except importlib.metadata.PackageNotFoundError:  # run from a source tree not installed
-        return "unknown"
-
-
-VERSION = _version()
-
-
-def _exposition() -> bytes:
-    registry = prometheus_client.CollectorRegistry()
-    registry.register(BuildInfo())
-    directory = os.environ.get(gunicorn_conf.MULTIPROC_ENV)
-    if not directory:  # one process (tests, an app run in-process): its own metrics
-        return prometheus_client.generate_latest(prometheus_client.REGISTRY) + (
-            prometheus_client.generate_latest(registry)
-        )
-    multiprocess.MultiProcessCollector(registry, directory)  # type: ignore[no-untyped-call]
-    registry.register(processes.ProcessTree())
-    return prometheus_client.generate_latest(registry)
-
-
-async def metrics(request: web.Request) -> web.Response:
-    """The metrics of every worker, in Prometheus' text format."""
-    if not request.app[settings_mod.SETTINGS].metrics_public:
-        access.require_metrics(guard.caller(request))  # the token was checked by the guard
-    # Reading every worker's files is blocking file I/O: off the event loop.
-    body = await asyncio.to_thread(_exposition)
-    return web.Response(body=body, headers={"Content-Type": prometheus_client.CONTENT_TYPE_LATEST})
-
-
-# The labelled children a request needs, looked up once (prometheus-client's own lookup takes
-# a lock every time). Bounded: methods come from clients, and past the bound nothing is kept.
-_CHILDREN: dict[tuple[str, str, int], tuple[Any, Any]] = {}
-_CHILDREN_MAX = 1000
-
-
-def _children(route: str, method: str, status: int) -> tuple[Any, Any]:
-    found = _CHILDREN.get((route, method, status))
-    if found is None:
-        found = (HTTP_REQUESTS.labels(route, method, str(status)),
-                 HTTP_DURATION.labels(route, method))  # fmt: skip
-        if len(_CHILDREN) < _CHILDREN_MAX:
-            _CHILDREN[(route, method, status)] = found
-    return found
-
-
-@web.middleware
-async def middleware(request: web.Request, handler: problems.Handler) -> web.StreamResponse:
-    """Count and time every request by its route template, never its raw path; and log it at
-    DEBUG (one middleware, one clock, for both)."""
-    started = time.perf_counter()
-    status = problems.CLIENT_CLOSED
-    try:
-        response = await handler(request)
-        status = response.status
-        return response
-    except web.HTTPException as exc:  # a 304, say: problems.py turns only errors into responses
-        status = exc.status
-        raise
-    finally:
-        resource = request.match_info.route.resource
-        route = resource.canonical if resource is not None else "unmatched"
-        requests, duration = _children(route, request.method, status)
-        requests.inc()
-        if status in REFUSALS:
-            AUTH_REFUSALS.labels(REFUSALS[status]).inc()
-        duration.observe(time.perf_counter() - started)
-        logs.request_done(request, status, started)
-
-
-async def _sample_pool(db: database.Database) -> None:
-    # Sampled, not counted at every acquire: the pool lives in db/, below this layer.
-    while True:
-        try:
-            size = db.pool.get_size()
-            POOL_SIZE.set(size)
-            POOL_IN_USE.set(size - db.pool.get_idle_size())
-        except Exception:  # never expected; a stale gauge must not end the sampling
-            log.exception("sampling the pool failed")
-        await asyncio.sleep(POOL_SAMPLE_S)
-
-
-async def pool_gauges_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Keep this worker's pool gauges current while it serves."""
-    task = asyncio.create_task(_sample_pool(app[database.DB]), name="pool gauges")
-    yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-
-
-def setup(app: web.Application) -> None:
-    app.router.add_get("/metrics", metrics)
-    app.cleanup_ctx.append(pool_gauges_ctx)
 
 
 # Progressive delivery (service/rollouts.py). By state: what PostgreSQL holds, read by every
