@@ -433,3 +433,61 @@ def test_the_page_is_light_labelled_and_fits_a_phone(
     finally:
         phone.context.close()
     assert phone.problems == []
+
+
+CANARY_JS = """async (appId) => {
+  const ws = new WebSocket(`ws://${location.host}/api/v1/ws`);
+  await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+  window.frames_ = [];
+  ws.onmessage = (event) => window.frames_.push(JSON.parse(event.data));
+  ws.send(JSON.stringify({type: "hello", client_id: "pod-1", labels: {}}));
+  ws.send(JSON.stringify({type: "subscribe", application_id: appId}));
+  window.ws_ = ws;
+}"""
+
+
+def test_a_rollout_is_started_watched_aborted_by_a_rejection_and_promoted(
+    tab: Console, rest: Any
+) -> None:
+    app, cfg = app_with_config(rest, "canary-shop", {"rate": 1})
+    tab.sign_in()
+    tab.open(f"#/config/{cfg['id']}")
+    tab.page.get_by_role("link", name="Rollouts").click()
+    page = tab.page
+    page.get_by_role("heading", name="Start a rollout").wait_for()
+    replace_text(page, '{\n  "rate": 2\n}')
+    assert "rate" in page.locator("#candidate-diff [data-kind=add]").inner_text()
+    page.get_by_label("Steps").fill("100:3600")
+    page.get_by_role("button", name="Start rollout").click()  # without a reason: refused
+    assert page.get_by_label("Reason").evaluate("(e) => e.validity.valueMissing")
+    page.get_by_label("Reason").fill("try a higher rate")
+    page.get_by_role("button", name="Start rollout").click()
+    expect(page.locator("#rollout-state")).to_have_text("running")
+    # A client of the fleet, in another tab: it holds the candidate, then rejects it.
+    pod = tab.context.new_page()
+    pod.goto(f"{tab.url}/readyz")
+    pod.evaluate(CANARY_JS, app["id"])
+    pod.wait_for_function("window.frames_.length > 0")
+    snapshot = pod.evaluate("window.frames_[0]")
+    assert snapshot["configurations"][0]["config"] == {"rate": 2}
+    expect(page.locator("#rollout-counts")).to_contain_text("1 targeted")
+    ack = {"type": "ack", "application_id": app["id"], "revision": snapshot["revision"],
+           "results": [{"configuration_id": cfg["id"], "version": 2, "status": "rejected",
+                        "reason": "rate too high for pod-1"}]}  # fmt: skip
+    pod.evaluate("(ack) => window.ws_.send(JSON.stringify(ack))", ack)
+    expect(page.locator("#past-rollouts")).to_contain_text("rate too high for pod-1")
+    expect(page.locator("#past-rollouts")).to_contain_text("aborted")
+    page.get_by_role("heading", name="Start a rollout").wait_for()
+    assert current(rest, cfg)["version"] == 1, "the abort left the configuration alone"
+    # Another one, promoted by hand.
+    replace_text(page, '{\n  "rate": 3\n}')
+    page.get_by_label("Steps").fill("100:3600")
+    page.get_by_label("Reason").fill("a gentler rate")
+    page.get_by_role("button", name="Start rollout").click()
+    expect(page.locator("#rollout-state")).to_have_text("running")
+    page.get_by_role("textbox", name="Reason").fill("looks good")
+    page.get_by_role("button", name="Promote to everyone").click()
+    page.get_by_role("heading", name="Start a rollout").wait_for()
+    assert (current(rest, cfg)["config"], current(rest, cfg)["version"]) == ({"rate": 3}, 2)
+    expect(page.locator("#past-rollouts")).to_contain_text("promoted")
+    pod.close()

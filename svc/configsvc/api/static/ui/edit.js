@@ -123,7 +123,8 @@ export async function editorPage(view, ctx, id) {
   fill(view,
     h("p", { class: "crumbs" }, h("a", { href: "#/" }, "Search"), " / ", h("a", { href: `#/app/${app.id}` }, app.name), " / ", base.name),
     h("h1", {}, base.name, " ", version),
-    h("nav", { class: "tabs", "aria-label": "Configuration" }, h("a", { href: `#/config/${id}/history` }, "History")),
+    h("nav", { class: "tabs", "aria-label": "Configuration" }, h("a", { href: `#/config/${id}/history` }, "History"),
+      h("a", { href: `#/config/${id}/rollouts` }, "Rollouts")),
     h("p", { class: "hint" }, schemas ? "Checked against the application's schema as you type. " : "",
       "Ctrl+S (⌘S) reviews and saves; Tab leaves the editor."),
     editor.node, status, h("div", { class: "row" }, reviewButton), panel);

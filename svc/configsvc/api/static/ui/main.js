@@ -8,6 +8,7 @@ import * as admin from "./admin.js";
 import { editorPage } from "./edit.js";
 import { history, applicationHistory } from "./history.js";
 import { schemas } from "./schemas.js";
+import { rollouts } from "./rollouts.js";
 
 const $ = (id) => document.getElementById(id);
 const state = { session: null, cleanup: [] };
@@ -19,6 +20,7 @@ const ROUTES = [
   [/^#\/app\/([0-9A-Z]{26})\/schemas$/, schemas],
   [/^#\/config\/([0-9A-Z]{26})$/, editorPage],
   [/^#\/config\/([0-9A-Z]{26})\/history$/, history],
+  [/^#\/config\/([0-9A-Z]{26})\/rollouts$/, rollouts],
   [/^#\/audit$/, admin.audit],
   [/^#\/tokens$/, admin.tokens],
   [/^(#\/?)?$/, pages.search],
