@@ -121,3 +121,47 @@ def test_the_node_suite_passes_against_a_real_server(
     output = node(["--test", "--test-concurrency=1", *tests], env, HERE)
     assert re.search(r"^# fail 0$", output, re.M), output
     assert re.search(r"^# pass [1-9]", output, re.M), output
+
+
+MARK = re.compile(
+    r"<!-- README test: skip: [^>]*typescript_test\.py runs this block[^>]*-->\n```sh\n(.*?)^```",
+    re.S | re.M,
+)
+
+
+def printed(page: Path, start: str, lang: str) -> str:
+    """The first ```lang block of `page` after the text `start`."""
+    text = page.read_text()
+    found = re.search(rf"```{lang}\n(.*?)^```", text[text.index(start) :], re.S | re.M)
+    assert found is not None, (page, start)
+    return found.group(1)
+
+
+def test_the_guides_example_runs_from_the_packed_tarball_in_an_empty_project(
+    built: Path, service_factory: Callable[..., conftest.Service], admin_token: str, tmp_path: Path
+) -> None:
+    """The guide's hot-reload example, as printed, on a tarball installed with an empty npm
+    cache: nothing but the tarball (which carries ws) is there to install from."""
+    service = service_factory()
+    svc = tmp_path / "svc"
+    (svc / "clients").mkdir(parents=True)
+    (svc / "clients" / "typescript").symlink_to(HERE)
+    (svc / ".venv").symlink_to(settings_mod.SVC_DIR / ".venv")
+    (svc / ".admin-token").write_text(admin_token + "\n")
+    (tmp_path / "greeter.mts").write_text(printed(GUIDE, "Save this as `greeter.mts`", "ts"))
+    blocks = MARK.findall(GUIDE.read_text())
+    assert len(blocks) == 1
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFIGSVC_")}
+    env |= {"PORT": str(service.port), "npm_config_cache": str(tmp_path / "empty-npm-cache")}
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", blocks[0]],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    output = f"{blocks[0]}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    assert result.returncode == 0, output
+    lines = result.stdout.splitlines()
+    assert "hello" in lines, output
+    assert 'settings: {"greeting":"hello"} -> {"greeting":"bonjour"}' in lines, output
+    assert "rejected settings: Error: greeting must be a string" in lines, output
+    greetings = [line for line in lines if line in ("hello", "bonjour", "42")]
+    assert greetings == ["hello", "bonjour"], "the rejected 42 is not applied: " + output
