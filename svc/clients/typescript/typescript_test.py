@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -137,31 +138,60 @@ def printed(page: Path, start: str, lang: str) -> str:
     return found.group(1)
 
 
-def test_the_guides_example_runs_from_the_packed_tarball_in_an_empty_project(
-    built: Path, service_factory: Callable[..., conftest.Service], admin_token: str, tmp_path: Path
-) -> None:
-    """The guide's hot-reload example, as printed, on a tarball installed with an empty npm
-    cache: nothing but the tarball (which carries ws) is there to install from."""
-    service = service_factory()
-    svc = tmp_path / "svc"
+def run_marked_block(page: Path, cwd: Path, port: int, admin_token: str) -> list[str]:
+    """The one block of `page` marked for this test, run as the README test runs blocks, in
+    a directory laid out like the top of a checkout, with an empty npm cache: nothing but the
+    tarball (which carries ws) is there to install from. What it printed, line by line."""
+    svc = cwd / "svc"
     (svc / "clients").mkdir(parents=True)
     (svc / "clients" / "typescript").symlink_to(HERE)
     (svc / ".venv").symlink_to(settings_mod.SVC_DIR / ".venv")
     (svc / ".admin-token").write_text(admin_token + "\n")
-    (tmp_path / "greeter.mts").write_text(printed(GUIDE, "Save this as `greeter.mts`", "ts"))
-    blocks = MARK.findall(GUIDE.read_text())
-    assert len(blocks) == 1
+    blocks = MARK.findall(page.read_text())
+    assert len(blocks) == 1, page
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFIGSVC_")}
-    env |= {"PORT": str(service.port), "npm_config_cache": str(tmp_path / "empty-npm-cache")}
+    env |= {"PORT": str(port), "npm_config_cache": str(cwd / "empty-npm-cache")}
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", blocks[0]],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     output = f"{blocks[0]}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
     assert result.returncode == 0, output
-    lines = result.stdout.splitlines()
-    assert "hello" in lines, output
-    assert 'settings: {"greeting":"hello"} -> {"greeting":"bonjour"}' in lines, output
-    assert "rejected settings: Error: greeting must be a string" in lines, output
+    return result.stdout.splitlines()
+
+
+def test_the_guides_hot_reload_example_runs_from_the_packed_tarball(
+    built: Path, service_factory: Callable[..., conftest.Service], admin_token: str, tmp_path: Path
+) -> None:
+    service = service_factory()
+    (tmp_path / "greeter.mts").write_text(printed(GUIDE, "Save this as `greeter.mts`", "ts"))
+    lines = run_marked_block(GUIDE, tmp_path, service.port, admin_token)
+    assert "hello" in lines, lines
+    assert 'settings: {"greeting":"hello"} -> {"greeting":"bonjour"}' in lines, lines
+    assert "rejected settings: Error: greeting must be a string" in lines, lines
     greetings = [line for line in lines if line in ("hello", "bonjour", "42")]
-    assert greetings == ["hello", "bonjour"], "the rejected 42 is not applied: " + output
+    assert greetings == ["hello", "bonjour"], "the rejected 42 is not applied"
+
+
+def post(url: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        result: dict[str, Any] = json.load(response)
+        return result
+
+
+def test_the_readmes_typescript_block_runs_from_the_packed_tarball(
+    built: Path, service_factory: Callable[..., conftest.Service], admin_token: str, tmp_path: Path
+) -> None:
+    service = service_factory()
+    # What the README's first request leaves behind.
+    app = post(f"{service.url}/api/v1/applications", admin_token, {"name": "hello"})
+    body = {"application_id": app["id"], "name": "settings", "config": {"greeting": "hi"}}
+    post(f"{service.url}/api/v1/configurations", admin_token, body)
+    lines = run_marked_block(
+        settings_mod.SVC_DIR.parent / "README.md", tmp_path, service.port, admin_token
+    )
+    assert "{ greeting: 'hi' }" in lines, lines
