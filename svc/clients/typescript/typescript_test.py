@@ -195,3 +195,68 @@ def test_the_readmes_typescript_block_runs_from_the_packed_tarball(
         settings_mod.SVC_DIR.parent / "README.md", tmp_path, service.port, admin_token
     )
     assert "{ greeting: 'hi' }" in lines, lines
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+IN_THE_PAGE = """async ([token, name]) => {
+  const { Client, ConfigsvcError } = await import("/ts-client/index.js");
+  const client = new Client({ url: location.origin, token });
+  const app = await client.createApplication({ name });
+  const cfg = await client.createConfiguration(
+    { application_id: app.id, name: "flags", config: { on: false } });
+  const missing = await client.getApplication("01ARZ3NDEKTSV4RRFFQ69G5FAV").catch((e) => e);
+  const live = await client.live(name);
+  const first = live.get("flags");
+  const changed = live.changed();
+  await client.replaceConfiguration(cfg.id, { name: "flags", config: { on: true } });
+  await changed;
+  const result = { first, now: live.get("flags"), stale: live.stale,
+    missing: [missing instanceof ConfigsvcError, missing.status] };
+  await live.close();
+  return result;
+}"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine")
+def test_the_browser_build_does_rest_and_live_in_chromium(
+    built: Path, service_factory: Callable[..., conftest.Service]
+) -> None:
+    """dist/ as a browser loads it: ES modules from the service's own origin (so no CORS), a
+    standard WebSocket with the token in its subprotocol. A Node-only import reached at load
+    time (ws, node:fs: bare specifiers a browser cannot resolve) would fail the import."""
+    from playwright.sync_api import sync_playwright
+
+    service = service_factory()
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+    def serve(route: Any) -> None:
+        file = built / route.request.url.split("/ts-client/", 1)[1]
+        if file.is_file():
+            route.fulfill(path=file, content_type="text/javascript")
+        else:
+            errors.append(f"not in dist/: {route.request.url}")
+            route.fulfill(status=404, body="not in dist/")
+
+    requested: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("request", lambda request: requested.append(request.url))
+            page.on("console", lambda message: print("page:", message.text))
+            page.route(f"{service.url}/ts-client/**", serve)
+            # A document the server itself served: Chromium lets it reach the loopback feed.
+            page.goto(f"{service.url}/readyz")
+            result = page.evaluate(IN_THE_PAGE, [conftest.ADMIN_TOKEN, "browser-app"])
+        finally:
+            browser.close()
+    assert errors == []
+    assert result == {"first": {"on": False}, "now": {"on": True}, "stale": False,
+                      "missing": [True, 404]}  # fmt: skip
+    modules = [url for url in requested if "/ts-client/" in url]
+    assert any(url.endswith("/feed.js") for url in modules), requested
+    assert not any("token" in url or conftest.ADMIN_TOKEN in url for url in requested), requested
