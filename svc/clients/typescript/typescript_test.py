@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import threading
+import urllib.request
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -121,3 +122,141 @@ def test_the_node_suite_passes_against_a_real_server(
     output = node(["--test", "--test-concurrency=1", *tests], env, HERE)
     assert re.search(r"^# fail 0$", output, re.M), output
     assert re.search(r"^# pass [1-9]", output, re.M), output
+
+
+MARK = re.compile(
+    r"<!-- README test: skip: [^>]*typescript_test\.py runs this block[^>]*-->\n```sh\n(.*?)^```",
+    re.S | re.M,
+)
+
+
+def printed(page: Path, start: str, lang: str) -> str:
+    """The first ```lang block of `page` after the text `start`."""
+    text = page.read_text()
+    found = re.search(rf"```{lang}\n(.*?)^```", text[text.index(start) :], re.S | re.M)
+    assert found is not None, (page, start)
+    return found.group(1)
+
+
+def run_marked_block(page: Path, cwd: Path, port: int, admin_token: str) -> list[str]:
+    """The one block of `page` marked for this test, run as the README test runs blocks, in
+    a directory laid out like the top of a checkout, with an empty npm cache: nothing but the
+    tarball (which carries ws) is there to install from. What it printed, line by line."""
+    svc = cwd / "svc"
+    (svc / "clients").mkdir(parents=True)
+    (svc / "clients" / "typescript").symlink_to(HERE)
+    (svc / ".venv").symlink_to(settings_mod.SVC_DIR / ".venv")
+    (svc / ".admin-token").write_text(admin_token + "\n")
+    blocks = MARK.findall(page.read_text())
+    assert len(blocks) == 1, page
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONFIGSVC_")}
+    env |= {"PORT": str(port), "npm_config_cache": str(cwd / "empty-npm-cache")}
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", blocks[0]],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    output = f"{blocks[0]}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    assert result.returncode == 0, output
+    return result.stdout.splitlines()
+
+
+def test_the_guides_hot_reload_example_runs_from_the_packed_tarball(
+    built: Path, service_factory: Callable[..., conftest.Service], admin_token: str, tmp_path: Path
+) -> None:
+    service = service_factory()
+    (tmp_path / "greeter.mts").write_text(printed(GUIDE, "Save this as `greeter.mts`", "ts"))
+    lines = run_marked_block(GUIDE, tmp_path, service.port, admin_token)
+    assert "hello" in lines, lines
+    assert 'settings: {"greeting":"hello"} -> {"greeting":"bonjour"}' in lines, lines
+    assert "rejected settings: Error: greeting must be a string" in lines, lines
+    greetings = [line for line in lines if line in ("hello", "bonjour", "42")]
+    assert greetings == ["hello", "bonjour"], "the rejected 42 is not applied"
+
+
+def post(url: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        url, json.dumps(body).encode(), method="POST",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=30) as response:
+        result: dict[str, Any] = json.load(response)
+        return result
+
+
+def test_the_readmes_typescript_block_runs_from_the_packed_tarball(
+    built: Path, service_factory: Callable[..., conftest.Service], admin_token: str, tmp_path: Path
+) -> None:
+    service = service_factory()
+    # What the README's first request leaves behind.
+    app = post(f"{service.url}/api/v1/applications", admin_token, {"name": "hello"})
+    body = {"application_id": app["id"], "name": "settings", "config": {"greeting": "hi"}}
+    post(f"{service.url}/api/v1/configurations", admin_token, body)
+    lines = run_marked_block(
+        settings_mod.SVC_DIR.parent / "README.md", tmp_path, service.port, admin_token
+    )
+    assert "{ greeting: 'hi' }" in lines, lines
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+IN_THE_PAGE = """async ([token, name]) => {
+  const { Client, ConfigsvcError } = await import("/ts-client/index.js");
+  const client = new Client({ url: location.origin, token });
+  const app = await client.createApplication({ name });
+  const cfg = await client.createConfiguration(
+    { application_id: app.id, name: "flags", config: { on: false } });
+  const missing = await client.getApplication("01ARZ3NDEKTSV4RRFFQ69G5FAV").catch((e) => e);
+  const live = await client.live(name);
+  const first = live.get("flags");
+  const changed = live.changed();
+  await client.replaceConfiguration(cfg.id, { name: "flags", config: { on: true } });
+  await changed;
+  const result = { first, now: live.get("flags"), stale: live.stale,
+    missing: [missing instanceof ConfigsvcError, missing.status] };
+  await live.close();
+  return result;
+}"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium on this machine")
+def test_the_browser_build_does_rest_and_live_in_chromium(
+    built: Path, service_factory: Callable[..., conftest.Service]
+) -> None:
+    """dist/ as a browser loads it: ES modules from the service's own origin (so no CORS), a
+    standard WebSocket with the token in its subprotocol. A Node-only import reached at load
+    time (ws, node:fs: bare specifiers a browser cannot resolve) would fail the import."""
+    from playwright.sync_api import sync_playwright
+
+    service = service_factory()
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+    def serve(route: Any) -> None:
+        file = built / route.request.url.split("/ts-client/", 1)[1]
+        if file.is_file():
+            route.fulfill(path=file, content_type="text/javascript")
+        else:
+            errors.append(f"not in dist/: {route.request.url}")
+            route.fulfill(status=404, body="not in dist/")
+
+    requested: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("request", lambda request: requested.append(request.url))
+            page.on("console", lambda message: print("page:", message.text))
+            page.route(f"{service.url}/ts-client/**", serve)
+            # A document the server itself served: Chromium lets it reach the loopback feed.
+            page.goto(f"{service.url}/readyz")
+            result = page.evaluate(IN_THE_PAGE, [conftest.ADMIN_TOKEN, "browser-app"])
+        finally:
+            browser.close()
+    assert errors == []
+    assert result == {"first": {"on": False}, "now": {"on": True}, "stale": False,
+                      "missing": [True, 404]}  # fmt: skip
+    modules = [url for url in requested if "/ts-client/" in url]
+    assert any(url.endswith("/feed.js") for url in modules), requested
+    assert not any("token" in url or conftest.ADMIN_TOKEN in url for url in requested), requested

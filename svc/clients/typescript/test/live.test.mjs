@@ -1,6 +1,7 @@
 // The live view against the real feed: subscribe and change, the validation hook and its
-// `rejected` ack as the fleet endpoint records it, resume after the workers are killed, a
-// reset after the log was pruned past `since`, and the cache file with the service down.
+// `rejected` ack as the fleet endpoint records it, resume after the workers are killed or the
+// service stops (close 1001), a reset after the log was pruned past `since`, and the cache
+// file with the service down.
 import assert from "node:assert/strict";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -108,6 +109,24 @@ test("killing every worker mid-stream: the view resumes with since, missing and 
     assert.deepEqual(revisions, [...revisions].sort((a, b) => a - b));
     assert.ok(live.stale === false || (await until(() => !live.stale)));
     assert.deepEqual(live.get("counter"), { n: 6 });
+  } finally {
+    await live.close();
+  }
+});
+
+test("close 1001 (the service shutting down): the view goes stale, then resumes once it is back", async () => {
+  const { app: made, configs } = await app({ counter: { n: 0 } });
+  const live = await rest.live(made.name, { backoff: QUICK });
+  try {
+    const events = live[Symbol.asyncIterator]();
+    await control("stop"); // a graceful stop: its workers close every socket with 1001
+    await until(() => live.stale, 5_000, "the view to notice the close");
+    assert.deepEqual(live.get("counter"), { n: 0 }, "the last value stays while away");
+    await control("start");
+    await put(configs.counter, { n: 1 });
+    const [event] = await take(events, 1);
+    assert.deepEqual([event.name, event.old, event.new, event.op], ["counter", { n: 0 }, { n: 1 }, "updated"]);
+    await until(() => !live.stale, 20_000, "the view to sync again");
   } finally {
     await live.close();
   }
