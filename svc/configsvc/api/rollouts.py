@@ -22,7 +22,7 @@ from configsvc.api import bodies, dryrun, jsonbody, paging, routes
 from configsvc.db import database
 from configsvc.live import clients as live_clients
 from configsvc.ops import metrics
-from configsvc.service import rollouts, writes
+from configsvc.service import previews, rollouts, writes
 from configsvc.store import clients, configurations
 from configsvc.store import rollouts as store
 
@@ -115,6 +115,10 @@ async def _dry_answer(request: web.Request, done: writes.DryRun,
     assert isinstance(response.body, bytes)
     body = exactjson.loads(response.body.decode())
     body["reach"] = len(_reach(fleet, row, data["steps"][0]["percent"]))
+    # What the promotion would write, the real start's status: not the unchanged configuration.
+    base = done.preview.resource["base"]
+    body.update(status=201, would_be_version=base["version"] + 1,
+                patch=previews.json_patch(base["config"], data["config"]))  # fmt: skip
     return jsonbody.response(body)
 
 
@@ -169,7 +173,7 @@ OPERATIONS: tuple[routes.Operation, ...] = (
     routes.Operation("POST", _ROLLOUTS, start_rollout, "Start a rollout", "rollouts", 201,
                      models.RolloutIn, models.Rollout, query=("dry_run",),
                      errors=(400, 404, 409, 412, 413, 415, 422), headers=("If-Match",),
-                     needs="write"),
+                     needs="write", dry_run=True),
     routes.Operation("GET", _ROLLOUTS, list_rollouts, "List a configuration's rollouts",
                      "rollouts", response=models.RolloutPage, query=("limit", "cursor"),
                      errors=(404, 422)),

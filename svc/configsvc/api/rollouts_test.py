@@ -264,6 +264,7 @@ async def test_a_walk_through_rollouts_and_their_errors_matches_the_document(cal
                      json={"application_id": app["id"], "name": "prod", "config": {}})  # fmt: skip
     many, one = f"{API}/configurations/{{id}}/rollouts", f"{API}/configurations/{{id}}/rollouts/"
     etag = {"If-Match": '"1"'}
+    await call("POST", many, cfg["id"], json=body(), headers=etag, params={"dry_run": "true"})
     made = await call("POST", many, cfg["id"], json=body(), headers=etag)
     await call("POST", many, cfg["id"], json=body(), headers=etag)  # 409
     await call("POST", many, cfg["id"], json=body(), headers={"If-Match": '"7"'})  # 412
@@ -424,3 +425,29 @@ async def test_a_rollback_of_the_configuration_waits_and_one_of_the_application_
     assert [(e["target"]["id"], e["revision"]) for e in cancels] == [(made["id"], back["revision"])]
     await make(client, "PUT", path, json={"name": "prod", "config": {"limit": 3}})
     await ws.close()
+
+
+async def test_a_dry_run_says_how_many_connected_clients_step_one_reaches_and_writes_nothing(
+    client,
+) -> None:
+    app, cfg = await setup(client)
+    sockets = [(await hello(client, app["id"], f"c{i}", {"region": "eu"}))[0] for i in range(3)]
+    sockets.append((await hello(client, app["id"], "c9", {"region": "us"}))[0])
+    path = f"/configurations/{cfg['id']}/rollouts"
+    steps = [{"percent": 100, "hold_s": 60}]
+    etag = {"If-Match": '"1"'}
+    async with asyncio.timeout(PATIENCE):  # the fleet tables learn hellos within about a second
+        while True:
+            answer = await make(client, "POST", path, params={"dry_run": "true"}, headers=etag,
+                                json=body(steps=steps, labels={"region": "eu"}))  # fmt: skip
+            if answer["reach"] == 3:
+                break
+            await asyncio.sleep(0.2)
+    assert (answer["valid"], answer["status"]) == (True, 201)
+    assert (await make(client, "GET", path))["items"] == [], "nothing was started"
+    refused = await make(client, "POST", path, params={"dry_run": "true"}, headers=etag,
+                         json=body(config={"limit": "x"}, steps=steps))  # fmt: skip
+    assert refused["patch"] == [{"op": "replace", "path": "/limit", "value": "x"}]
+    assert refused["would_be_version"] == 2
+    for ws in sockets:
+        await ws.close()

@@ -87,7 +87,8 @@ async def start(
         return writes.Change("rollout", entry(row, base, 0), base["application_id"], config_id,
                              action="rollout.start")  # fmt: skip
 
-    target = writes.Target("rollout.start", "rollout", None)
+    # A dry run previews the configuration: a rollout changes it only when promoted.
+    target = writes.Target("rollout.start", "configuration", config_id)
     change = await writes.apply(db, write, step, target)
     return {"id": change.resource["rollout"]["id"]}
 

@@ -631,6 +631,10 @@ class DryRun(BaseModel):
     would_be_version: int | None = Field(
         description="The version the resource would have (null for an application rollback)."
     )
+    reach: int | None = Field(
+        default=None,
+        description="A rollout's only: how many connected clients its first step would reach.",
+    )
     subscribers: int = Field(ge=0, description="Live subscriptions that would receive it.")
 
 

@@ -3,6 +3,11 @@
 /* eslint-disable */
 import type { CallOptions, OperationSpec } from "./http.js";
 
+/** How many clients' rejections of the candidate abort the rollout. */
+export interface AbortOn {
+  rejected: number;
+}
+
 /** Who made a change: a token's public id and name. */
 export interface Actor {
   id: string;
@@ -215,6 +220,8 @@ export interface DryRun {
   patch: { [key: string]: unknown }[];
   /** The version the resource would have (null for an application rollback). */
   would_be_version: number | null;
+  /** A rollout's only: how many connected clients its first step would reach. */
+  reach?: number | null;
   /** Live subscriptions that would receive it. */
   subscribers: number;
 }
@@ -283,6 +290,77 @@ export interface Problem {
 /** Body of POST /configurations/{id}/rollback. */
 export interface RollbackIn {
   to_version: number;
+}
+
+/** A progressive delivery of a candidate to a growing share of the fleet. */
+export interface Rollout {
+  id: string;
+  configuration_id: string;
+  application_id: string;
+  state: "running" | "promoted" | "aborted" | "cancelled";
+  step: number;
+  percent: number;
+  base_version: number;
+  candidate: RolloutCandidate;
+  steps: RolloutStep[];
+  abort_on: AbortOn;
+  labels: { [key: string]: string };
+  created_at: string;
+  updated_at: string;
+  reason: string;
+  ended_reason: string | null;
+  clients: RolloutClients;
+  rejections: RolloutRejection[];
+}
+
+/** The configuration document the rollout delivers. */
+export interface RolloutCandidate {
+  config: { [key: string]: unknown };
+}
+
+/** Connected subscribers the rollout targets now, by what they acked of the candidate. */
+export interface RolloutClients {
+  targeted: number;
+  applied: number;
+  rejected: number;
+  unknown: number;
+}
+
+/** Body of POST /configurations/{id}/rollouts. */
+export interface RolloutIn {
+  /** A JSON object; values may be any JSON (no U+0000 in a key or string). */
+  config: { [key: string]: JsonValue };
+  comments?: string | null;
+  /** Why; no control or format character but line breaks and tabs. */
+  reason: string;
+  steps: RolloutStep[];
+  abort_on: AbortOn;
+  labels?: { [key: string]: string };
+}
+
+/** A page of a configuration's rollouts, newest first. */
+export interface RolloutPage {
+  items: Rollout[];
+  next_cursor: string | null;
+}
+
+/** Body of POST .../promote and .../abort. */
+export interface RolloutReasonIn {
+  /** Why; no control or format character but line breaks and tabs. */
+  reason: string;
+}
+
+/** A client that rejected the candidate, and why. */
+export interface RolloutRejection {
+  client_id: string | null;
+  reason: string | null;
+  at: string;
+}
+
+/** One step: ``percent`` of the eligible fleet holds the candidate for ``hold_s`` seconds. */
+export interface RolloutStep {
+  percent: number;
+  hold_s?: number;
 }
 
 export interface Schema {
@@ -501,6 +579,8 @@ export interface CreateConfigurationOptions extends CallOptions {
 export interface GetConfigurationOptions extends CallOptions {
   /** As the Config-Min-Revision header. */
   minRevision?: number;
+  /** Read as this client does: the candidate of a running rollout that targets it (by the labels of its latest `hello`), else the base. */
+  clientId?: string;
   /** 304 without a body if the resource still has one of these ETags. */
   ifNoneMatch?: string;
   /** Answer from no state older than this revision (read-your-writes: send the highest Config-Revision you have written or seen), from 0 to 9223372036854775807. Else 422. */
@@ -623,6 +703,36 @@ export interface ClientsSummaryOptions extends CallOptions {
 
 }
 
+export interface StartRolloutOptions extends CallOptions {
+  /** Run the whole write (permissions, preconditions, validation), roll it back and answer 200 with a `DryRun`: nothing is written, audited or sent. Schema violations answer `valid: false`; other refusals are answered as by the real write. */
+  dryRun?: boolean;
+  /** Write only if the resource still has one of these strong ETags (or `*`); else 412. */
+  ifMatch?: string;
+  /** Why: recorded with the version, the audit entry and the feed's change (at most 1,024 characters, as `comments`; else 422). */
+  changeReason?: string;
+}
+
+export interface ListRolloutsOptions extends CallOptions {
+  /** Page size. */
+  limit?: number;
+  /** Opaque: the `next_cursor` of the previous page (else 422). */
+  cursor?: string;
+}
+
+export interface GetRolloutOptions extends CallOptions {
+
+}
+
+export interface PromoteRolloutOptions extends CallOptions {
+  /** Why: recorded with the version, the audit entry and the feed's change (at most 1,024 characters, as `comments`; else 422). */
+  changeReason?: string;
+}
+
+export interface AbortRolloutOptions extends CallOptions {
+  /** Why: recorded with the version, the audit entry and the feed's change (at most 1,024 characters, as `comments`; else 422). */
+  changeReason?: string;
+}
+
 export interface ListSchemasOptions extends CallOptions {
   /** Page size. */
   limit?: number;
@@ -695,7 +805,7 @@ export const OPERATIONS = {
   deleteApplication: {"method":"DELETE","path":"/api/v1/applications/{id}","path_params":[["id","id"]],"query":[["dry_run","dryRun"]],"headers":[["If-Match","ifMatch"],["X-Change-Reason","changeReason"]],"body":false},
   listConfigurations: {"method":"GET","path":"/api/v1/applications/{id}/configurations","path_params":[["id","id"]],"query":[["limit","limit"],["cursor","cursor"],["at_revision","atRevision"],["min_revision","minRevision"]],"headers":[["Config-Min-Revision","configMinRevision"]],"body":false},
   createConfiguration: {"method":"POST","path":"/api/v1/configurations","path_params":[],"query":[["dry_run","dryRun"]],"headers":[["X-Change-Reason","changeReason"]],"body":true},
-  getConfiguration: {"method":"GET","path":"/api/v1/configurations/{id}","path_params":[["id","id"]],"query":[["min_revision","minRevision"]],"headers":[["If-None-Match","ifNoneMatch"],["Config-Min-Revision","configMinRevision"]],"body":false},
+  getConfiguration: {"method":"GET","path":"/api/v1/configurations/{id}","path_params":[["id","id"]],"query":[["min_revision","minRevision"],["client_id","clientId"]],"headers":[["If-None-Match","ifNoneMatch"],["Config-Min-Revision","configMinRevision"]],"body":false},
   replaceConfiguration: {"method":"PUT","path":"/api/v1/configurations/{id}","path_params":[["id","id"]],"query":[["dry_run","dryRun"]],"headers":[["If-Match","ifMatch"],["X-Change-Reason","changeReason"]],"body":true},
   deleteConfiguration: {"method":"DELETE","path":"/api/v1/configurations/{id}","path_params":[["id","id"]],"query":[["dry_run","dryRun"]],"headers":[["If-Match","ifMatch"],["X-Change-Reason","changeReason"]],"body":false},
   createToken: {"method":"POST","path":"/api/v1/tokens","path_params":[],"query":[],"headers":[["X-Change-Reason","changeReason"]],"body":true},
@@ -713,6 +823,11 @@ export const OPERATIONS = {
   listAudit: {"method":"GET","path":"/api/v1/audit","path_params":[],"query":[["application_id","applicationId"],["actor","actor"],["action","action"],["outcome","outcome"],["since","since"],["until","until"],["limit","limit"],["cursor","cursor"]],"headers":[],"body":false},
   listClients: {"method":"GET","path":"/api/v1/applications/{id}/clients","path_params":[["id","id"]],"query":[],"headers":[],"body":false},
   clientsSummary: {"method":"GET","path":"/api/v1/configurations/{id}/clients/summary","path_params":[["id","id"]],"query":[],"headers":[],"body":false},
+  startRollout: {"method":"POST","path":"/api/v1/configurations/{id}/rollouts","path_params":[["id","id"]],"query":[["dry_run","dryRun"]],"headers":[["If-Match","ifMatch"],["X-Change-Reason","changeReason"]],"body":true},
+  listRollouts: {"method":"GET","path":"/api/v1/configurations/{id}/rollouts","path_params":[["id","id"]],"query":[["limit","limit"],["cursor","cursor"]],"headers":[],"body":false},
+  getRollout: {"method":"GET","path":"/api/v1/configurations/{id}/rollouts/{rollout_id}","path_params":[["id","id"],["rollout_id","rolloutId"]],"query":[],"headers":[],"body":false},
+  promoteRollout: {"method":"POST","path":"/api/v1/configurations/{id}/rollouts/{rollout_id}/promote","path_params":[["id","id"],["rollout_id","rolloutId"]],"query":[],"headers":[["X-Change-Reason","changeReason"]],"body":true},
+  abortRollout: {"method":"POST","path":"/api/v1/configurations/{id}/rollouts/{rollout_id}/abort","path_params":[["id","id"],["rollout_id","rolloutId"]],"query":[],"headers":[["X-Change-Reason","changeReason"]],"body":true},
   listSchemas: {"method":"GET","path":"/api/v1/applications/{id}/schemas","path_params":[["id","id"]],"query":[["limit","limit"],["cursor","cursor"]],"headers":[],"body":false},
   putSchema: {"method":"PUT","path":"/api/v1/applications/{id}/schemas/{name}","path_params":[["id","id"],["name","name"]],"query":[["force","force"],["dry_run","dryRun"]],"headers":[["If-Match","ifMatch"],["X-Change-Reason","changeReason"]],"body":true},
   getSchema: {"method":"GET","path":"/api/v1/applications/{id}/schemas/{name}","path_params":[["id","id"],["name","name"]],"query":[],"headers":[],"body":false},
@@ -900,6 +1015,39 @@ export abstract class Operations {
   clientsSummary(id: string, options: ClientsSummaryOptions = {}): Promise<ClientsSummary> {
     const args: Record<string, unknown> = { "id": id };
     return this.call(OPERATIONS.clientsSummary, args, undefined, options) as Promise<ClientsSummary>;
+  }
+
+  /** Start a rollout (`POST /api/v1/configurations/{id}/rollouts`, operation `start_rollout`). */
+  startRollout(id: string, body: RolloutIn, options: StartRolloutOptions & { dryRun: true }): Promise<DryRun>;
+  startRollout(id: string, body: RolloutIn, options?: StartRolloutOptions & { dryRun?: false }): Promise<Rollout>;
+  startRollout(id: string, body: RolloutIn, options?: StartRolloutOptions): Promise<DryRun | Rollout>;
+  startRollout(id: string, body: RolloutIn, options: StartRolloutOptions = {}): Promise<DryRun | Rollout> {
+    const args: Record<string, unknown> = { "id": id };
+    return this.call(OPERATIONS.startRollout, args, body, options) as Promise<DryRun | Rollout>;
+  }
+
+  /** List a configuration's rollouts (`GET /api/v1/configurations/{id}/rollouts`, operation `list_rollouts`). */
+  listRollouts(id: string, options: ListRolloutsOptions = {}): Promise<RolloutPage> {
+    const args: Record<string, unknown> = { "id": id };
+    return this.call(OPERATIONS.listRollouts, args, undefined, options) as Promise<RolloutPage>;
+  }
+
+  /** Read a rollout (`GET /api/v1/configurations/{id}/rollouts/{rollout_id}`, operation `get_rollout`). */
+  getRollout(id: string, rolloutId: string, options: GetRolloutOptions = {}): Promise<Rollout> {
+    const args: Record<string, unknown> = { "id": id, "rolloutId": rolloutId };
+    return this.call(OPERATIONS.getRollout, args, undefined, options) as Promise<Rollout>;
+  }
+
+  /** Promote a rollout (`POST /api/v1/configurations/{id}/rollouts/{rollout_id}/promote`, operation `promote_rollout`). */
+  promoteRollout(id: string, rolloutId: string, body: RolloutReasonIn, options: PromoteRolloutOptions = {}): Promise<Rollout> {
+    const args: Record<string, unknown> = { "id": id, "rolloutId": rolloutId };
+    return this.call(OPERATIONS.promoteRollout, args, body, options) as Promise<Rollout>;
+  }
+
+  /** Abort a rollout (`POST /api/v1/configurations/{id}/rollouts/{rollout_id}/abort`, operation `abort_rollout`). */
+  abortRollout(id: string, rolloutId: string, body: RolloutReasonIn, options: AbortRolloutOptions = {}): Promise<Rollout> {
+    const args: Record<string, unknown> = { "id": id, "rolloutId": rolloutId };
+    return this.call(OPERATIONS.abortRollout, args, body, options) as Promise<Rollout>;
   }
 
   /** List an application's schemas (`GET /api/v1/applications/{id}/schemas`, operation `list_schemas`). */
