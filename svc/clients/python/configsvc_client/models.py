@@ -891,7 +891,9 @@ def _no_nul(value: str) -> str:
 # patternProperties, which lets any other key through with any value.
 _StoredKey = Annotated[str, StringConstraints(min_length=1, max_length=LABEL_KEY_MAX),
                        AfterValidator(_no_nul)]  # fmt: skip
-_KEYS_SCHEMA = {"propertyNames": {"minLength": 1, "maxLength": LABEL_KEY_MAX, "pattern": _NO_NUL}}
+_KEYS_SCHEMA: dict[str, Any] = {
+    "propertyNames": {"minLength": 1, "maxLength": LABEL_KEY_MAX, "pattern": _NO_NUL}
+}
 _StoredValue = Annotated[str, StringConstraints(max_length=LABEL_VALUE_MAX, pattern=_NO_NUL)]
 
 
