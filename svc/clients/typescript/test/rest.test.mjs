@@ -116,6 +116,25 @@ test("tokens and sessions; a bad token is a 401 ConfigsvcError without the secre
   assert.ok(!refused.message.includes(made.token) && !JSON.stringify(refused.problem).includes(made.token));
 });
 
+test("rollouts: a dry run, start, read, list, promote, and 409 once it has ended", async () => {
+  const app = await client.createApplication({ name: unique("roll") });
+  const cfg = await client.createConfiguration({ application_id: app.id, name: "limits", config: { rate: 1 } });
+  const tag = etagOf(await client.getConfiguration(cfg.id));
+  const body = { config: { rate: 2 }, reason: "try 2", steps: [{ percent: 50, hold_s: 3600 }, { percent: 100, hold_s: 3600 }], abort_on: { rejected: 1 } };
+  const dry = await client.startRollout(cfg.id, body, { ifMatch: tag, dryRun: true });
+  assert.equal(dry.status, 201);
+  assert.equal(dry.reach, 0);
+  const made = await client.startRollout(cfg.id, body, { ifMatch: tag });
+  assert.equal(made.state, "running");
+  assert.equal((await client.getRollout(cfg.id, made.id)).percent, 50);
+  assert.deepEqual((await client.listRollouts(cfg.id)).items.map((r) => r.id), [made.id]);
+  assert.equal((await client.promoteRollout(cfg.id, made.id, { reason: "next" })).step, 1);
+  assert.equal((await client.promoteRollout(cfg.id, made.id, { reason: "ship" })).state, "promoted");
+  assert.deepEqual((await client.getConfiguration(cfg.id)).config, { rate: 2 });
+  const ended = await rejects(client.abortRollout(cfg.id, made.id, { reason: "late" }), 409);
+  assert.match(ended.detail, /ended/);
+});
+
 test("every operation of the OpenAPI document was called", () => {
   const missed = Object.keys(OPERATIONS).filter((name) => !called.has(name));
   assert.deepEqual(missed, []);
