@@ -9,7 +9,6 @@ arrive, so ``clients.rejected`` is exact.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -25,15 +24,6 @@ from configsvc.ops import metrics
 from configsvc.service import previews, rollouts, writes
 from configsvc.store import clients, configurations
 from configsvc.store import rollouts as store
-
-_ID = re.compile(models.ID_PATTERN)
-
-
-def _rollout_id(request: web.Request, config_id: str) -> str:
-    value = request.match_info["rollout_id"]
-    if not _ID.fullmatch(value):
-        raise errors.NotFound(f"no rollout {value} of configuration {config_id}")
-    return value
 
 
 async def _readable(request: web.Request, conn: database.Connection, config_id: str) -> None:
@@ -135,7 +125,7 @@ async def list_rollouts(request: web.Request) -> web.Response:
 
 async def get_rollout(request: web.Request) -> web.Response:
     config_id = routes.path_id(request, "configuration")
-    rollout_id = _rollout_id(request, config_id)
+    rollout_id = routes.path_id(request, "rollout", "rollout_id")
     async with request.app[database.DB].connection() as conn:
         await _readable(request, conn, config_id)
     return await _answer(request, config_id, rollout_id)
@@ -145,7 +135,7 @@ async def promote_rollout(request: web.Request) -> web.Response:
     """To the next step now; at the last step the candidate becomes the configuration's new
     version. An ended rollout is a 409."""
     config_id = routes.path_id(request, "configuration")
-    rollout_id = _rollout_id(request, config_id)
+    rollout_id = routes.path_id(request, "rollout", "rollout_id")
     body = await bodies.body(request, models.RolloutReasonIn)
     state = await rollouts.promote(request.app[database.DB], _write(request, body.reason),
                                    config_id, rollout_id)  # fmt: skip
@@ -158,7 +148,7 @@ async def abort_rollout(request: web.Request) -> web.Response:
     """Back to the base version: targeted subscribers get it as a change frame. An ended
     rollout is a 409."""
     config_id = routes.path_id(request, "configuration")
-    rollout_id = _rollout_id(request, config_id)
+    rollout_id = routes.path_id(request, "rollout", "rollout_id")
     body = await bodies.body(request, models.RolloutReasonIn)
     await rollouts.abort(request.app[database.DB], _write(request, body.reason), config_id,
                          rollout_id, f"aborted: {body.reason}")  # fmt: skip

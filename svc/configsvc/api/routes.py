@@ -29,9 +29,9 @@ PREFIX = "/api/v1"
 _ID = re.compile(models.ID_PATTERN)
 
 
-def path_id(request: web.Request, what: str) -> str:
+def path_id(request: web.Request, what: str, key: str = "id") -> str:
     """The id in the path; a malformed one names nothing, so it is a 404 like an unknown one."""
-    value = request.match_info["id"]
+    value = request.match_info[key]
     if not _ID.fullmatch(value):
         raise errors.NotFound(f"no {what} with id {value}")
     return value
