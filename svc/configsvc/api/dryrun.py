@@ -46,11 +46,12 @@ def _answer(body: dict[str, Any]) -> web.Response:
     return jsonbody.response(body)
 
 
-async def answer(request: web.Request, preview: previews.Preview) -> web.Response:
+async def answer(request: web.Request, preview: previews.Preview, **more: Any) -> web.Response:
+    """The dry run's answer; ``more``: what an operation says beyond it (a rollout's reach)."""
     return _answer(
         {"valid": preview.invalid is None, "errors": preview.errors(), "status": preview.status,
          "patch": preview.patch(), "would_be_version": preview.would_be_version,
-         "subscribers": await _subscribers(request, preview)}
+         "subscribers": await _subscribers(request, preview), **more}
     )  # fmt: skip
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import exactjson, models
+from configsvc_client import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
@@ -40,13 +40,19 @@ def _reach(rows: list[dict[str, Any]], row: Any, percent: int) -> list[dict[str,
     ]  # fmt: skip
 
 
-async def _shown(request: web.Request, conn: database.Connection, row: Any) -> dict[str, Any]:
-    """The resource with its counts: targeted subscribers by what they acked of the candidate."""
+async def _fleet(request: web.Request, conn: database.Connection,
+                 app_id: str) -> list[dict[str, Any]]:  # fmt: skip
     keep_s = request.app[settings_mod.SETTINGS].clients_keep_s
-    fleet = await clients.for_application(conn, row["application_id"], live_clients.EXPIRY_S,
-                                          keep_s)  # fmt: skip
-    percent = row["steps"][row["step"]]["percent"]
-    reached = _reach(fleet, row, percent) if row["state"] == "running" else []
+    return await clients.for_application(conn, app_id, live_clients.EXPIRY_S, keep_s)
+
+
+async def _shown(request: web.Request, conn: database.Connection, row: Any) -> dict[str, Any]:
+    """The resource with its counts: targeted subscribers by what they acked of the candidate
+    (the fleet is read only for a running rollout: an ended one targets nobody)."""
+    reached = []
+    if row["state"] == "running":
+        fleet = await _fleet(request, conn, row["application_id"])
+        reached = _reach(fleet, row, row["steps"][row["step"]]["percent"])
     candidate = row["base_version"] + 1
     applied = sum(
         1 for each in reached
@@ -59,13 +65,18 @@ async def _shown(request: web.Request, conn: database.Connection, row: Any) -> d
             "rejections": await store.rejections(conn, row["id"])}  # fmt: skip
 
 
+async def _one(request: web.Request, conn: database.Connection, config_id: str,
+               rollout_id: str) -> dict[str, Any]:  # fmt: skip
+    row = await store.get(conn, config_id, rollout_id)
+    if row is None:
+        raise errors.NotFound(f"no rollout {rollout_id} of configuration {config_id}")
+    return await _shown(request, conn, row)
+
+
 async def _answer(request: web.Request, config_id: str, rollout_id: str,
                   status: int = 200) -> web.Response:  # fmt: skip
     async with request.app[database.DB].connection() as conn:
-        row = await store.get(conn, config_id, rollout_id)
-        if row is None:
-            raise errors.NotFound(f"no rollout {rollout_id} of configuration {config_id}")
-        shown = await _shown(request, conn, row)
+        shown = await _one(request, conn, config_id, rollout_id)
     response = jsonbody.response(shown, status=status)
     if status == 201:
         response.headers["Location"] = f"{_ROLLOUTS.format(id=config_id)}/{rollout_id}"
@@ -81,7 +92,6 @@ async def start_rollout(request: web.Request) -> web.Response:
     version; the candidate must satisfy the configuration's JSON Schema."""
     config_id = routes.path_id(request, "configuration")
     body = await bodies.body(request, models.RolloutIn)
-    rollouts.check_steps([s.model_dump() for s in body.steps])
     if_match = bodies.if_match(request)
     data = body.model_dump()
     write = _write(request, body.reason)
@@ -94,22 +104,18 @@ async def start_rollout(request: web.Request) -> web.Response:
 
 async def _dry_answer(request: web.Request, done: writes.DryRun,
                       data: dict[str, Any]) -> web.Response:  # fmt: skip
-    """Answered as other dry runs are, plus ``reach``: the connected clients step 1 reaches."""
-    response = await dryrun.answer(request, done.preview)
-    rollout = done.preview.resource["rollout"]
-    keep_s = request.app[settings_mod.SETTINGS].clients_keep_s
+    """Answered as other dry runs are, plus ``reach``: the connected clients step 1 reaches;
+    and what the promotion would write, with the real start's status (the preview itself is of
+    the configuration, which starting leaves unchanged)."""
+    rollout, base = done.preview.resource["rollout"], done.preview.resource["base"]
     async with request.app[database.DB].connection() as conn:
-        fleet = await clients.for_application(conn, done.preview.application_id,
-                                              live_clients.EXPIRY_S, keep_s)  # fmt: skip
+        fleet = await _fleet(request, conn, done.preview.application_id)
     row = {"id": rollout["id"], "labels": data["labels"]}
-    assert isinstance(response.body, bytes)
-    body = exactjson.loads(response.body.decode())
-    body["reach"] = len(_reach(fleet, row, data["steps"][0]["percent"]))
-    # What the promotion would write, the real start's status: not the unchanged configuration.
-    base = done.preview.resource["base"]
-    body.update(status=201, would_be_version=base["version"] + 1,
-                patch=previews.json_patch(base["config"], data["config"]))  # fmt: skip
-    return jsonbody.response(body)
+    return await dryrun.answer(
+        request, done.preview, status=201, would_be_version=base["version"] + 1,
+        patch=previews.json_patch(base["config"], data["config"]),
+        reach=len(_reach(fleet, row, data["steps"][0]["percent"])),
+    )  # fmt: skip
 
 
 async def list_rollouts(request: web.Request) -> web.Response:
@@ -128,7 +134,8 @@ async def get_rollout(request: web.Request) -> web.Response:
     rollout_id = routes.path_id(request, "rollout", "rollout_id")
     async with request.app[database.DB].connection() as conn:
         await _readable(request, conn, config_id)
-    return await _answer(request, config_id, rollout_id)
+        shown = await _one(request, conn, config_id, rollout_id)
+    return jsonbody.response(shown)
 
 
 async def promote_rollout(request: web.Request) -> web.Response:

@@ -445,9 +445,13 @@ async def test_a_dry_run_says_how_many_connected_clients_step_one_reaches_and_wr
             await asyncio.sleep(0.2)
     assert (answer["valid"], answer["status"]) == (True, 201)
     assert (await make(client, "GET", path))["items"] == [], "nothing was started"
-    refused = await make(client, "POST", path, params={"dry_run": "true"}, headers=etag,
-                         json=body(config={"limit": "x"}, steps=steps))  # fmt: skip
-    assert refused["patch"] == [{"op": "replace", "path": "/limit", "value": "x"}]
-    assert refused["would_be_version"] == 2
+    other = await make(client, "POST", path, params={"dry_run": "true"}, headers=etag,
+                       json=body(config={"limit": "x"}, steps=steps))  # fmt: skip
+    assert other["patch"] == [{"op": "replace", "path": "/limit", "value": "x"}]
+    assert other["would_be_version"] == 2
+    steps_wrong = body(steps=[{"percent": 50}, {"percent": 40}])
+    bad = await problem(client, "POST", path, 422, params={"dry_run": "true"}, headers=etag,
+                        json=steps_wrong)  # fmt: skip
+    assert [e["field"] for e in bad["errors"]] == ["steps.1.percent", "steps.1.percent"]
     for ws in sockets:
         await ws.close()

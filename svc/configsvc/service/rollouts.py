@@ -53,10 +53,6 @@ def check_steps(steps: list[dict[str, Any]]) -> None:
         raise errors.Invalid(problems)
 
 
-async def _base(conn: asyncpg.Connection, config_id: str) -> dict[str, Any]:
-    return await configurations.get(conn, config_id)
-
-
 async def _candidate_valid(conn: asyncpg.Connection, write: writes.Write, base: dict[str, Any],
                            config: dict[str, Any]) -> None:  # fmt: skip
     found = await schemas.standing(conn, write.validators, {**base, "config": config})
@@ -70,6 +66,7 @@ async def start(
 ) -> dict[str, Any]:  # fmt: skip
     """A running rollout of ``body["config"]`` at its first step (write on the application,
     If-Match the configuration's current version, the candidate valid by its schema)."""
+    check_steps(body["steps"])
     rollout_id = resources.new_id()
 
     async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
@@ -81,7 +78,7 @@ async def start(
         if if_version is None:  # after authorize: who may not write learns nothing more
             raise errors.Invalid.one("If-Match", "required: the configuration's current ETag")
         writes.precondition(locked[1], if_version, "configuration", config_id)
-        base = await _base(conn, config_id)
+        base = await configurations.get(conn, config_id)
         await _candidate_valid(conn, write, base, body["config"])
         row = await store.insert(conn, rollout_id, base, body)
         return writes.Change("rollout", entry(row, base, 0), base["application_id"], config_id,
@@ -119,10 +116,10 @@ async def _advance(conn: asyncpg.Connection, write: writes.Write, row: asyncpg.R
         previous = row["steps"][row["step"]]["percent"]
         moved = await store.move(conn, row["id"], row["step"] + 1,
                                  float(row["steps"][row["step"] + 1]["hold_s"]))  # fmt: skip
-        base = await _base(conn, config_id)
+        base = await configurations.get(conn, config_id)
         return writes.Change("rollout", entry(moved, base, previous), app_id, config_id,
                              action="rollout.advance")  # fmt: skip
-    base = await _base(conn, config_id)
+    base = await configurations.get(conn, config_id)
     promoted = store.candidate_of(row, base)
     found = await schemas.standing(conn, write.validators, promoted)
     if found:  # the schema changed under the rollout: promoting would write an invalid version
@@ -159,7 +156,7 @@ async def abort(db: database.Database, write: writes.Write, config_id: str,
         row = await _locked(conn, write, config_id, rollout_id)
         ended = await store.end(conn, rollout_id, "aborted", why)
         previous = row["steps"][row["step"]]["percent"]
-        base = await _base(conn, config_id)
+        base = await configurations.get(conn, config_id)
         return writes.Change("rollout", entry(ended, base, previous), row["application_id"],
                              config_id, action="rollout.abort")  # fmt: skip
 
@@ -208,7 +205,7 @@ async def as_seen_by(
         percent = row["steps"][row["step"]]["percent"]
         if not store.targeted(row["id"], percent, row["labels"], client_id, labels):
             return None
-        base = await _base(conn, config_id)
+        base = await configurations.get(conn, config_id)
     return store.candidate_of(row, base) if base["version"] == row["base_version"] else None
 
 

@@ -186,8 +186,7 @@ async def reject(
 ) -> int:  # fmt: skip
     """Record one client's rejection (once per client); returns how many clients rejected."""
     await conn.execute(REJECT, rollout_id, key, client_id, reason)
-    count: int = await conn.fetchval(REJECTED, rollout_id)
-    return count
+    return await rejected(conn, rollout_id)
 
 
 async def rejections(conn: asyncpg.Connection, rollout_id: str, limit: int = 20) -> list[Any]:

@@ -65,10 +65,11 @@ export async function rollouts(view, ctx, id) {
     clearTimeout(timer);
     const page = await api.get(path, { limit: 20 });
     const running = page.items.find((r) => r.state === "running");
+    const ended = page.items.filter((r) => r !== running);
     if (running) showRunning(running); else await showStart();
-    fill(past, h("h2", {}, "Earlier rollouts"), page.items.filter((r) => r !== running).length
+    fill(past, h("h2", {}, "Earlier rollouts"), ended.length
       ? h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Started"), h("th", {}, "State"), h("th", {}, "Reason"), h("th", {}, "Ended because"))),
-        h("tbody", {}, page.items.filter((r) => r !== running).map((r) => h("tr", {}, h("td", {}, when(r.created_at)),
+        h("tbody", {}, ended.map((r) => h("tr", {}, h("td", {}, when(r.created_at)),
           h("td", {}, r.state), h("td", {}, r.reason), h("td", {}, r.ended_reason || "")))))
       : h("p", { class: "hint" }, "None yet."));
   }
