@@ -148,15 +148,23 @@ async def _until(predicate, timeout: float = 10) -> None:  # type: ignore[no-unt
             await asyncio.sleep(0.02)
 
 
+async def _listening_through(db_proxy: Any, aiohttp_client: Any, settings: Any,
+                             database_url: str) -> Any:  # fmt: skip
+    """A worker whose change listener reaches the database through ``db_proxy`` (so a test
+    can cut or stall it), its listener connected."""
+    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
+    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    await _until(lambda: client.app[feed.LISTENER].connected)
+    return client
+
+
 async def test_a_revoke_is_honoured_at_once_while_the_listener_is_cut_off(
     aiohttp_client, settings, database_url, db_proxy, pooled
 ) -> None:
     """While its listener cannot hear the tokens channel, a worker checks every token against
     the database: neither its own revoke nor another worker's is missed."""
-    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
-    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    client = await _listening_through(db_proxy, aiohttp_client, settings, database_url)
     follower = client.app[feed.LISTENER]
-    await _until(lambda: follower.connected)
     mine, theirs = [
         await (await client.post(f"{API}/tokens", json={"name": n, "admin": True})).json()
         for n in ("mine", "theirs")
@@ -228,10 +236,8 @@ async def test_a_socket_revoked_elsewhere_while_the_listener_is_away_reads_nothi
 ) -> None:
     """No revoke is heard while the listener is cut off: a subscribe then re-reads the
     socket's token, so a token revoked on another worker gets no snapshot."""
-    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
-    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    client = await _listening_through(db_proxy, aiohttp_client, settings, database_url)
     follower = client.app[feed.LISTENER]
-    await _until(lambda: follower.connected)
     app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
     token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
     async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
@@ -251,10 +257,8 @@ async def test_a_token_revoked_unheard_gets_none_of_the_changes_missed_meanwhile
     """After a reconnect the sockets' tokens are re-checked before the catch-up: a socket
     whose token was revoked while nothing was heard is closed, never sent what followed
     (however slow that re-check: here the tokens table is locked for a while)."""
-    cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
-    client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
+    client = await _listening_through(db_proxy, aiohttp_client, settings, database_url)
     follower = client.app[feed.LISTENER]
-    await _until(lambda: follower.connected)
     app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
     token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
     async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
