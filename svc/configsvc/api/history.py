@@ -168,7 +168,7 @@ async def rollback_configuration(request: web.Request) -> web.Response:
         request.app[database.DB], routes.write_of(request), config_id, body.to_version,
         bodies.if_match(request),
     )  # fmt: skip
-    revision = reads.committed(request, resource["revision"])
+    revision = resource["revision"]
     return reads.resource_response(resource, revision=revision)
 
 
@@ -183,7 +183,7 @@ async def rollback_application(request: web.Request) -> web.Response:
         request.app[database.DB], routes.write_of(request), app_id, body.to_revision,
         body.empty_ok,
     )  # fmt: skip
-    revision = reads.committed(request, done["revision"])
+    revision = done["revision"]
     # The write has committed: its configurations' numbers must not fail the answer.
     headers = {reads.REVISION_HEADER: str(revision)}
     return jsonbody.response(done, headers=headers)

@@ -48,12 +48,6 @@ def body_response(
 _JSON_TYPE = "application/json; charset=utf-8"
 
 
-def committed(request: web.Request, revision: int) -> int:
-    """A write of this worker committed ``revision``: its reads must not answer from older."""
-    request.app[cache.CACHE].committed(revision)
-    return revision
-
-
 Getter = Callable[[database.Connection, str], Awaitable[tuple[dict[str, Any], int]]]
 
 
@@ -68,7 +62,8 @@ async def read(
     if wanted > reads.revision and reads.serving():
         wait_s = request.app[settings_mod.SETTINGS].min_revision_wait_ms / 1000
         await reads.reach(wanted, wait_s)
-    if reads.serving(wanted):
+    # Nor older than this worker's own writes: whoever wrote through it reads what it wrote.
+    if reads.serving(max(wanted, request.app[database.DB].group.committed)):
         entry = reads.lookup(kind, id_)
         if entry is not None:
             # Current through everything this worker has applied (or newer, if its fill was).
@@ -95,7 +90,7 @@ def answer(request: web.Request, entry: cache.Entry, revision: int) -> web.Respo
 
 def deleted(request: web.Request, revision: int) -> web.Response:
     """204 for a deletion, with the revision it committed."""
-    return web.Response(status=204, headers={REVISION_HEADER: str(committed(request, revision))})
+    return web.Response(status=204, headers={REVISION_HEADER: str(revision)})
 
 
 @contextlib.asynccontextmanager

@@ -330,3 +330,41 @@ async def test_lists_say_the_revision_of_their_snapshot_and_check_a_minimum(clie
     )
     assert (await past.json())["items"] == []
     assert past.headers["Config-Revision"] == str(app["revision"]), "the state it shows"
+
+
+async def test_a_worker_whose_listener_lags_still_answers_its_own_writes_from_every_path(
+    client, db
+) -> None:
+    """The listener's backend is stopped (SIGSTOP), so memory lags: whatever wrote through
+    this worker (a rollout's promotion, a PUT, a rollback) reads back what it wrote."""
+    app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
+    body = {"application_id": app["id"], "name": "c", "config": {"v": 0}}
+    cfg = await (await client.post(f"{API}/configurations", json=body)).json()
+    path = f"{API}/configurations/{cfg['id']}"
+    await _caught_up(client)
+    await client.get(path)  # in memory at version 1
+    backend = await db.fetchval(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+        " AND datname = current_database()",
+        listener.APPLICATION_NAME,
+    )
+    os.kill(backend, signal.SIGSTOP)
+    try:
+        rollout = {"config": {"v": 2}, "reason": "r", "steps": [{"percent": 100}],
+                   "abort_on": {"rejected": 1}}  # fmt: skip
+        made = await client.post(f"{path}/rollouts", json=rollout, headers={"If-Match": '"1"'})
+        assert made.status == 201, await made.text()
+        promoted = await client.post(f"{path}/rollouts/{(await made.json())['id']}/promote",
+                                     json={"reason": "ship"})  # fmt: skip
+        assert (await promoted.json())["state"] == "promoted"
+        now = await (await client.get(path)).json()
+        assert (now["version"], now["config"]) == (2, {"v": 2}), "the promotion, not version 1"
+        put = await client.put(path, json={"name": "c", "config": {"v": 3}},
+                               headers={"If-Match": '"2"'})  # fmt: skip
+        assert put.status == 200
+        assert (await (await client.get(path)).json())["config"] == {"v": 3}
+        back = await client.post(f"{path}/rollback", json={"to_version": 1})
+        assert back.status in (200, 201), await back.text()
+        assert (await (await client.get(path)).json())["config"] == {"v": 0}
+    finally:
+        os.kill(backend, signal.SIGCONT)

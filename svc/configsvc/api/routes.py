@@ -61,7 +61,7 @@ async def create_application(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.ApplicationIn)
     db = request.app[database.DB]
     app = await writes.create_application(db, write_of(request), body.name, body.comments)
-    revision = reads.committed(request, app["revision"])
+    revision = app["revision"]
     return reads.resource_response(app, 201, f"{PREFIX}/applications/{app['id']}", revision)
 
 
@@ -80,7 +80,7 @@ async def replace_application(request: web.Request) -> web.Response:
         request.app[database.DB], write_of(request), app_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return reads.resource_response(app, revision=reads.committed(request, app["revision"]))
+    return reads.resource_response(app, revision=app["revision"])
 
 
 async def delete_application(request: web.Request) -> web.Response:
@@ -133,7 +133,7 @@ async def create_configuration(request: web.Request) -> web.Response:
     resource = await writes.create_configuration(
         request.app[database.DB], write_of(request), body.application_id, body.model_dump()
     )
-    revision = reads.committed(request, resource["revision"])
+    revision = resource["revision"]
     return reads.resource_response(
         resource, 201, f"{PREFIX}/configurations/{resource['id']}", revision
     )
@@ -165,9 +165,7 @@ async def replace_configuration(request: web.Request) -> web.Response:
         request.app[database.DB], write_of(request), config_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
-    return reads.resource_response(
-        resource, revision=reads.committed(request, resource["revision"])
-    )
+    return reads.resource_response(resource, revision=resource["revision"])
 
 
 async def delete_configuration(request: web.Request) -> web.Response:

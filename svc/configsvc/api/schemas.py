@@ -52,7 +52,7 @@ async def put_schema(request: web.Request) -> web.Response:
     )  # fmt: skip
     # Percent-encoded: a Location header is a URI reference, and names may be any Unicode.
     location = f"{_PATH.format(app_id=app_id)}/{quote(name, safe='*')}" if created else None
-    revision = reads.committed(request, resource["revision"])
+    revision = resource["revision"]
     return reads.resource_response(resource, 201 if created else 200, location, revision)
 
 

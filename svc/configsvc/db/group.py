@@ -62,6 +62,9 @@ class GroupCommit:
     _queue: deque[_Unit[Any]] = field(default_factory=deque)
     _drain: asyncio.Task[None] | None = None
     batches: int = 0  # committed batches, for tests and the bench
+    # The newest revision this worker's writes committed (set by service/writes.py): its reads
+    # answer nothing older from memory, so a client reads its own writes from any path.
+    committed: int = 0
     units: int = 0  # units committed in them
 
     async def run(self, db: Database, work: Work[T], finish: Finish) -> T:

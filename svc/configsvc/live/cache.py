@@ -117,7 +117,6 @@ class ReadCache:
     max_bytes: int
     revision: int = 0  # applied through
     live: bool = False  # the listener is connected and caught up
-    floor: int = 0  # the newest revision this worker's own writes committed
     bytes: int = 0
     _entries: OrderedDict[Key, Entry] = field(default_factory=OrderedDict)
     _configs_of: dict[str, set[str]] = field(default_factory=dict)
@@ -130,7 +129,7 @@ class ReadCache:
 
     def serving(self, min_revision: int = 0) -> bool:
         """Whether a read at ``min_revision`` or later may be answered from memory now."""
-        return self.live and self.max_bytes > 0 and self.revision >= max(min_revision, self.floor)
+        return self.live and self.max_bytes > 0 and self.revision >= min_revision
 
     def lookup(self, kind: str, id_: str) -> Entry | None:
         entry = self._entries.get((kind, id_))
@@ -140,10 +139,6 @@ class ReadCache:
         self._entries.move_to_end((kind, id_))
         self._hits.inc()
         return entry
-
-    def committed(self, revision: int) -> None:
-        """A write of this worker committed ``revision``: serve nothing older from memory."""
-        self.floor = max(self.floor, revision)
 
     # --- fills -------------------------------------------------------------------------
 
