@@ -35,7 +35,7 @@ from configsvc import settings as settings_mod
 from configsvc.auth import tokens
 from configsvc.db import database, migrations
 from configsvc.devtools import pgcluster, testdbs
-from configsvc.live import feed
+from configsvc.live import follow
 
 TEMPLATE = "configsvc_test_template"
 _counter = itertools.count()
@@ -148,7 +148,7 @@ async def client(settings: settings_mod.Settings, aiohttp_client) -> TestClient:
     """
     test_client = await aiohttp_client(app_mod.create_app(settings), headers=ADMIN_HEADERS)
     async with asyncio.timeout(10):
-        while not test_client.app[feed.LISTENER].connected:
+        while not test_client.app[follow.LISTENER].connected:
             await asyncio.sleep(0.01)
     return test_client
 

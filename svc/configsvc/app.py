@@ -11,7 +11,7 @@ from configsvc import settings as settings_mod
 from configsvc.api import console, edge, openapi, problems, requestid, routes
 from configsvc.auth import guard
 from configsvc.db import database
-from configsvc.live import feed
+from configsvc.live import feed, follow
 from configsvc.ops import connections, health, logs, metrics_web, pruning, rollouts
 from configsvc.service import schemas
 
@@ -26,7 +26,7 @@ async def validators_ctx(app: web.Application) -> AsyncIterator[None]:
     cache = schemas.Validators()
     app[schemas.VALIDATORS] = cache
     # Without the feed nothing tells it: entries are keyed by version, a stale one is never used.
-    fanout = app.get(feed.HUB)
+    fanout = app.get(follow.HUB)
     if fanout is not None:
         fanout.observers.append(cache.changed)
     yield

@@ -8,6 +8,8 @@
 - The client (``configsvc_client``) imports nothing from ``configsvc``.
 - No module uses another module's private names (``from m import _x``, ``m._x``); a test may
   use those of the module it tests.
+- No import circle anywhere (server, client, bench), type-checking and function-level imports
+  included: two modules that need each other are one job, or share a third module.
 - A constant is defined once: the id pattern lives in ``configsvc_client.models.ID_PATTERN``,
   and no two modules define the same string constant.
 """
@@ -35,6 +37,8 @@ FORBIDDEN = {
     "service": {"api", "live", "ops"},
     # live may read ops/ (operational state it shares with the app, such as an outage).
     "live": {"api", "service"},
+    # auth is used by api and live: it never reaches back up to them.
+    "auth": {"api", "live"},
     "errors": {*SUBPACKAGES, "app", "settings"},
     "settings": {*SUBPACKAGES, "app", "errors"},
     # A module rather than a layer: the rule of this one module.
@@ -170,7 +174,65 @@ def duplicate_constant_violations(modules: dict[str, str]) -> list[str]:
     return found
 
 
-RULES = [layering_violations, private_name_violations, duplicate_constant_violations]
+def _edges(module: str, source: str, modules: dict[str, str]) -> set[str]:
+    """The modules of ours that ``module`` imports: ``from a import b`` names the module
+    ``a.b`` when there is one (as Python loads it), else ``a``."""
+    found = set()
+    for target, name, _ in imported(ast.parse(source)):
+        full = f"{target}.{name}" if name else target
+        found.add(full if full in modules else target)
+    return {each for each in found if each in modules and each != module}
+
+
+def circle_violations(modules: dict[str, str]) -> list[str]:
+    """Every import circle, as the modules in it (Tarjan's strongly connected components,
+    iteratively: the graph has hundreds of modules)."""
+    graph = {m: sorted(_edges(m, s, modules)) for m, s in modules.items() if not is_test(m)}
+    graph = {m: [t for t in targets if t in graph] for m, targets in graph.items()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    circles = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, at = work.pop()
+            if at == 0:
+                index[node] = low[node] = len(index)
+                stack.append(node)
+                on_stack.add(node)
+            targets = graph[node]
+            if at < len(targets):
+                work.append((node, at + 1))
+                target = targets[at]
+                if target not in index:
+                    work.append((target, 0))
+                elif target in on_stack:
+                    low[node] = min(low[node], index[target])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    circles.append(f"import circle: {' <-> '.join(sorted(component))}")
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return sorted(circles)
+
+
+RULES = [
+    layering_violations, private_name_violations, duplicate_constant_violations,
+    circle_violations,
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.__name__)
@@ -220,6 +282,14 @@ def test_every_package_is_read() -> None:
         (duplicate_constant_violations, {"a.x": 'C = "configsvc_changes"',
                                          "a.y": 'CHANNEL = "configsvc_changes"'},
          "a.y:1: CHANNEL repeats a.x.C; import it from there"),
+        (layering_violations, {"configsvc.auth.x": "from configsvc.api import bodies"},
+         "configsvc.auth.x:1 imports configsvc.api.bodies: auth must not depend on api"),
+        (circle_violations, {"a.x": "from a import y", "a.y": "import a.z", "a.z": "import a.x"},
+         "import circle: a.x <-> a.y <-> a.z"),
+        (circle_violations, {"a.x": "from a.y import f",
+                             "a.y": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                    "    from a.x import C"},
+         "import circle: a.x <-> a.y"),
     ],
 )  # fmt: skip
 def test_a_violation_is_caught(rule, modules: dict[str, str], violation: str) -> None:
@@ -234,4 +304,12 @@ def test_what_is_allowed_passes() -> None:
         "a.y": "def _helper(): ...\nSHORT = 'id'",
         "a.z": "SHORT = 'id'\nfrom configsvc.api import routes",
     }
-    assert [rule(modules) for rule in RULES] == [[], [], []]
+    assert [rule(modules) for rule in RULES] == [[], [], [], []]
+
+
+def test_a_circle_through_a_module_that_only_tests_is_no_circle_and_each_is_named_once() -> None:
+    modules = {
+        "a.x": "from a import y", "a.y": "from a import z", "a.z": "", "a.z_test": "import a.x",
+        "b.p": "import b.q", "b.q": "import b.p", "c.one": "from c import one",
+    }  # fmt: skip
+    assert circle_violations(modules) == ["import circle: b.p <-> b.q"]

@@ -17,7 +17,7 @@ from multidict import CIMultiDict
 from configsvc import settings as settings_mod
 from configsvc.api import bodies
 from configsvc.db import database
-from configsvc.live import cache
+from configsvc.live import cache, entries
 from configsvc.store import changes
 
 REVISION_HEADER = models.REVISION_HEADER
@@ -28,7 +28,7 @@ def resource_response(
     revision: int | None = None,
 ) -> web.Response:  # fmt: skip
     """The resource as JSON with its ETag, and the revision it reflects when known."""
-    return body_response(cache.encode(resource), resource["version"], revision, status, location)
+    return body_response(entries.encode(resource), resource["version"], revision, status, location)
 
 
 def body_response(
@@ -53,7 +53,7 @@ Getter = Callable[[database.Connection, str], Awaitable[tuple[dict[str, Any], in
 
 async def read(
     request: web.Request, kind: str, id_: str, get_at: Getter
-) -> tuple[cache.Entry, int]:
+) -> tuple[entries.Entry, int]:
     """The resource, and the revision it reflects: from this worker's memory when that is
     current enough for the request's minimum revision (waiting a little for the listener if
     it is behind), else from the database."""
@@ -74,12 +74,12 @@ async def read(
             resource, at = await get_at(conn, id_)
     finally:
         reads.end(fill)
-    entry = cache.entry_of(kind, resource, at)
+    entry = entries.entry_of(kind, resource, at)
     reads.install(fill, entry)
     return entry, at  # the database's snapshot, whatever the listener did meanwhile
 
 
-def answer(request: web.Request, entry: cache.Entry, revision: int) -> web.Response:
+def answer(request: web.Request, entry: entries.Entry, revision: int) -> web.Response:
     """200 with the body, or 304 when If-None-Match names its version; either with the
     revision it reflects."""
     if bodies.none_match(request, entry.version):

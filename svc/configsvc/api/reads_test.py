@@ -18,7 +18,7 @@ from configsvc_client import api
 
 from configsvc import app as app_mod
 from configsvc.db import database
-from configsvc.live import cache, feed, listener
+from configsvc.live import cache, follow, listener
 from configsvc.service import writes
 from configsvc.store import changes
 from conftest import ADMIN_HEADERS
@@ -70,7 +70,7 @@ async def uncached(aiohttp_client, settings):
     """A second server on the same database with READ_CACHE_MAX_MB=0: every read a query."""
     off = app_mod.create_app(settings.model_copy(update={"read_cache_max_mb": 0}))
     other = await aiohttp_client(off, headers=ADMIN_HEADERS)
-    await _wait(lambda: other.app[feed.LISTENER].connected)
+    await _wait(lambda: other.app[follow.LISTENER].connected)
     return other
 
 
@@ -150,7 +150,7 @@ async def test_a_cached_read_and_its_304_need_no_database_connection(
 ) -> None:
     quick = settings.model_copy(update={"db_acquire_timeout_s": 0.2, "db_pool_max": 2})
     client = await aiohttp_client(app_mod.create_app(quick), headers=ADMIN_HEADERS)
-    await _wait(lambda: client.app[feed.LISTENER].connected)
+    await _wait(lambda: client.app[follow.LISTENER].connected)
     app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
     body = {"application_id": app["id"], "name": "c", "config": {"v": 1}}
     cfg = await (await client.post(f"{API}/configurations", json=body)).json()
@@ -284,7 +284,7 @@ async def test_a_minimum_revision_waits_for_a_lagging_listener_then_reads_the_da
     waits MIN_REVISION_WAIT_MS and then asks the database."""
     patient = settings.model_copy(update={"min_revision_wait_ms": 50})
     client = await aiohttp_client(app_mod.create_app(patient), headers=ADMIN_HEADERS)
-    await _wait(lambda: client.app[feed.LISTENER].connected)
+    await _wait(lambda: client.app[follow.LISTENER].connected)
     app = await writes.create_application(pooled, W, "app", "")
     fields = {"name": "c", "comments": "", "config": {"v": 0}}
     cfg = await writes.create_configuration(pooled, W, app["id"], fields)

@@ -20,7 +20,7 @@ from configsvc import settings as settings_mod
 from configsvc.api import bodies, paging, reads, tokens
 from configsvc.auth import access, guard
 from configsvc.db import database
-from configsvc.live import cache
+from configsvc.live import entries
 from configsvc.service import rollouts as canary
 from configsvc.service import schemas, writes
 from configsvc.store import applications, configurations
@@ -69,7 +69,9 @@ async def get_application(request: web.Request) -> web.Response:
     """The application with the ids of its configurations, in id order."""
     app_id = path_id(request, "application")
     may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
-    return reads.answer(request, *await reads.read(request, cache.APP, app_id, applications.get_at))
+    return reads.answer(
+        request, *await reads.read(request, entries.APP, app_id, applications.get_at)
+    )
 
 
 async def replace_application(request: web.Request) -> web.Response:
@@ -142,7 +144,7 @@ async def create_configuration(request: web.Request) -> web.Response:
 async def get_configuration(request: web.Request) -> web.Response:
     """The configuration, with its `ETag`."""
     config_id = path_id(request, "configuration")
-    entry, revision = await reads.read(request, cache.CONFIG, config_id, configurations.get_at)
+    entry, revision = await reads.read(request, entries.CONFIG, config_id, configurations.get_at)
     missing = errors.NotFound(f"no configuration with id {config_id}")
     may_read(request, entry.application_id, missing)
     client_id = request.query.get("client_id")

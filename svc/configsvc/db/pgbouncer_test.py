@@ -28,7 +28,7 @@ import conftest
 from configsvc import app as app_mod
 from configsvc import settings as settings_mod
 from configsvc.devtools import pgcluster
-from configsvc.live import feed, hearing
+from configsvc.live import follow, hearing
 
 PGBOUNCER = shutil.which("pgbouncer") or next(
     (p for p in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if os.path.exists(p)), None
@@ -162,10 +162,10 @@ async def test_a_worker_whose_listener_hears_nothing_is_not_ready_and_says_why(
     )  # fmt: skip
     client = await aiohttp_client(app_mod.create_app(settings))
     deadline = time.monotonic() + 30
-    while not client.app[feed.LISTENER].problem:
+    while not client.app[follow.LISTENER].problem:
         assert time.monotonic() < deadline, "the listener never found out"
         await asyncio.sleep(0.1)
     resp = await client.get("/readyz")
     assert resp.status == 503
     assert (await resp.json())["reasons"] == [hearing.NOT_HEARD]
-    assert not client.app[feed.LISTENER].connected
+    assert not client.app[follow.LISTENER].connected

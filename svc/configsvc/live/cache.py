@@ -4,9 +4,9 @@ The listener applies every committed change to it, in revision order, from the s
 that feeds the hub, so an entry is exactly current up to :attr:`ReadCache.revision`, the last
 revision this worker has applied. A read is answered from it only while it is *serving*: the
 listener is connected and caught up, and it has applied every write this worker committed
-(:meth:`ReadCache.committed`: a client writing and then reading on one worker sees its write
-without waiting for the NOTIFY round trip). A reset (pruned log, rewound revision counter)
-drops everything.
+(the write path's ``db.group.committed``, checked by api/reads.py: a client writing and then
+reading on one worker sees its write without waiting for the NOTIFY round trip). A reset
+(pruned log, rewound revision counter) drops everything.
 
 Fill versus change. A miss reads the database in one statement that returns the row and the
 revision counter from one snapshot, so its body is exactly the state at some revision S; then
@@ -25,11 +25,7 @@ it installs the body. Changes to that key may be dispatched meanwhile:
 So an installed entry is never older than a change the listener has dispatched. A reset bumps
 the generation: fills begun before it are refused too. Deleting an application marks every
 configuration fill in flight (the log entry does not list the configurations it took along).
-
-Bounded by bytes: each entry counts its body plus :data:`OVERHEAD` (the entry object, its
-key and its place in the LRU order); an application's entry counts its body twice, since its
-fields and configuration ids are also kept decoded to re-encode it when configurations come
-and go. The least recently used entries go first.
+Bounded in bytes (what an entry counts: entries.py), the least recently used going first.
 """
 
 from __future__ import annotations
@@ -46,68 +42,13 @@ from typing import Any
 from aiohttp import web
 from configsvc_client import exactjson
 
+from configsvc.live import entries
 from configsvc.ops import metrics
 from configsvc.store import changes, resources
 
 log = logging.getLogger(__name__)
 
-# Bytes an entry costs besides its body (the entry object, its key, its LRU node, its ids):
-# what make bench measures as the worker's RSS growth per entry, less the body, rounded up.
-OVERHEAD = 560
-APP, CONFIG = "a", "c"
-Key = tuple[str, str]
-
 _CONFIG_OPS = frozenset({"created", "updated", "restored"})
-
-
-def encode(resource: dict[str, Any]) -> bytes:
-    """The response body of a resource: what both the cache and the database path send."""
-    return exactjson.dumps(resource).encode()
-
-
-class Entry:
-    """One encoded body; ``fields`` and ``ids`` only for an application."""
-
-    __slots__ = ("application_id", "as_of", "body", "fields", "ids", "size", "version")
-
-    def __init__(
-        self, body: bytes, version: int, application_id: str, as_of: int,
-        fields: dict[str, Any] | None = None, ids: list[str] | None = None,
-    ) -> None:  # fmt: skip
-        self.body, self.version, self.application_id = body, version, application_id
-        self.as_of, self.fields, self.ids = as_of, fields, ids
-        self.size = len(body) * (1 if fields is None else 2) + OVERHEAD
-
-
-@dataclass(eq=False, slots=True)
-class Fill:
-    """A miss being filled from the database; ``touched``: the newest change to its key
-    dispatched while it was in flight."""
-
-    key: Key
-    generation: int
-    touched: int = 0
-
-
-def _application_entry(fields: dict[str, Any], ids: list[str], as_of: int) -> Entry:
-    body = encode({**fields, "configuration_ids": ids})
-    return Entry(body, fields["version"], fields["id"], as_of, fields, ids)
-
-
-def _configuration_entry(resource: dict[str, Any], as_of: int) -> Entry:
-    return Entry(encode(resource), resource["version"], resource["application_id"], as_of)
-
-
-def entry_of(kind: str, resource: dict[str, Any], at: int) -> Entry:
-    """The entry for a resource read from the database at revision ``at``."""
-    if kind == CONFIG:
-        return _configuration_entry(resource, at)
-    fields = {k: v for k, v in resource.items() if k != "configuration_ids"}
-    return _application_entry(fields, list(resource["configuration_ids"]), at)
-
-
-def _ordered(resource: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: resource[name] for name in names}
 
 
 @dataclass(eq=False)
@@ -118,9 +59,9 @@ class ReadCache:
     revision: int = 0  # applied through
     live: bool = False  # the listener is connected and caught up
     bytes: int = 0
-    _entries: OrderedDict[Key, Entry] = field(default_factory=OrderedDict)
+    _entries: OrderedDict[entries.Key, entries.Entry] = field(default_factory=OrderedDict)
     _configs_of: dict[str, set[str]] = field(default_factory=dict)
-    _fills: dict[Key, list[Fill]] = field(default_factory=dict)
+    _fills: dict[entries.Key, list[entries.Fill]] = field(default_factory=dict)
     _generation: int = 0
     _waiters: list[tuple[int, int, asyncio.Future[None]]] = field(default_factory=list)
     _seq: itertools.count[int] = field(default_factory=itertools.count)
@@ -131,7 +72,7 @@ class ReadCache:
         """Whether a read at ``min_revision`` or later may be answered from memory now."""
         return self.live and self.max_bytes > 0 and self.revision >= min_revision
 
-    def lookup(self, kind: str, id_: str) -> Entry | None:
+    def lookup(self, kind: str, id_: str) -> entries.Entry | None:
         entry = self._entries.get((kind, id_))
         if entry is None:
             self._misses.inc()
@@ -142,15 +83,15 @@ class ReadCache:
 
     # --- fills -------------------------------------------------------------------------
 
-    def begin(self, kind: str, id_: str) -> Fill | None:
+    def begin(self, kind: str, id_: str) -> entries.Fill | None:
         """Call before reading the database for a miss; None when nothing may be filled."""
         if not self.live or self.max_bytes <= 0:
             return None
-        fill = Fill((kind, id_), self._generation)
+        fill = entries.Fill((kind, id_), self._generation)
         self._fills.setdefault(fill.key, []).append(fill)
         return fill
 
-    def end(self, fill: Fill | None) -> None:
+    def end(self, fill: entries.Fill | None) -> None:
         """Call when the read is over, whatever its outcome (before :meth:`install`)."""
         if fill is None:
             return
@@ -160,7 +101,7 @@ class ReadCache:
         if not fills:
             self._fills.pop(fill.key, None)
 
-    def install(self, fill: Fill | None, entry: Entry) -> None:
+    def install(self, fill: entries.Fill | None, entry: entries.Entry) -> None:
         """Keep what the fill read (the state at ``entry.as_of``) unless a change it has not
         seen was dispatched meanwhile (see the module's docstring)."""
         if fill is None or fill.generation != self._generation or fill.touched > entry.as_of:
@@ -203,20 +144,20 @@ class ReadCache:
         if resource is None:  # nothing cached or filling for it or its application
             return
         config_id, app_id = resource["id"], resource["application_id"]
-        key = (CONFIG, config_id)
+        key = (entries.CONFIG, config_id)
         self._touch(key, rev)
-        self._touch((APP, app_id), rev)
+        self._touch((entries.APP, app_id), rev)
         current = self._entries.get(key)
         if current is not None and current.as_of <= rev:
             if present:
-                ordered = _ordered(resource, resources.CONFIGURATION_FIELDS)
-                self._put(key, _configuration_entry(ordered, rev))
+                ordered = entries.ordered(resource, resources.CONFIGURATION_FIELDS)
+                self._put(key, entries.configuration_entry(ordered, rev))
             else:
                 self._remove(key)
         self._application_ids(app_id, config_id, present, rev)
 
     def _application_ids(self, app_id: str, config_id: str, present: bool, rev: int) -> None:
-        entry = self._entries.get((APP, app_id))
+        entry = self._entries.get((entries.APP, app_id))
         if entry is None or entry.as_of > rev or entry.ids is None or entry.fields is None:
             return
         ids = entry.ids
@@ -229,7 +170,7 @@ class ReadCache:
             ids.insert(at, config_id)
         else:
             del ids[at]
-        self._put((APP, app_id), _application_entry(entry.fields, ids, rev))
+        self._put((entries.APP, app_id), entries.application_entry(entry.fields, ids, rev))
 
     def _rollback(self, change: changes.Entry) -> None:
         if not self._concerns(change.application_id):
@@ -242,22 +183,22 @@ class ReadCache:
             self._configuration(gone, change.revision, present=False)
 
     def _application(self, change: changes.Entry) -> None:
-        key = (APP, change.application_id)
+        key = (entries.APP, change.application_id)
         self._touch(key, change.revision)
         entry = self._entries.get(key)
         if entry is None or entry.as_of > change.revision or entry.ids is None:
             return
-        fields = _ordered(exactjson.loads(change.resource), resources.APPLICATION_FIELDS)
-        self._put(key, _application_entry(fields, entry.ids, change.revision))
+        fields = entries.ordered(exactjson.loads(change.resource), resources.APPLICATION_FIELDS)
+        self._put(key, entries.application_entry(fields, entry.ids, change.revision))
 
     def _forget_application(self, app_id: str, rev: int) -> None:
         for fills in self._fills.values():
             for fill in fills:
-                if fill.key[0] == CONFIG or fill.key[1] == app_id:
+                if fill.key[0] == entries.CONFIG or fill.key[1] == app_id:
                     fill.touched = max(fill.touched, rev)
         for config_id in list(self._configs_of.get(app_id, ())):
-            self._remove((CONFIG, config_id))
-        self._remove((APP, app_id))
+            self._remove((entries.CONFIG, config_id))
+        self._remove((entries.APP, app_id))
 
     def _decoded(self, change: changes.Entry) -> dict[str, Any] | None:
         """The change's resource, decoded only if the cache holds or fills anything it touches."""
@@ -268,9 +209,13 @@ class ReadCache:
 
     def _concerns(self, app_id: str) -> bool:
         """Whether a change of this application can touch anything cached or filling."""
-        return bool(self._fills) or (APP, app_id) in self._entries or app_id in self._configs_of
+        return (
+            bool(self._fills)
+            or (entries.APP, app_id) in self._entries
+            or app_id in self._configs_of
+        )
 
-    def _touch(self, key: Key, rev: int) -> None:
+    def _touch(self, key: entries.Key, rev: int) -> None:
         for fill in self._fills.get(key, ()):
             fill.touched = max(fill.touched, rev)
 
@@ -322,22 +267,22 @@ class ReadCache:
 
     # --- bookkeeping -------------------------------------------------------------------
 
-    def _put(self, key: Key, entry: Entry) -> None:
+    def _put(self, key: entries.Key, entry: entries.Entry) -> None:
         self._remove(key)
         self._entries[key] = entry
-        if key[0] == CONFIG:
+        if key[0] == entries.CONFIG:
             self._configs_of.setdefault(entry.application_id, set()).add(key[1])
         self._set_bytes(self.bytes + entry.size)
         while self.bytes > self.max_bytes and self._entries:
             self._remove(next(iter(self._entries)))
             metrics.READ_CACHE_EVICTIONS.inc()
 
-    def _remove(self, key: Key) -> None:
+    def _remove(self, key: entries.Key) -> None:
         entry = self._entries.pop(key, None)
         if entry is None:
             return
         self._set_bytes(self.bytes - entry.size)
-        if key[0] == CONFIG:
+        if key[0] == entries.CONFIG:
             siblings = self._configs_of.get(entry.application_id)
             if siblings is not None:
                 siblings.discard(key[1])

@@ -17,7 +17,7 @@ import pytest
 
 from configsvc import app as app_mod
 from configsvc.db import database
-from configsvc.live import cache, feed
+from configsvc.live import cache, entries, follow
 from configsvc.service import rollback, writes
 from configsvc.store import applications, changes, configurations
 from conftest import ADMIN_HEADERS
@@ -51,19 +51,19 @@ async def _dispatch(db: asyncpg.Connection, reads: cache.ReadCache) -> None:
 
 async def _fill(db: asyncpg.Connection, reads: cache.ReadCache, kind: str, id_: str) -> None:
     """A miss as the handler fills it: begin, read one snapshot, end, install."""
-    get_at = configurations.get_at if kind == cache.CONFIG else applications.get_at
+    get_at = configurations.get_at if kind == entries.CONFIG else applications.get_at
     fill = reads.begin(kind, id_)
     try:
         resource, at = await get_at(db, id_)
     finally:
         reads.end(fill)
-    reads.install(fill, cache.entry_of(kind, resource, at))
+    reads.install(fill, entries.entry_of(kind, resource, at))
 
 
 async def _body(db: asyncpg.Connection, kind: str, id_: str) -> bytes:
     """What the database path answers now."""
-    get_at = configurations.get_at if kind == cache.CONFIG else applications.get_at
-    return cache.encode((await get_at(db, id_))[0])
+    get_at = configurations.get_at if kind == entries.CONFIG else applications.get_at
+    return entries.encode((await get_at(db, id_))[0])
 
 
 def _held(reads: cache.ReadCache, kind: str, id_: str) -> dict[str, Any] | None:
@@ -88,30 +88,30 @@ async def test_a_fill_that_read_before_a_dispatched_change_is_not_installed(
     pooled, db, config
 ) -> None:
     reads = await _following(db)
-    fill = reads.begin(cache.CONFIG, config["id"])
+    fill = reads.begin(entries.CONFIG, config["id"])
     old, at = await configurations.get_at(db, config["id"])  # the snapshot before the change
     await _put(pooled, config["id"], 1)
     await _dispatch(db, reads)  # the listener dispatches it before the fill installs
     reads.end(fill)
-    reads.install(fill, cache.entry_of(cache.CONFIG, old, at))
-    assert _held(reads, cache.CONFIG, config["id"]) is None, "an entry older than a change"
+    reads.install(fill, entries.entry_of(entries.CONFIG, old, at))
+    assert _held(reads, entries.CONFIG, config["id"]) is None, "an entry older than a change"
 
-    await _fill(db, reads, cache.CONFIG, config["id"])  # the next miss fills the new state
-    assert _held(reads, cache.CONFIG, config["id"])["config"] == {"v": 1}
+    await _fill(db, reads, entries.CONFIG, config["id"])  # the next miss fills the new state
+    assert _held(reads, entries.CONFIG, config["id"])["config"] == {"v": 1}
 
 
 async def test_a_change_dispatched_after_a_fill_began_but_before_it_read_is_in_what_it_read(
     pooled, db, config
 ) -> None:
     reads = await _following(db)
-    fill = reads.begin(cache.CONFIG, config["id"])
+    fill = reads.begin(entries.CONFIG, config["id"])
     changed = await _put(pooled, config["id"], 1)
     await _dispatch(db, reads)
     resource, at = await configurations.get_at(db, config["id"])
     assert at >= changed["revision"]
     reads.end(fill)
-    reads.install(fill, cache.entry_of(cache.CONFIG, resource, at))
-    assert _held(reads, cache.CONFIG, config["id"])["config"] == {"v": 1}
+    reads.install(fill, entries.entry_of(entries.CONFIG, resource, at))
+    assert _held(reads, entries.CONFIG, config["id"])["config"] == {"v": 1}
 
 
 async def test_a_fill_newer_than_the_listener_is_not_rolled_back_by_older_changes(
@@ -120,13 +120,13 @@ async def test_a_fill_newer_than_the_listener_is_not_rolled_back_by_older_change
     reads = await _following(db)
     await _put(pooled, config["id"], 1)
     await _put(pooled, config["id"], 2)
-    await _fill(db, reads, cache.CONFIG, config["id"])  # reads v=2, not yet dispatched
+    await _fill(db, reads, entries.CONFIG, config["id"])  # reads v=2, not yet dispatched
     for entry in await changes.after(db, reads.revision):
         reads.apply(entry)
-        assert _held(reads, cache.CONFIG, config["id"])["config"] == {"v": 2}
+        assert _held(reads, entries.CONFIG, config["id"])["config"] == {"v": 2}
     await _put(pooled, config["id"], 3)
     await _dispatch(db, reads)
-    assert _held(reads, cache.CONFIG, config["id"])["config"] == {"v": 3}
+    assert _held(reads, entries.CONFIG, config["id"])["config"] == {"v": 3}
 
 
 async def test_every_change_leaves_the_entries_equal_to_the_database(pooled, db) -> None:
@@ -135,8 +135,8 @@ async def test_every_change_leaves_the_entries_equal_to_the_database(pooled, db)
     gone = await writes.create_configuration(pooled, W, app["id"], _fields("gone"))
     past = await _head(db)
     reads = await _following(db)
-    await _fill(db, reads, cache.APP, app["id"])
-    await _fill(db, reads, cache.CONFIG, keep["id"])
+    await _fill(db, reads, entries.APP, app["id"])
+    await _fill(db, reads, entries.CONFIG, keep["id"])
     exact = {"n": Decimal("0.10"), "big": Decimal("12345678901234567890.50"), "t": "é\u2028"}
     renamed = {"name": "r", "comments": ""}
     steps = [
@@ -150,7 +150,7 @@ async def test_every_change_leaves_the_entries_equal_to_the_database(pooled, db)
     for step in steps:
         await step()
         await _dispatch(db, reads)
-        for kind, id_ in ((cache.APP, app["id"]), (cache.CONFIG, keep["id"])):
+        for kind, id_ in ((entries.APP, app["id"]), (entries.CONFIG, keep["id"])):
             held = reads.lookup(kind, id_)
             assert held is not None, kind
             assert held.body == await _body(db, kind, id_), kind
@@ -160,20 +160,20 @@ async def test_an_unknown_op_or_a_deleted_application_forgets_it_and_its_configu
     pooled, db, config
 ) -> None:
     reads = await _following(db)
-    await _fill(db, reads, cache.APP, config["application_id"])
-    await _fill(db, reads, cache.CONFIG, config["id"])
+    await _fill(db, reads, entries.APP, config["application_id"])
+    await _fill(db, reads, entries.CONFIG, config["id"])
     assert len(reads) == 2
     # An op this worker does not know (a newer version's), numbered so the log stays in step.
     reads.apply(changes.Entry(reads.revision, config["application_id"], "schema", "{}"))
     assert len(reads) == 0
     assert reads.bytes == 0
-    await _fill(db, reads, cache.CONFIG, config["id"])
-    fill = reads.begin(cache.CONFIG, config["id"])  # in flight when the application goes
+    await _fill(db, reads, entries.CONFIG, config["id"])
+    fill = reads.begin(entries.CONFIG, config["id"])  # in flight when the application goes
     await writes.delete_application(pooled, W, config["application_id"], None)
     await _dispatch(db, reads)
     assert len(reads) == 0
     reads.end(fill)
-    reads.install(fill, cache.entry_of(cache.CONFIG, config, reads.revision - 1))
+    reads.install(fill, entries.entry_of(entries.CONFIG, config, reads.revision - 1))
     assert len(reads) == 0
 
 
@@ -187,19 +187,19 @@ def _resource(n: int, size: int = 1000) -> dict[str, Any]:
 
 def _install(reads: cache.ReadCache, n: int) -> None:
     resource = _resource(n)
-    fill = reads.begin(cache.CONFIG, resource["id"])
+    fill = reads.begin(entries.CONFIG, resource["id"])
     reads.end(fill)
-    reads.install(fill, cache.entry_of(cache.CONFIG, resource, n))
+    reads.install(fill, entries.entry_of(entries.CONFIG, resource, n))
 
 
 def test_the_byte_bound_holds_and_the_least_recently_used_go_first() -> None:
-    one = cache.entry_of(cache.CONFIG, _resource(999), 0).size  # the longest of them
+    one = entries.entry_of(entries.CONFIG, _resource(999), 0).size  # the longest of them
     reads = cache.ReadCache(10 * one)
     reads.following()
     evictions = _sample("configsvc_read_cache_evictions_total")
     for n in range(10):
         _install(reads, n)
-    assert reads.lookup(cache.CONFIG, _resource(0)["id"]) is not None  # 0 is now the newest
+    assert reads.lookup(entries.CONFIG, _resource(0)["id"]) is not None  # 0 is now the newest
     for n in range(10, 1000):  # a workload 100 times the bound
         _install(reads, n)
         assert reads.bytes <= reads.max_bytes
@@ -209,16 +209,16 @@ def test_the_byte_bound_holds_and_the_least_recently_used_go_first() -> None:
     reads.following()
     for n in range(11):
         if n == 10:
-            reads.lookup(cache.CONFIG, _resource(0)["id"])
+            reads.lookup(entries.CONFIG, _resource(0)["id"])
         _install(reads, n)
-    assert reads.lookup(cache.CONFIG, _resource(0)["id"]) is not None, "recently read: kept"
-    assert reads.lookup(cache.CONFIG, _resource(1)["id"]) is None, "least recently used: gone"
+    assert reads.lookup(entries.CONFIG, _resource(0)["id"]) is not None, "recently read: kept"
+    assert reads.lookup(entries.CONFIG, _resource(1)["id"]) is None, "least recently used: gone"
 
 
 def test_zero_bytes_turns_it_off_and_a_lost_listener_stops_it_serving() -> None:
     off = cache.ReadCache(0)
     off.following()
-    assert off.begin(cache.CONFIG, "x") is None
+    assert off.begin(entries.CONFIG, "x") is None
     assert not off.serving()
     on = cache.ReadCache(1 << 20)
     assert not on.serving(), "not before the listener has caught up"
@@ -226,7 +226,7 @@ def test_zero_bytes_turns_it_off_and_a_lost_listener_stops_it_serving() -> None:
     assert on.serving()
     assert not on.serving(min_revision=1)
     on.lost()
-    assert on.begin(cache.CONFIG, "x") is None
+    assert on.begin(entries.CONFIG, "x") is None
     assert not on.serving()
 
 
@@ -234,11 +234,11 @@ def test_a_reset_drops_everything_and_voids_fills_in_flight() -> None:
     reads = cache.ReadCache(1 << 20)
     reads.following()
     _install(reads, 1)
-    fill = reads.begin(cache.CONFIG, _resource(2)["id"])
+    fill = reads.begin(entries.CONFIG, _resource(2)["id"])
     reads.drop(revision=3)
     assert (len(reads), reads.bytes, reads.revision) == (0, 0, 3)
     reads.end(fill)
-    reads.install(fill, cache.entry_of(cache.CONFIG, _resource(2), 3))
+    reads.install(fill, entries.entry_of(entries.CONFIG, _resource(2), 3))
     assert len(reads) == 0
 
 
@@ -300,7 +300,7 @@ async def test_while_the_listener_is_away_reads_go_to_the_database_and_it_recove
     client = await aiohttp_client(
         app_mod.create_app(settings.model_copy(update=update)), headers=ADMIN_HEADERS
     )
-    follower, reads = client.app[feed.LISTENER], client.app[cache.CACHE]
+    follower, reads = client.app[follow.LISTENER], client.app[cache.CACHE]
     try:
         await _wait(lambda: follower.connected)
         app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
@@ -323,7 +323,7 @@ async def test_while_the_listener_is_away_reads_go_to_the_database_and_it_recove
             resp = await client.get(path)
             assert (await resp.json())["config"] == {"v": 2}
             assert int(resp.headers["Config-Revision"]) == written
-        assert json.loads(reads._entries[(cache.CONFIG, cfg["id"])].body)["config"] == {"v": 1}
+        assert json.loads(reads._entries[(entries.CONFIG, cfg["id"])].body)["config"] == {"v": 1}
 
         await db.execute(f"ALTER ROLE {role} CONNECTION LIMIT -1")
         await _wait(lambda: follower.connected and reads.revision >= written)

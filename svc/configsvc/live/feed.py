@@ -12,33 +12,28 @@ server to client: ``snapshot``, ``change``, ``synced`` and ``error`` (see README
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import logging
-import os
 import re
-import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
 import pydantic
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSMsgType, web
 from configsvc_client import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.auth import access, guard
 from configsvc.db import database
-from configsvc.live import cache, clients, hub, listener, peer, revocation, sync
+from configsvc.live import clients, follow, peer, revocation, sync
 from configsvc.ops import metrics
-from configsvc.store import applications, changes
+from configsvc.store import applications
 
 log = logging.getLogger(__name__)
 
-HUB: web.AppKey[hub.Hub] = web.AppKey("hub", hub.Hub)
-LISTENER: web.AppKey[listener.Listener] = web.AppKey("listener", listener.Listener)
 
 # What counts a rollout's rejections at once, not at the fleet's next flush (an abort must
 # reach the targeted clients within a second): set by ops/rollouts.py.
@@ -154,7 +149,7 @@ async def _subscribe(request: web.Request, to: peer.Peer, message: models.Subscr
         current = to.subscriptions.get(app_id)
         if current is not None and current.syncing():
             return  # the snapshot on its way answers this subscribe too
-        sub = request.app[HUB].subscribe(to, app_id)
+        sub = request.app[follow.HUB].subscribe(to, app_id)
         try:
             state = await sync.read(
                 conn,
@@ -231,7 +226,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
         )
     writer = await ws.prepare(request)
     assert request.transport is not None
-    fanout = request.app[HUB]
+    fanout = request.app[follow.HUB]
     name = f"ws-{next(_peer_ids)} {request.remote}"
     me = peer.Peer(ws, writer, request.transport, settings.ws_send_buffer_bytes,
                    settings.ws_close_timeout_s, name)  # fmt: skip
@@ -256,53 +251,8 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-def _exit_if_dead(task: asyncio.Task[None]) -> None:
-    # The listener only ends when it cannot recover: a worker whose subscribers would hear
-    # nothing more must go, so that its supervisor (gunicorn) starts a fresh one.
-    if not task.cancelled() and task.exception() is not None:
-        log.critical("%s died; stopping this worker", task.get_name(), exc_info=task.exception())
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
-async def feed_ctx(app: web.Application) -> AsyncIterator[None]:
-    """The hub, the read cache and the listener of this worker; the listener is stopped and
-    awaited at cleanup."""
-    settings = app[settings_mod.SETTINGS]
-    assert settings.database_url is not None
-    fanout = hub.Hub()
-    revoker = revocation.Revocations(app[guard.GUARD], fanout)
-    reads = cache.ReadCache(int(settings.read_cache_max_mb * 1024 * 1024))
-    follower = listener.Listener(
-        settings.listen_database_url or settings.database_url, fanout,
-        settings.listener_probe_s, settings.listener_max_failures, revoker.notified, reads,
-        followers=(app[guard.GUARD].cache,), before_catch_up=revoker.recheck_all,
-    )  # fmt: skip
-    app[HUB], app[LISTENER], app[cache.CACHE] = fanout, follower, reads
-    app[revocation.REVOCATIONS] = revoker
-    # Follow from the revision current at start-up, before any subscriber can take a snapshot.
-    async with app[database.DB].connection() as conn:
-        follower.last, _ = await changes.counter(conn)
-        follower.last_id = await changes.identity(conn, follower.last)
-    reads.revision = follower.last
-    tasks = [
-        asyncio.create_task(follower.run(), name="change listener"),
-        asyncio.create_task(revoker.run(), name="token revocations"),
-    ]
-    for task in tasks:
-        task.add_done_callback(_exit_if_dead)
-    yield
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def going_away(app: web.Application) -> None:
-    """On shutdown, tell every client to reconnect elsewhere (1001) before the loop stops."""
-    app[HUB].close_all(WSCloseCode.GOING_AWAY, "server shutting down")
-
-
 def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(clients.fleet_ctx)
-    app.cleanup_ctx.append(feed_ctx)
-    app.on_shutdown.append(going_away)
+    app.cleanup_ctx.append(follow.follow_ctx)
+    app.on_shutdown.append(follow.going_away)
     app.router.add_get("/api/v1/ws", websocket)

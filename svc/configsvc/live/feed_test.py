@@ -299,12 +299,12 @@ async def test_many_subscribers_on_one_socket_and_many_sockets(client, api) -> N
 @pytest.fixture
 async def small_queue_client(aiohttp_client, settings, admin_headers):
     from configsvc import app as app_mod
-    from configsvc.live import feed
+    from configsvc.live import follow
 
     small = settings.model_copy(update={"ws_send_buffer_bytes": 1_000_000})
     test_client = await aiohttp_client(app_mod.create_app(small), headers=admin_headers)
     async with asyncio.timeout(10):
-        while not test_client.app[feed.LISTENER].connected:
+        while not test_client.app[follow.LISTENER].connected:
             await asyncio.sleep(0.01)
     return test_client
 

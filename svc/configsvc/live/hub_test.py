@@ -8,7 +8,7 @@ import json
 import aiohttp
 import pytest
 
-from configsvc.live import feed, hub, peer
+from configsvc.live import follow, hub, peer
 from configsvc.store import changes
 
 
@@ -19,7 +19,7 @@ def entry(revision: int, op: str = "updated", app: str = "A", pad: int = 0) -> c
 @pytest.fixture
 async def wired(client):
     """(hub, the server's peer, the client's socket) for one fresh WebSocket."""
-    fanout = client.app[feed.HUB]
+    fanout = client.app[follow.HUB]
     before = set(fanout.peers)
     ws = await client.ws_connect("/api/v1/ws", max_msg_size=0)
     async with asyncio.timeout(5):

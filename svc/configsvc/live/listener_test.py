@@ -18,7 +18,7 @@ import pytest
 from configsvc import app as app_mod
 from configsvc.db import migrations
 from configsvc.devtools import pgcluster
-from configsvc.live import feed, hub, listener
+from configsvc.live import follow, hub, listener
 from configsvc.live.feed_test import recv
 from conftest import ADMIN_HEADERS
 
@@ -56,7 +56,7 @@ async def test_terminating_the_listener_backend_loses_no_change(client, db) -> N
                     await asyncio.sleep(0.05)
     got = [(await recv(ws))["revision"] for _ in written]
     assert got == written
-    await _wait(lambda: client.app[feed.LISTENER].connected)
+    await _wait(lambda: client.app[follow.LISTENER].connected)
     await _wait(lambda: _sample("configsvc_listener_reconnects_total") >= reconnects + 3)
     await ws.close()
 
@@ -89,14 +89,14 @@ async def test_postgres_restart_workers_recover_and_subscribers_get_what_follows
         ),
         headers=ADMIN_HEADERS,
     )
-    await _wait(lambda: client.app[feed.LISTENER].connected)
+    await _wait(lambda: client.app[follow.LISTENER].connected)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
     ws = await client.ws_connect("/api/v1/ws")
     await ws.send_json({"type": "subscribe", "application_id": app["id"]})
     await recv(ws)
 
     await asyncio.to_thread(own_cluster.stop)
-    await _wait(lambda: not client.app[feed.LISTENER].connected)
+    await _wait(lambda: not client.app[follow.LISTENER].connected)
     resp = await client.get("/readyz")
     assert resp.status == 503
     assert any("listener" in r for r in (await resp.json())["reasons"])
@@ -104,7 +104,7 @@ async def test_postgres_restart_workers_recover_and_subscribers_get_what_follows
     assert resp.status == 503, "a lost database is a 503 to retry, never a 500"
 
     await asyncio.to_thread(own_cluster.start, fast=True)
-    await _wait(lambda: client.app[feed.LISTENER].connected)
+    await _wait(lambda: client.app[follow.LISTENER].connected)
     body = {"application_id": app["id"], "name": "after", "config": {"back": True}}
     async with asyncio.timeout(20):
         while (resp := await client.post("/api/v1/configurations", json=body)).status == 503:
@@ -122,7 +122,7 @@ async def test_a_listener_that_was_away_past_retention_resets_its_subscribers(cl
     ws = await client.ws_connect("/api/v1/ws")
     await ws.send_json({"type": "subscribe", "application_id": app["id"]})
     await recv(ws)
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     resets = _sample("configsvc_feed_resets_total", reason="pruned")
     await db.execute("UPDATE revision_counter SET pruned_through = revision + 5")
     await db.fetchval(
@@ -173,7 +173,7 @@ async def _mend_the_log(db: asyncpg.Connection) -> None:
 async def test_an_unknown_op_is_skipped_and_its_subscribers_start_over_from_a_snapshot(
     client, db, caplog
 ) -> None:
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     await _wait(lambda: follower.connected)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
     other = await (await client.post("/api/v1/applications", json={"name": "b"})).json()
@@ -214,7 +214,7 @@ async def test_a_log_the_listener_cannot_read_is_logged_and_retried(
 ) -> None:
     patient = settings.model_copy(update={"listener_max_failures": 1000})
     client = await aiohttp_client(app_mod.create_app(patient), headers=ADMIN_HEADERS)
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     await _wait(lambda: follower.connected)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
     ws = await client.ws_connect("/api/v1/ws")
@@ -310,7 +310,7 @@ async def test_an_outage_is_logged_once_when_it_starts_and_once_when_it_ends(
     caplog.set_level(logging.INFO)
     quick = settings.model_copy(update={"listener_probe_s": 0.2, "prune_interval_s": 0.1})
     client = await aiohttp_client(app_mod.create_app(quick))
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     await _wait(lambda: follower.connected)
     caplog.clear()
     async with database_outage():
@@ -336,7 +336,7 @@ async def test_a_prune_while_the_listener_reads_the_log_loses_nothing_unnoticed(
     the listener's check and its read cannot remove what the check said was there."""
     cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
     client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     await _wait(lambda: follower.connected)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
     ws = await client.ws_connect("/api/v1/ws")
@@ -378,7 +378,7 @@ async def test_a_history_that_changed_while_the_listener_was_away_resets_everyth
     the entry at its head is another change. Subscribers and the read cache start over."""
     cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
     client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     await _wait(lambda: follower.connected)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
     body = {"application_id": app["id"], "name": "c", "config": {"n": 1}}
@@ -465,7 +465,7 @@ async def test_a_long_catch_up_lets_the_worker_serve_meanwhile(database_url, db)
 
 
 async def test_an_unknown_op_leaves_the_worker_ready(client, db) -> None:
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     await _wait(lambda: follower.connected)
     app = await (await client.post("/api/v1/applications", json={"name": "a"})).json()
     newer = await _log_a_change_of_a_newer_release(db, app["id"])

@@ -17,7 +17,7 @@ import logging
 import socket
 import struct
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
@@ -26,7 +26,6 @@ from configsvc.ops import metrics
 
 if TYPE_CHECKING:
     from configsvc.auth.access import Caller
-    from configsvc.live.hub import Subscription
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +34,16 @@ CLOSE_TOO_SLOW = 4008
 HIGH_WATER = 64 * 1024
 # SO_LINGER on, 0 s: closing sends a reset and frees the kernel's buffers at once.
 _RESET_ON_CLOSE = struct.pack("ii", 1, 0)
+
+
+class Interest(Protocol):
+    """What a peer holds per application (a hub.Subscription, which knows its peer: the peer
+    only needs to end it when it closes, so it does not import the hub back)."""
+
+    application_id: str
+
+    def syncing(self) -> bool: ...
+    def end(self) -> None: ...
 
 
 def text_frame(text: str) -> bytes:
@@ -65,7 +74,7 @@ class Peer:
         self.ws, self.writer, self.transport = ws, writer, transport
         self.limit, self.name = limit, name
         self.close_timeout = close_timeout
-        self.subscriptions: dict[str, Subscription] = {}
+        self.subscriptions: dict[str, Interest] = {}
         # Who opened the socket: its token is re-checked when it changes or expires.
         self.caller: Caller | None = None
         # What its hello said: where it stands in a rollout (service/rollouts.py).

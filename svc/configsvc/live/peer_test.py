@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from configsvc import app as app_mod
-from configsvc.live import feed, peer
+from configsvc.live import follow, peer
 from conftest import ADMIN_HEADERS, ADMIN_TOKEN
 
 
@@ -126,13 +126,13 @@ async def tight(aiohttp_client, settings):
         app_mod.create_app(settings.model_copy(update=update)), headers=ADMIN_HEADERS
     )
     async with asyncio.timeout(10):
-        while not test_client.app[feed.LISTENER].connected:
+        while not test_client.app[follow.LISTENER].connected:
             await asyncio.sleep(0.01)
     return test_client
 
 
 async def _new_peer(client, before: set[peer.Peer]) -> peer.Peer:  # type: ignore[no-untyped-def]
-    fanout = client.app[feed.HUB]
+    fanout = client.app[follow.HUB]
     async with asyncio.timeout(10):
         while not (fanout.peers - before):
             await asyncio.sleep(0.01)
@@ -155,7 +155,7 @@ async def test_a_non_reading_client_closed_with_4008_loses_its_connection_within
 ) -> None:
     app = await _app_with(tight, [10])
     cfg = app["configurations"][0]
-    before = set(tight.app[feed.HUB].peers)
+    before = set(tight.app[follow.HUB].peers)
     raw = await RawSocket.open(tight.port)
     raw.subscribe(application_id=app["id"])
     me = await _new_peer(tight, before)
@@ -171,7 +171,7 @@ async def test_a_non_reading_client_closed_with_4008_loses_its_connection_within
     async with asyncio.timeout(10):
         while (entry := tcp_entry(tight.port, raw.port)) and entry[0] == ESTABLISHED:
             await asyncio.sleep(0.1)
-    assert me not in tight.app[feed.HUB].peers
+    assert me not in tight.app[follow.HUB].peers
     await raw.read_to_the_end()  # and the client sees the end of it (EOF or a reset)
     raw.close()
 
@@ -183,7 +183,7 @@ async def test_repeated_subscribes_while_a_snapshot_is_pending_build_one_snapsho
     client = await aiohttp_client(app_mod.create_app(roomy), headers=ADMIN_HEADERS)
     big = await _app_with(client, [700_000] * 3)
     small = await (await client.post("/api/v1/applications", json={"name": "s"})).json()
-    before = set(client.app[feed.HUB].peers)
+    before = set(client.app[follow.HUB].peers)
     raw = await RawSocket.open(client.port)
     for _ in range(50):  # 50 bytes each; a snapshot of 2 MB each
         raw.subscribe(application_id=big["id"])
@@ -227,7 +227,7 @@ async def test_a_client_that_misses_heartbeats_with_unread_data_loses_its_connec
     )
     app = await _app_with(client, [10])
     cfg = app["configurations"][0]
-    before = set(client.app[feed.HUB].peers)
+    before = set(client.app[follow.HUB].peers)
     raw = await RawSocket.open(client.port)
     raw.subscribe(application_id=app["id"])
     me = await _new_peer(client, before)
@@ -237,5 +237,5 @@ async def test_a_client_that_misses_heartbeats_with_unread_data_loses_its_connec
     async with asyncio.timeout(15):
         while (entry := tcp_entry(client.port, raw.port)) and entry[0] == ESTABLISHED:
             await asyncio.sleep(0.1)
-    assert me not in client.app[feed.HUB].peers
+    assert me not in client.app[follow.HUB].peers
     raw.close()

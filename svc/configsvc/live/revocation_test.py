@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 
 from configsvc import app as app_mod
-from configsvc.live import feed, revocation
+from configsvc.live import follow, revocation
 from configsvc.service import tokens as token_service
 from conftest import ADMIN_HEADERS
 
@@ -154,7 +154,7 @@ async def _listening_through(db_proxy: Any, aiohttp_client: Any, settings: Any,
     can cut or stall it), its listener connected."""
     cut_off = settings.model_copy(update={"listen_database_url": db_proxy.url(database_url)})
     client = await aiohttp_client(app_mod.create_app(cut_off), headers=ADMIN_HEADERS)
-    await _until(lambda: client.app[feed.LISTENER].connected)
+    await _until(lambda: client.app[follow.LISTENER].connected)
     return client
 
 
@@ -164,7 +164,7 @@ async def test_a_revoke_is_honoured_at_once_while_the_listener_is_cut_off(
     """While its listener cannot hear the tokens channel, a worker checks every token against
     the database: neither its own revoke nor another worker's is missed."""
     client = await _listening_through(db_proxy, aiohttp_client, settings, database_url)
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     mine, theirs = [
         await (await client.post(f"{API}/tokens", json={"name": n, "admin": True})).json()
         for n in ("mine", "theirs")
@@ -190,7 +190,7 @@ async def test_a_socket_registered_after_its_revoke_was_heard_is_closed(client, 
     """The upgrade is authorized first and the socket registered after: a revoke heard in
     between found no socket to close, so registering checks the token once more."""
     token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
-    fanout, revoker = client.app[feed.HUB], client.app[revocation.REVOCATIONS]
+    fanout, revoker = client.app[follow.HUB], client.app[revocation.REVOCATIONS]
     async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
         await _until(lambda: len(fanout.peers) == 1)
         (me,) = fanout.peers
@@ -213,12 +213,12 @@ async def test_a_revoke_acts_on_its_own_worker_before_its_notification_arrives(
         update={"listen_database_url": db_proxy.url(database_url), "listener_probe_s": 60.0}
     )
     client = await aiohttp_client(app_mod.create_app(quiet), headers=ADMIN_HEADERS)
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     await _until(lambda: follower.connected)
     token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
     assert (await client.get(f"{API}/tokens/self", headers=_bearer(token))).status == 200
     async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
-        await _until(lambda: len(client.app[feed.HUB].peers) == 1)
+        await _until(lambda: len(client.app[follow.HUB].peers) == 1)
         db_proxy.stall()  # the listener is connected, and hears nothing for now
         try:
             assert (await client.delete(f"{API}/tokens/{token['id']}")).status == 204
@@ -237,11 +237,11 @@ async def test_a_socket_revoked_elsewhere_while_the_listener_is_away_reads_nothi
     """No revoke is heard while the listener is cut off: a subscribe then re-reads the
     socket's token, so a token revoked on another worker gets no snapshot."""
     client = await _listening_through(db_proxy, aiohttp_client, settings, database_url)
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
     token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
     async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:
-        await _until(lambda: len(client.app[feed.HUB].peers) == 1)
+        await _until(lambda: len(client.app[follow.HUB].peers) == 1)
         await asyncio.sleep(revocation.TICK_S * 2)  # the registration's re-check is done
         db_proxy.cut()
         await _until(lambda: not follower.connected)
@@ -258,7 +258,7 @@ async def test_a_token_revoked_unheard_gets_none_of_the_changes_missed_meanwhile
     whose token was revoked while nothing was heard is closed, never sent what followed
     (however slow that re-check: here the tokens table is locked for a while)."""
     client = await _listening_through(db_proxy, aiohttp_client, settings, database_url)
-    follower = client.app[feed.LISTENER]
+    follower = client.app[follow.LISTENER]
     app = await (await client.post(f"{API}/applications", json={"name": "a"})).json()
     token = await (await client.post(f"{API}/tokens", json={"name": "t", "admin": True})).json()
     async with client.ws_connect(f"{API}/ws", headers=_bearer(token)) as ws:

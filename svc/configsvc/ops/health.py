@@ -7,7 +7,7 @@ import time
 from aiohttp import web
 
 from configsvc.db import database
-from configsvc.live import feed
+from configsvc.live import follow
 
 # After a worker found the database on another history (a failover that lost changes), it
 # says so for a moment: its subscribers are starting over, and an operator should look.
@@ -26,7 +26,7 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     """Ready: the database answers, the schema is current, the change listener is connected."""
     reasons = await database.problems(request.app[database.DB])
-    follower = request.app[feed.LISTENER]
+    follower = request.app[follow.LISTENER]
     if not follower.connected:
         reasons.append(follower.problem or "change listener is not connected to the database")
     elif follower.diverged_at is not None and time.monotonic() - follower.diverged_at < DIVERGED_S:

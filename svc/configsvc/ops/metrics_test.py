@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from configsvc import app as app_mod
 from configsvc import settings as settings_mod
-from configsvc.live import feed
+from configsvc.live import follow
 from configsvc.readme_test import DOCS
 
 
@@ -72,7 +72,7 @@ async def public(database_url: str, aiohttp_client: Any, admin_token: str) -> An
     )  # fmt: skip
     auth = {"Authorization": f"Bearer {admin_token}"}
     test_client = await aiohttp_client(app_mod.create_app(settings), headers=auth)
-    while not test_client.app[feed.LISTENER].connected:
+    while not test_client.app[follow.LISTENER].connected:
         await test_client.get("/healthz")
     return test_client
 

@@ -18,7 +18,7 @@ from configsvc_client import models
 
 from configsvc import errors
 from configsvc.db import database
-from configsvc.live import feed, peer
+from configsvc.live import feed, follow, peer
 from configsvc.ops import metrics
 from configsvc.service import rollouts
 from configsvc.store import changes
@@ -102,7 +102,7 @@ def rejections(db: database.Database) -> feed.Counted:
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     """Run this worker's scheduler while it serves (after the feed's: it hangs on its hub)."""
     scheduler = Scheduler(app[database.DB])
-    app[feed.HUB].observers.append(scheduler.observe)
+    app[follow.HUB].observers.append(scheduler.observe)
     app[feed.REJECTED] = rejections(app[database.DB])
     task = asyncio.create_task(scheduler.run(), name="rollout scheduler")
     yield
