@@ -99,7 +99,7 @@ async def _wait_for_primary(url: str, timeout_s: float) -> None:
 
 def main() -> None:
     if sys.argv[1:2] == ["tokens"]:
-        from configsvc.auth import cli
+        from configsvc.ops import tokens_cli as cli
 
         sys.exit(cli.main(sys.argv[2:]))
     settings = settings_mod.load()

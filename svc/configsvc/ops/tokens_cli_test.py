@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 from configsvc import settings as settings_mod
-from configsvc.auth import cli, tokens
+from configsvc.auth import tokens
+from configsvc.ops import tokens_cli as cli
 
 
 def _tokens(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
