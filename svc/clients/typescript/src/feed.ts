@@ -10,7 +10,7 @@ import type { Http } from "./http.js";
 import { defaultLabels, openSocket } from "./runtime.js";
 import type { Socket } from "./runtime.js";
 import { LiveView } from "./view.js";
-import type { ChangeFrame, SnapshotFrame, Validator } from "./view.js";
+import type { ChangeFrame, SnapshotFrame, Validator } from "./events.js";
 
 export const SDK = "configsvc-client-ts/0.1.0";
 /** The feed closes a socket with this when its token is revoked or expires: do not retry. */

@@ -2,55 +2,9 @@
 // (feed.ts). A change the validator rejects is reported and not applied, so the map keeps the
 // last good value while `revision` still moves on (the change was seen and is not replayed).
 import type { CacheState, Configuration } from "./cache.js";
-
-export type Json = unknown;
-/** Throwing (or returning `false`) rejects the new value; the last good one stays. */
-export type Validator = (name: string, value: Json) => unknown;
-
-export type ChangeOp = "snapshot" | "created" | "updated" | "deleted" | "rolled_back" | "application_deleted";
-
-export interface ChangeEvent {
-  name: string;
-  /** The value before, undefined when the configuration is new. */
-  old: Json | undefined;
-  /** The value now, undefined when it was deleted. */
-  new: Json | undefined;
-  revision: number;
-  op: ChangeOp;
-}
-
-export interface Rejection {
-  name: string;
-  value: Json;
-  revision: number;
-  reason: string;
-}
-
-export interface AckResult {
-  configuration_id: string;
-  version: number;
-  status: "applied" | "rejected";
-  reason?: string;
-}
-
-/** The live view has ended (closed, or its application deleted). */
-export class LiveClosed extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LiveClosed";
-  }
-}
-
-type Listeners = { change: ((event: ChangeEvent) => void)[]; rejected: ((r: Rejection) => void)[] };
-
-const STREAM_MAX = 1000;
-
-class Stream {
-  readonly queue: ChangeEvent[] = [];
-  wake: (() => void) | undefined;
-  ended = false;
-  overflowed = false;
-}
+import { Announcer } from "./announce.js";
+import { LiveClosed, same } from "./events.js";
+import type { AckResult, ChangeEvent, ChangeFrame, ChangeOp, Json, Rejection, SnapshotFrame, Validator } from "./events.js";
 
 export class LiveView implements AsyncIterable<ChangeEvent> {
   applicationId: string | undefined;
@@ -70,9 +24,7 @@ export class LiveView implements AsyncIterable<ChangeEvent> {
   #byId = new Map<string, Configuration>();
   #byName = new Map<string, Configuration>();
   #validate: Validator | undefined;
-  #listeners: Listeners = { change: [], rejected: [] };
-  #streams = new Set<Stream>();
-  #waiters: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  #announce = new Announcer();
   #results: AckResult[] = [];
   #onClose: (() => Promise<void>) | undefined;
 
@@ -117,46 +69,23 @@ export class LiveView implements AsyncIterable<ChangeEvent> {
   on(kind: "change", callback: (event: ChangeEvent) => void): this;
   on(kind: "rejected", callback: (rejection: Rejection) => void): this;
   on(kind: "change" | "rejected", callback: (arg: never) => void): this {
-    (this.#listeners[kind] as unknown[]).push(callback);
+    this.#announce.on(kind, callback);
     return this;
   }
 
   off(kind: "change" | "rejected", callback: (arg: never) => void): this {
-    const list = this.#listeners[kind] as unknown[];
-    const at = list.indexOf(callback);
-    if (at >= 0) list.splice(at, 1);
+    this.#announce.off(kind, callback);
     return this;
   }
 
   /** Resolves at the next change to the map; rejects once the view has ended. */
   changed(): Promise<void> {
-    if (this.closed) return Promise.reject(this.#closedError());
-    return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
+    return this.#announce.changed(this.closed ? this.#closedError() : undefined);
   }
 
   /** `for await (const event of live)`: the change events from now on, until close(). */
   [Symbol.asyncIterator](): AsyncIterator<ChangeEvent> {
-    const stream = new Stream();
-    stream.ended = this.closed;
-    this.#streams.add(stream);
-    const done = (): IteratorResult<ChangeEvent> => {
-      this.#streams.delete(stream);
-      return { done: true, value: undefined };
-    };
-    return {
-      next: async () => {
-        while (stream.queue.length === 0) {
-          if (stream.overflowed) {
-            this.#streams.delete(stream);
-            throw new Error(`more than ${STREAM_MAX} events waited: re-read the view and iterate again`);
-          }
-          if (stream.ended) return done();
-          await new Promise<void>((resolve) => (stream.wake = resolve));
-        }
-        return { done: false, value: stream.queue.shift()! };
-      },
-      return: async () => done(),
-    };
+    return this.#announce.iterate(this.closed);
   }
 
   /** Stop the feed and end the view (and every iterator of it). */
@@ -177,12 +106,7 @@ export class LiveView implements AsyncIterable<ChangeEvent> {
     if (this.closed) return;
     this.closed = true;
     this.error = error;
-    for (const stream of this.#streams) {
-      stream.ended = true;
-      stream.wake?.();
-    }
-    const waiters = this.#waiters.splice(0);
-    for (const waiter of waiters) waiter.reject(this.#closedError());
+    this.#announce.end(this.#closedError());
   }
 
   /** @internal What was applied or rejected since the last call, as `ack` results. */
@@ -345,7 +269,7 @@ export class LiveView implements AsyncIterable<ChangeEvent> {
     const rejection = { name: next.name, value: next.config, revision, reason };
     this.rejections.push(rejection);
     if (this.rejections.length > 100) this.rejections.shift();
-    for (const callback of [...this.#listeners.rejected]) safely(() => callback(rejection));
+    this.#announce.rejected(rejection);
     return false;
   }
 
@@ -354,59 +278,10 @@ export class LiveView implements AsyncIterable<ChangeEvent> {
   }
 
   #report(events: ChangeEvent[]): void {
-    if (events.length === 0) return;
-    for (const event of events) {
-      for (const callback of [...this.#listeners.change]) safely(() => callback(event));
-      for (const stream of this.#streams) {
-        if (stream.queue.length >= STREAM_MAX) stream.overflowed = true;
-        else stream.queue.push(event);
-        stream.wake?.();
-      }
-    }
-    const waiters = this.#waiters.splice(0);
-    for (const waiter of waiters) waiter.resolve();
+    this.#announce.report(events);
   }
 
   #closedError(): Error {
     return this.error ?? new LiveClosed(`the live view of ${this.application} has ended`);
   }
-}
-
-export interface SnapshotFrame {
-  type: "snapshot";
-  application_id: string;
-  revision: number;
-  entry_id?: string | null;
-  configurations: Configuration[];
-  reset?: boolean;
-}
-
-export interface ChangeFrame {
-  type: "change";
-  application_id: string;
-  revision: number;
-  op: string;
-  entry_id?: string | null;
-  configuration?: Record<string, unknown> | null;
-  application?: Record<string, unknown> | null;
-  configurations?: Record<string, unknown>[] | null;
-  deleted?: string[] | null;
-}
-
-function safely(call: () => void): void {
-  try {
-    call();
-  } catch (error) {
-    console.error("configsvc-client: a listener failed:", error);
-  }
-}
-
-/** Deep equality of JSON values (key order does not matter). */
-export function same(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a), kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && same((a as Record<string, Json>)[k], (b as Record<string, Json>)[k]));
 }
