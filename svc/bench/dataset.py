@@ -127,3 +127,11 @@ async def seed(url: str, applications: int = 1000, per_application: int = 10) ->
         [Config(str(r[0]), str(r[2]), str(r[1])) for r in config_rows],
         frozenset(str(r[1]) for r in schemas),
     )
+
+
+async def current_revision(url: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval("SELECT revision FROM revision_counter"))
+    finally:
+        await conn.close()

@@ -11,17 +11,14 @@ import contextlib
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
 from bench import (
+    catchup,
     cpus,
     dataset,
     load,
-    loadgen,
     notify_floor,
     report,
     scenarios,
@@ -30,10 +27,7 @@ from bench import (
     subscribers,
 )
 from bench.plan import Plan
-from configsvc.live import listener
 
-Say = Callable[[str], None]
-Figures = dict[str, stats.Spread | None]
 # A change message for one of the bench's ~1 KB configurations is about this long; the
 # ceiling uses the size the service's messages actually had whenever the feed is there.
 DEFAULT_MESSAGE_BYTES = 1450
@@ -58,14 +52,6 @@ def feed_available(base_url: str) -> bool:
         return False
 
 
-async def current_revision(url: str) -> int:
-    conn = await asyncpg.connect(url)
-    try:
-        return int(await conn.fetchval("SELECT revision FROM revision_counter"))
-    finally:
-        await conn.close()
-
-
 def _p(latencies: list[float], pct: float) -> float | None:
     return stats.percentile(latencies, pct) if latencies else None
 
@@ -75,10 +61,10 @@ def _spread(values: list[float | None]) -> stats.Spread | None:
     return stats.spread(known) if known else None
 
 
-def floor(plan: Plan, url: str, say: Say) -> Figures:
+def floor(plan: Plan, url: str, say: stats.Say) -> stats.Figures:
     """The bare floor and the durable one (a one-row write committed with each NOTIFY),
     repetitions interleaved."""
-    figures: Figures = {}
+    figures: stats.Figures = {}
     runs: dict[str, list[list[float]]] = {"notify_floor": [], "notify_floor_durable": []}
     for _ in range(plan.reps):
         for name, durable in (("notify_floor", False), ("notify_floor_durable", True)):
@@ -91,10 +77,6 @@ def floor(plan: Plan, url: str, say: Say) -> Figures:
         figures[f"{name}_p50_ms"] = _spread([_p(each, 50) for each in latencies])
         figures[f"{name}_p99_ms"] = _spread(p99)
     return figures
-
-
-def ws_url(server: servers.Server, path: str) -> str:
-    return server.url.replace("http://", "ws://", 1) + path
 
 
 def drive_args(
@@ -112,10 +94,16 @@ def one_subscriber(
     since: int,
     data: dataset.Dataset,
     pinning: cpus.Pinning,
-    say: Say,
-) -> Figures:
+    say: stats.Say,
+) -> stats.Figures:
     config = data.configurations[0]
-    argv = [ws_url(service, "/api/v1/ws"), "--app", config.application_id, "--since", str(since)]
+    argv = [
+        servers.ws_url(service, "/api/v1/ws"),
+        "--app",
+        config.application_id,
+        "--since",
+        str(since),
+    ]
     p50: list[float | None] = []
     p99: list[float | None] = []
     with subscribers.Remote(argv, pinning) as client:
@@ -136,11 +124,11 @@ def fanout(
     since: int,
     data: dataset.Dataset,
     pinning: cpus.Pinning,
-    say: Say,
-) -> Figures:
+    say: stats.Say,
+) -> stats.Figures:
     """Service and bare ceiling, n subscribers each, repetitions interleaved."""
     config = data.configurations[0]
-    figures: Figures = {}
+    figures: stats.Figures = {}
     size = DEFAULT_MESSAGE_BYTES
     mine: list[dict[str, Any]] = []
     bare: list[dict[str, Any]] = []
@@ -150,7 +138,7 @@ def fanout(
             worker = service.workers()[0]
             before = servers.rss_kib(worker)
             argv = [
-                ws_url(service, "/api/v1/ws"),
+                servers.ws_url(service, "/api/v1/ws"),
                 "--count",
                 str(n),
                 "--app",
@@ -169,7 +157,9 @@ def fanout(
                 figures["rss_kib_per_idle_subscriber"] = stats.spread([growth])
         ceiling = stack.enter_context(servers.ceiling("broadcast", pinning))
         ceiling_client = stack.enter_context(
-            subscribers.Remote([ws_url(ceiling, "/ws"), "--count", str(n), "--bare"], pinning)
+            subscribers.Remote(
+                [servers.ws_url(ceiling, "/ws"), "--count", str(n), "--bare"], pinning
+            )
         )
         args = drive_args(plan, plan.fanout_changes, plan.fanout_interval_s, config)
         for _ in range(plan.reps):
@@ -203,12 +193,12 @@ def writes_with_subscribers(
     data: dataset.Dataset,
     data_dir: Path,
     pinning: cpus.Pinning,
-    say: Say,
-) -> Figures:
+    say: stats.Say,
+) -> stats.Figures:
     """PUTs at full speed while ``writes_subscribers`` subscribers each follow an application."""
     apps = data.applications[: plan.writes_subscribers]
     argv = [
-        ws_url(service, "/api/v1/ws"),
+        servers.ws_url(service, "/api/v1/ws"),
         "--count",
         str(plan.writes_subscribers),
         "--since",
@@ -227,74 +217,6 @@ def writes_with_subscribers(
     return {"writes_per_s_with_1000_subs": stats.spread([r.rps for r in runs])}
 
 
-# The workers' listener connections name themselves; pooled ones do not.
-LISTENERS = """
-SELECT pid, extract(epoch FROM backend_start)::float8 AS started
-FROM pg_stat_activity WHERE datname = $1 AND application_name = $2
-"""
-
-
-async def catchup(
-    plan: Plan,
-    service: servers.Server,
-    url: str,
-    server_url: str,
-    data: dataset.Dataset,
-    pinning: cpus.Pinning,
-    say: Say,
-) -> Figures:
-    """Cut the listener off, commit ``catchup_changes`` changes, let it back in: how long from
-    its reconnect until a subscriber has the last of them?
-
-    The listener's backend is terminated while the database refuses new connections, so it
-    cannot come back until the writes are done; the pool keeps its connections (the service
-    runs with DB_POOL_MIN = DB_POOL_MAX), so the writes still go through the API.
-    """
-    app = data.applications[1]
-    mine = dataset.Dataset([app], [c for c in data.configurations if c.application_id == app])
-    argv = [
-        ws_url(service, "/api/v1/ws"),
-        "--app",
-        app,
-        "--since",
-        str(await current_revision(url)),
-    ]
-    client = await asyncio.to_thread(subscribers.Remote, argv, pinning)
-    admin, bench = await asyncpg.connect(server_url), await asyncpg.connect(url)
-    try:
-        old = {
-            r["pid"]
-            for r in await admin.fetch(LISTENERS, dataset.DB_NAME, listener.APPLICATION_NAME)
-        }
-        await admin.execute(f"ALTER DATABASE {dataset.DB_NAME} ALLOW_CONNECTIONS false")
-        try:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) pid", list(old)
-            )
-            writes = await loadgen.run(
-                service.url, scenarios.PUT, mine, 600, 8, total=plan.catchup_changes
-            )
-            last = int(await bench.fetchval("SELECT revision FROM revision_counter"))
-        finally:
-            await admin.execute(f"ALTER DATABASE {dataset.DB_NAME} ALLOW_CONNECTIONS true")
-        reply = await asyncio.to_thread(client.ask, cmd="wait", revision=last, timeout_s=120)
-        new = [
-            r["started"]
-            for r in await admin.fetch(LISTENERS, dataset.DB_NAME, listener.APPLICATION_NAME)
-            if r["pid"] not in old
-        ]
-    finally:
-        await admin.close()
-        await bench.close()
-        await asyncio.to_thread(client.close)
-    delivered = reply["revisions"]
-    say(f"  catch-up: {writes.requests - writes.errors} changes written, {delivered} delivered, "
-        f"listeners before {sorted(old)}, reconnected at {new}")  # fmt: skip
-    if not old or not new or reply["reached_at"] is None:
-        return {"catchup_10k_s": None}
-    return {"catchup_10k_s": stats.spread([reply["reached_at"] - min(new)])}
-
-
 def run(
     plan: Plan,
     url: str,
@@ -302,8 +224,8 @@ def run(
     data: dataset.Dataset,
     data_dir: Path,
     pinning: cpus.Pinning,
-    say: Say,
-) -> tuple[Figures, dict[str, str]]:
+    say: stats.Say,
+) -> tuple[stats.Figures, dict[str, str]]:
     say("live: LISTEN/NOTIFY floor")
     figures = floor(plan, url, say)
     notes: dict[str, str] = {}
@@ -323,7 +245,7 @@ def run(
             notes.update(dict.fromkeys(FEED_KEYS, why))
 
         def since() -> int:
-            return asyncio.run(current_revision(url))
+            return asyncio.run(dataset.current_revision(url))
 
         if feed:
             say("live: 1 subscriber")
@@ -337,5 +259,7 @@ def run(
                 writes_with_subscribers(plan, service, since(), data, data_dir, pinning, say)
             )
             say(f"live: catch-up of {plan.catchup_changes} changes")
-            figures.update(asyncio.run(catchup(plan, service, url, server_url, data, pinning, say)))
+            figures.update(
+                asyncio.run(catchup.catchup(plan, service, url, server_url, data, pinning, say))
+            )
     return figures, notes

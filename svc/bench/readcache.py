@@ -17,14 +17,11 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from bench import cpus, dataset, scenarios, servers, stats
 from bench.plan import Plan
 
-Say = Callable[[str], None]
-Figures = dict[str, stats.Spread | None]
 BYTES_METRIC = "configsvc_read_cache_bytes"
 
 
@@ -186,7 +183,9 @@ def _held(metrics: bytes) -> float:
     raise RuntimeError(f"no {BYTES_METRIC} in /metrics")
 
 
-def run(plan: Plan, url: str, data: dataset.Dataset, pinning: cpus.Pinning, say: Say) -> Figures:
+def run(
+    plan: Plan, url: str, data: dataset.Dataset, pinning: cpus.Pinning, say: stats.Say
+) -> stats.Figures:
     """Two servers: WORKERS=1 with the default bound for what entries cost; then WORKERS=2,
     bounded to a quarter of that, for staleness across workers and the bound under a load
     larger than it."""

@@ -10,14 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 from bench import cpus, dataset, load, readcache, report, scenarios, servers, stats
 from bench.plan import Plan
 from configsvc.auth import tokens
-
-Say = Callable[[str], None]
 
 
 def _figures(name: str, runs: list[load.LoadResult], suffix: str = "") -> dict[str, stats.Spread]:
@@ -33,7 +30,7 @@ Target = tuple[scenarios.Scenario, str, str | None]  # scenario, base URL, beare
 
 
 def _rounds(
-    plan: Plan, targets: list[Target], data_dir: Path, pinning: cpus.Pinning, say: Say,
+    plan: Plan, targets: list[Target], data_dir: Path, pinning: cpus.Pinning, say: stats.Say,
 ) -> dict[str, list[load.LoadResult]]:  # fmt: skip
     warm = targets[:1] + [
         t for t in targets if t[0] in (scenarios.GET_CONFIG, scenarios.GET_CONFIG_OPEN)
@@ -64,7 +61,7 @@ def _service(database_url: str, workers: int, pinning: cpus.Pinning, admin: str)
 
 
 def run(
-    plan: Plan, database_url: str, data_dir: Path, pinning: cpus.Pinning, say: Say
+    plan: Plan, database_url: str, data_dir: Path, pinning: cpus.Pinning, say: stats.Say
 ) -> dict[str, stats.Spread | None]:
     figures: dict[str, stats.Spread | None] = {}
     admin = tokens.new_secret()

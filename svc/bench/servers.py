@@ -122,3 +122,7 @@ def ceiling(kind: str, pinning: cpus.Pinning, database_url: str | None = None) -
     if database_url:
         argv += ["--database-url", database_url]
     return Server(argv, {}, pinning, port_arg=True).start("/healthz")
+
+
+def ws_url(server: Server, path: str) -> str:
+    return server.url.replace("http://", "ws://", 1) + path

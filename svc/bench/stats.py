@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+# What a phase reports progress to, and the figures it measured (None: measured nothing).
+Say = Callable[[str], None]
 
 
 def percentile(samples: Sequence[float], pct: float) -> float:
@@ -36,6 +39,9 @@ class Spread:
             "max": round(self.max, digits),
             "reps": self.reps,
         }
+
+
+Figures = dict[str, Spread | None]
 
 
 def spread(values: Sequence[float]) -> Spread:
