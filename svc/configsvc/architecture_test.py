@@ -10,6 +10,8 @@
   use those of the module it tests.
 - No import circle anywhere (server, client, bench), type-checking and function-level imports
   included: two modules that need each other are one job, or share a third module.
+- No module over 300 lines (tests and generated files aside), the TypeScript client's and the
+  console's too: a longer one holds several jobs.
 - A constant is defined once: the id pattern lives in ``configsvc_client.models.ID_PATTERN``,
   and no two modules define the same string constant.
 """
@@ -238,6 +240,51 @@ RULES = [
 @pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.__name__)
 def test_the_code_follows_the_rule(rule) -> None:
     assert rule(sources()) == []
+
+
+MAX_LINES = 300
+# Written by a script from the served OpenAPI document (clients/typescript/scripts/).
+GENERATED = {"clients/typescript/src/generated.ts"}
+
+
+CODE = (
+    "configsvc/**/*.py", "clients/*/*/**/*.py", "contract/**/*.py", "bench/**/*.py",
+    "clients/typescript/src/*.ts", "clients/typescript/scripts/*.mjs",
+    "configsvc/api/static/**/*.js",
+)  # fmt: skip
+
+
+def long_modules(files: dict[str, str]) -> list[str]:
+    """Every module (by path) over MAX_LINES lines, tests and generated files aside."""
+    return sorted(
+        f"{path}: {text.count(chr(10))} lines (at most {MAX_LINES})"
+        for path, text in files.items()
+        if text.count("\n") > MAX_LINES and path not in GENERATED
+        and not path.endswith(("_test.py", "conftest.py", ".test.mjs"))
+    )  # fmt: skip
+
+
+def _code_files() -> dict[str, str]:
+    svc = settings_mod.SVC_DIR
+    found = {}
+    for pattern in CODE:
+        for path in svc.glob(pattern):
+            if ".venv" not in path.parts and "node_modules" not in path.parts:
+                found[path.relative_to(svc).as_posix()] = path.read_text("utf-8")
+    return found
+
+
+def test_no_module_is_over_300_lines() -> None:
+    files = _code_files()
+    assert {"configsvc/app.py", "clients/typescript/src/view.ts"} <= set(files)
+    assert long_modules(files) == []
+
+
+def test_a_long_module_is_caught_and_a_long_test_or_generated_file_is_not() -> None:
+    long = "x\n" * 301
+    files = {"a/b.py": long, "a/b_test.py": long, "a/c.py": "x\n" * 300,
+             "clients/typescript/src/generated.ts": long}  # fmt: skip
+    assert long_modules(files) == ["a/b.py: 301 lines (at most 300)"]
 
 
 def test_every_package_is_read() -> None:
