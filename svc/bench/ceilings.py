@@ -1,9 +1,13 @@
 """The ceilings: the least an aiohttp server on this stack can do for each kind of request.
 
-``python -m bench.ceilings hello|fetchrow|broadcast --port P [--database-url URL]``
+``python -m bench.ceilings hello|fetchrow|update|broadcast --port P [--database-url URL]``
 
 - ``hello``: a handler returning a constant small JSON.
 - ``fetchrow``: one asyncpg fetch of a configuration row by primary key, returned as JSON.
+- ``update``: ``PUT /configurations/{id}``: one asyncpg single-row UPDATE of its ``config``
+  and ``version``, committed on its own (``synchronous_commit`` as the server has it: on). The
+  write ceiling the service's PUT and POST are held against: the reference FastAPI service's
+  source is not available to the bench (no internet), and this is the least such a write does.
 - ``broadcast``: a bare WebSocket server; ``POST /publish`` sends the body to every socket.
   No queues, no per-subscriber bookkeeping: the fastest a broadcast can be, which is what the
   service's fan-out is held against.
@@ -41,6 +45,20 @@ async def fetchrow(request: web.Request) -> web.Response:
     if row is None:
         raise web.HTTPNotFound()
     return web.json_response(dict(row), dumps=lambda obj: json.dumps(obj, default=str))
+
+
+UPDATE_SQL = (
+    "UPDATE configurations SET config = $2::jsonb, version = version + 1, updated_at = now()"
+    " WHERE id = $1 RETURNING version"
+)
+
+
+async def update(request: web.Request) -> web.Response:
+    body = await request.json()
+    version = await request.app[POOL].fetchval(UPDATE_SQL, request.match_info["id"], body["config"])
+    if version is None:
+        raise web.HTTPNotFound()
+    return web.json_response({"version": version})
 
 
 async def websocket(request: web.Request) -> web.WebSocketResponse:
@@ -93,6 +111,11 @@ def create_app(kind: str, database_url: str | None = None) -> web.Application:
             raise ValueError("fetchrow needs a database URL")
         app.cleanup_ctx.append(pool_ctx(database_url))
         app.router.add_get("/configurations/{id}", fetchrow)
+    elif kind == "update":
+        if database_url is None:
+            raise ValueError("update needs a database URL")
+        app.cleanup_ctx.append(pool_ctx(database_url))
+        app.router.add_put("/configurations/{id}", update)
     elif kind == "broadcast":
         app.cleanup_ctx.append(sockets_ctx)
         app.router.add_get("/ws", websocket)
@@ -104,7 +127,7 @@ def create_app(kind: str, database_url: str | None = None) -> web.Application:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.ceilings")
-    parser.add_argument("kind", choices=["hello", "fetchrow", "broadcast"])
+    parser.add_argument("kind", choices=["hello", "fetchrow", "update", "broadcast"])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--database-url")
     args = parser.parse_args(argv)

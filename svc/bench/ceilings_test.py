@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -31,6 +32,22 @@ async def test_fetchrow_returns_a_configuration_row(aiohttp_client, pooled, data
     assert (await client.get("/configurations/01ARZ3NDEKTSV4RRFFQ69G5FAV")).status == 404
 
 
+async def test_update_writes_one_row_and_commits_it(
+    aiohttp_client, pooled, database_url, db
+) -> None:
+    app = await writes.create_application(pooled, writes.Write(), "bench", "")
+    fields = {"name": "c", "comments": "", "config": {"depth": 1}}
+    made = await writes.create_configuration(pooled, writes.Write(), app["id"], fields)
+    client = await aiohttp_client(ceilings.create_app("update", database_url))
+    body = {"name": "c", "comments": "bench", "config": {"depth": 2}}
+    resp = await client.put(f"/configurations/{made['id']}", json=body)
+    assert await resp.json() == {"version": 2}
+    row = await db.fetchrow("SELECT config, version FROM configurations WHERE id = $1", made["id"])
+    assert (json.loads(row["config"]), row["version"]) == ({"depth": 2}, 2), "committed"
+    missing = await client.put("/configurations/01ARZ3NDEKTSV4RRFFQ69G5FAV", json=body)
+    assert missing.status == 404
+
+
 async def test_broadcast_sends_each_published_body_to_every_socket(aiohttp_client) -> None:
     client = await aiohttp_client(ceilings.create_app("broadcast"))
     sockets = [await client.ws_connect("/ws") for _ in range(3)]
@@ -48,5 +65,7 @@ def test_an_unknown_kind_or_a_fetchrow_without_database_is_refused() -> None:
         ceilings.create_app("echo")
     with pytest.raises(ValueError, match="needs a database URL"):
         ceilings.create_app("fetchrow")
+    with pytest.raises(ValueError, match="needs a database URL"):
+        ceilings.create_app("update")
     with pytest.raises(SystemExit):
         ceilings.main(["hello"])  # --port is required

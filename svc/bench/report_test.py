@@ -15,7 +15,7 @@ def _results(**medians: float) -> report.Results:
 def test_targets_are_met_or_not_met_or_unknown() -> None:
     results = _results(ratio_get_config_to_fetchrow=0.8, live_1sub_p99_ms=5.0,
                        notify_floor_p99_ms=0.5, notify_floor_durable_p99_ms=1.0,
-                       cache_staleness_p99_ms=2.5, rss_kib_per_idle_subscriber=16.0)  # fmt: skip
+                       cache_staleness_p99_ms=2.5, rss_kib_per_idle_subscriber=12.0)  # fmt: skip
     verdicts = {t["figure"]: t["met"] for t in results.as_json()["targets"]}
     assert verdicts["ratio_get_config_to_fetchrow"] is True
     assert verdicts["live_1sub_p99_ms"] is False  # 5 > 1 (the durable floor) + 3

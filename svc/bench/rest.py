@@ -1,4 +1,5 @@
-"""The REST phase: each endpoint under 32 connections, beside the two HTTP ceilings.
+"""The REST phase: each endpoint under 32 connections, beside the HTTP ceilings (hello and
+fetchrow for reads, a bare single-row UPDATE for writes).
 
 Repetitions are interleaved (hello, fetchrow, then each endpoint; again) rather than run as
 blocks, so a slow minute on a shared machine touches every figure alike and the ratios of
@@ -68,6 +69,7 @@ def run(
     with contextlib.ExitStack() as stack:
         hello = stack.enter_context(servers.ceiling("hello", pinning))
         fetch = stack.enter_context(servers.ceiling("fetchrow", pinning, database_url))
+        write = stack.enter_context(servers.ceiling("update", pinning, database_url))
         service = stack.enter_context(_service(database_url, 1, pinning, admin))
         open_service = stack.enter_context(servers.service(database_url, 1, pinning))
         seeded = dataset.Dataset.read(data_dir)
@@ -78,6 +80,7 @@ def run(
         targets: list[Target] = [
             (scenarios.HELLO, hello.url, None),
             (scenarios.FETCHROW, fetch.url, None),
+            (scenarios.UPDATE, write.url, None),
         ]
         targets += _authenticated(service, admin)
         targets.append((scenarios.GET_CONFIG_OPEN, open_service.url, None))
@@ -103,6 +106,10 @@ def run(
             [r.rps for r in runs["rest_put_config_noschema"]],
         )
     )
+    for name in ("put", "post"):
+        figures[f"ratio_{name}_to_update"] = stats.spread(stats.ratios(
+            [r.rps for r in runs[f"rest_{name}_config"]], [r.rps for r in runs["ceiling_update"]]
+        ))  # fmt: skip
     with _service(database_url, 2, pinning, admin) as service:
         asyncio.run(readcache.warm(service, dataset.Dataset.read(data_dir), admin))
         say("REST, WORKERS=2")

@@ -132,6 +132,8 @@ class Scenario:
 
 HELLO = Scenario("ceiling_hello", "GET", "/hello")
 FETCHROW = Scenario("ceiling_fetchrow", "GET", "/configurations/{config}")
+# The same body as a PUT of the service, to the write ceiling (bench/ceilings.py ``update``).
+UPDATE = Scenario("ceiling_update", "PUT", "/configurations/{config}", PUT_CONFIG, "plain")
 GET_CONFIG = Scenario("rest_get_config", "GET", "/api/v1/configurations/{config}")
 GET_APP = Scenario("rest_get_app", "GET", "/api/v1/applications/{app}")
 LIST = Scenario("rest_list", "GET", "/api/v1/applications?limit=50")
