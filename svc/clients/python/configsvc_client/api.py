@@ -13,9 +13,10 @@ from urllib.parse import quote
 
 import aiohttp
 import pydantic
+from configsvc_contract import exactjson, models
 
 from configsvc_client import backoff as backoff_mod
-from configsvc_client import errors, exactjson, models
+from configsvc_client import errors
 from configsvc_client import watch as watch_mod
 
 log = logging.getLogger(__name__)

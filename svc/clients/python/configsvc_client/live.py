@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pydantic
+from configsvc_contract import models
 
-from configsvc_client import cache, errors, models
+from configsvc_client import cache, errors
 from configsvc_client.events import ChangeEvent, EventOp, EventStream, Rejection
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pydantic
+from configsvc_contract import exactjson, models
 
 from configsvc_client import backoff as backoff_mod
-from configsvc_client import cache, errors, exactjson, models
+from configsvc_client import cache, errors
 from configsvc_client import live as live_mod
 
 if TYPE_CHECKING:
