@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 
 def encode(body: Any) -> str:

@@ -25,7 +25,7 @@ from typing import Any
 import asyncpg
 import pydantic
 from aiohttp import WSCloseCode, WSMsgType, web
-from configsvc_client import exactjson, models
+from configsvc_contract import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
