@@ -47,7 +47,7 @@ test: install ## the whole test suite against a throwaway PostgreSQL, with the c
 lint: install ## ruff (lint and format check) and mypy --strict
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy configsvc clients/python/configsvc_client
+	$(RUN) mypy configsvc contract/configsvc_contract clients/python/configsvc_client
 
 fmt: install ## format and autofix
 	$(RUN) ruff format .

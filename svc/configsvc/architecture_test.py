@@ -5,20 +5,24 @@
   service; handlers (api/) never import asyncpg. ``service/`` is held to its rule from the
   moment it exists. ``ops/metrics.py`` imports no module of the service: every layer counts
   through it, so whatever it imported every layer would load.
-- The client (``configsvc_client``) imports nothing from ``configsvc``.
+- The client (``configsvc_client``) imports nothing from ``configsvc``; the server imports
+  nothing from the client (both take the wire models from the contract), its tests aside.
+- The contract (``configsvc_contract``) imports nothing but pydantic and the standard library:
+  it is the one distribution both the server and the client depend on.
 - No module uses another module's private names (``from m import _x``, ``m._x``); a test may
   use those of the module it tests.
 - No import circle anywhere (server, client, bench), type-checking and function-level imports
   included: two modules that need each other are one job, or share a third module.
 - No module over 300 lines (tests and generated files aside), the TypeScript client's and the
   console's too: a longer one holds several jobs.
-- A constant is defined once: the id pattern lives in ``configsvc_client.models.ID_PATTERN``,
-  and no two modules define the same string constant.
+- A constant is defined once: the id pattern lives in ``configsvc_contract.models.fields``
+  (``models.ID_PATTERN``), and no two modules define the same string constant.
 """
 
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +32,7 @@ from configsvc import settings as settings_mod
 
 ROOTS = {
     "configsvc": settings_mod.SVC_DIR / "configsvc",
+    "configsvc_contract": settings_mod.SVC_DIR / "contract" / "configsvc_contract",
     "configsvc_client": settings_mod.SVC_DIR / "clients" / "python" / "configsvc_client",
     "bench": settings_mod.SVC_DIR / "bench",
 }
@@ -47,7 +52,9 @@ FORBIDDEN = {
     "configsvc.ops.metrics": {*SUBPACKAGES, "auth", "app", "errors", "settings"},
 }
 ULID_ALPHABET = "0-9A-HJKMNP-TV-Z"  # Crockford base32: the heart of the id pattern
-ID_PATTERN_HOME = "configsvc_client.models"
+ID_PATTERN_HOME = "configsvc_contract.models.fields"
+# What the contract may import besides itself: it goes wherever the server and the client go.
+CONTRACT_MAY_IMPORT = {"pydantic", "pydantic_core", *sys.stdlib_module_names}
 
 
 def _module_name(root: str, path: Path) -> str:
@@ -88,6 +95,18 @@ def _ruled(module: str) -> str:
     return module if module in FORBIDDEN else layer(module) or ""
 
 
+def _across_distributions(module: str, target: str) -> str | None:
+    """Why ``module`` may not import ``target``, if the rule between distributions says so."""
+    source, top = module.split(".")[0], target.split(".")[0]
+    if source == "configsvc_client" and top == "configsvc":
+        return "the client imports nothing from the server"
+    if source == "configsvc" and top == "configsvc_client":
+        return "the server imports nothing from the client: the models are the contract's"
+    if source == "configsvc_contract" and top not in {source, *CONTRACT_MAY_IMPORT}:
+        return "the contract imports nothing but pydantic and the standard library"
+    return None
+
+
 def layering_violations(modules: dict[str, str]) -> list[str]:
     found = []
     for module, source in modules.items():
@@ -96,8 +115,8 @@ def layering_violations(modules: dict[str, str]) -> list[str]:
         for target, name, line in imported(ast.parse(source)):
             full = f"{target}.{name}" if name else target
             where = f"{module}:{line} imports {full}"
-            if module.split(".")[0] == "configsvc_client" and target.split(".")[0] == "configsvc":
-                found.append(f"{where}: the client imports nothing from the server")
+            if (why := _across_distributions(module, target)) is not None:
+                found.append(f"{where}: {why}")
             elif layer(full) in FORBIDDEN.get(_ruled(module), set()):
                 found.append(f"{where}: {_ruled(module)} must not depend on {layer(full)}")
             elif layer(module) == "api" and target.split(".")[0] == "asyncpg":
@@ -289,7 +308,10 @@ def test_a_long_module_is_caught_and_a_long_test_or_generated_file_is_not() -> N
 
 def test_every_package_is_read() -> None:
     modules = sources()
-    expected = {"configsvc.api.routes", "configsvc.db.database", "configsvc_client.models"}
+    expected = {"configsvc.api.routes", "configsvc.db.database", "configsvc_client.api"}
+    assert {ID_PATTERN_HOME, "configsvc_contract.models", "configsvc_contract.exactjson"} <= set(
+        modules
+    )
     assert expected <= set(modules)
     assert "bench.report" in modules
 
@@ -313,6 +335,15 @@ def test_every_package_is_read() -> None:
         (layering_violations, {"configsvc_client.api": "from configsvc import errors"},
          "configsvc_client.api:1 imports configsvc.errors: the client imports nothing from"
          " the server"),
+        (layering_violations, {"configsvc.api.x": "from configsvc_client import models"},
+         "configsvc.api.x:1 imports configsvc_client.models: the server imports nothing from the"
+         " client: the models are the contract's"),
+        (layering_violations, {"configsvc_contract.models.x": "import aiohttp"},
+         "configsvc_contract.models.x:1 imports aiohttp: the contract imports nothing but"
+         " pydantic and the standard library"),
+        (layering_violations, {"configsvc_contract.x": "from configsvc_client import errors"},
+         "configsvc_contract.x:1 imports configsvc_client.errors: the contract imports nothing"
+         " but pydantic and the standard library"),
         (layering_violations, {"configsvc.ops.metrics": "from configsvc.api import problems"},
          "configsvc.ops.metrics:1 imports configsvc.api.problems: configsvc.ops.metrics must"
          " not depend on api"),
@@ -325,7 +356,7 @@ def test_every_package_is_read() -> None:
         (private_name_violations, {"a.x_test": "from a import y\ny._helper()", "a.y": ""},
          "a.x_test:2 uses a.y._helper"),
         (duplicate_constant_violations, {"a.x": 'ID = r"^[0-9A-HJKMNP-TV-Z]{26}$"'},
-         "a.x:1: use configsvc_client.models.ID_PATTERN"),
+         "a.x:1: use configsvc_contract.models.fields.ID_PATTERN"),
         (duplicate_constant_violations, {"a.x": 'C = "configsvc_changes"',
                                          "a.y": 'CHANNEL = "configsvc_changes"'},
          "a.y:1: CHANNEL repeats a.x.C; import it from there"),
@@ -350,6 +381,11 @@ def test_what_is_allowed_passes() -> None:
         "a.y_test": "from a import y\ny._helper()",  # a test may use its own module's privates
         "a.y": "def _helper(): ...\nSHORT = 'id'",
         "a.z": "SHORT = 'id'\nfrom configsvc.api import routes",
+        "configsvc_contract.models.x": "import re\nfrom pydantic import BaseModel\n"
+        "from configsvc_contract.models import fields",
+        "configsvc.api.bodies": "from configsvc_contract import models",
+        "configsvc_client.api": "from configsvc_contract import exactjson",
+        "configsvc.api.x_test": "from configsvc_client import api",  # a test may drive the client
     }
     assert [rule(modules) for rule in RULES] == [[], [], [], []]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pydantic
 from aiohttp import WSCloseCode, web
-from configsvc_client import models
+from configsvc_contract import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from configsvc.api import routes

@@ -15,7 +15,7 @@ import jsonschema_rs
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc.api import asyncapi, routes

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pydantic
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod

@@ -7,7 +7,7 @@ import re
 import time
 
 import pytest
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import app as app_mod
 from configsvc.api import bodies

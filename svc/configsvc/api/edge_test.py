@@ -6,7 +6,7 @@ import asyncio
 
 import aiohttp
 import pytest
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import app as app_mod
 from configsvc import settings as settings_mod

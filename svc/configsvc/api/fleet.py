@@ -11,7 +11,7 @@ from collections import Counter
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc.api import bodies, jsonbody, reads, routes

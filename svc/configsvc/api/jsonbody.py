@@ -1,6 +1,6 @@
 """Every JSON body the service answers with, in one style: compact (no space after ``,`` or
 ``:``, as the read cache and the feed write them), numbers exactly as stored, datetimes in ISO
-8601 (``configsvc_client.exactjson``). aiohttp's ``json_response`` would space them and fail on
+8601 (``configsvc_contract.exactjson``). aiohttp's ``json_response`` would space them and fail on
 a fraction, which the database codec reads as a Decimal.
 """
 
@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 
 def encode(body: Any) -> str:

@@ -6,7 +6,7 @@ import ast
 import decimal
 import re
 
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 from configsvc import settings as settings_mod
 from configsvc.api import jsonbody

@@ -11,7 +11,7 @@ from typing import Any
 import pydantic
 import pytest
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import app as app_mod
 from configsvc.api import asyncapi, console, history, openapi, rollouts, routes, search, sessions

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc.api import jsonbody

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from aiohttp import hdrs, web
-from configsvc_client import models
+from configsvc_contract import models
 from multidict import CIMultiDict
 
 from configsvc import settings as settings_mod

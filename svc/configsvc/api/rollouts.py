@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc.api import routes
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc.api import bodies, history, paging, reads, routes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc.api import bodies, paging, routes

@@ -6,7 +6,7 @@ Token writes go through service/tokens.py, which owns their transactions and NOT
 from __future__ import annotations
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc.api import bodies, paging, routes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc.api import routes
 from configsvc.auth import tokens

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from aiohttp import web
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 from configsvc import errors
 from configsvc import settings as settings_mod

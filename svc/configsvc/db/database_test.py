@@ -8,7 +8,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import app as app_mod
 from configsvc import errors

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 from configsvc.live import entries
 from configsvc.ops import metrics

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod

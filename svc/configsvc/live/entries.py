@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 # Bytes an entry costs besides its body (the entry object, its key, its LRU node, its ids):
 # what make bench measures as the worker's RSS growth per entry, less the body, rounded up.

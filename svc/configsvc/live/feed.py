@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 import pydantic
 from aiohttp import WSMsgType, web
-from configsvc_client import exactjson, models
+from configsvc_contract import exactjson, models
 
 from configsvc import errors
 from configsvc import settings as settings_mod

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import prometheus_client
 import pytest
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc.store import changes
 from conftest import ADMIN_HEADERS

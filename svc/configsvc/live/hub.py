@@ -13,7 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 from configsvc.live import peer, rollfeed
 from configsvc.ops import metrics

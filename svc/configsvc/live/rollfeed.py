@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 from configsvc.live import peer
 from configsvc.store import changes, rollouts

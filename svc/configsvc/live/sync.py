@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 from configsvc.live import hub, peer, rollfeed
 from configsvc.store import applications, changes, configurations, rollouts

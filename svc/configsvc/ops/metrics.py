@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typing
 
-from configsvc_client import models
+from configsvc_contract import models
 from prometheus_client import Counter, Gauge, Histogram
 
 # Refusals by reason, as the answers show them (a target hidden as 404 is not counted apart).

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc.db import database

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TextIO
 
 import pydantic
-from configsvc_client import models
+from configsvc_contract import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import jsonpatch
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 from configsvc import errors
 from configsvc.store import applications, configurations, schemas, versions

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from configsvc_client import exactjson
+from configsvc_contract import exactjson
 
 from configsvc import errors
 from configsvc.store import resources

@@ -1,6 +1,6 @@
 """A Python client for the configuration service: typed REST calls and a live, hot-reloading view.
 
-Needs aiohttp and pydantic only::
+Needs aiohttp, pydantic and the wire contract (``configsvc_contract``, the models) only::
 
     async with ConfigClient("http://127.0.0.1:8080") as client:
         async with client.watch("billing", cache_path="billing.json") as live:

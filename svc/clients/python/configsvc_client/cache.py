@@ -16,8 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pydantic
-
-from configsvc_client import exactjson, models
+from configsvc_contract import exactjson, models
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from configsvc_contract import models
 
-from configsvc_client import cache, models
+from configsvc_client import cache
 from configsvc_client.live_test import APP, conf
 
 

@@ -14,7 +14,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, TextIO
 
-from configsvc_client import api, errors, events, exactjson, models, watch
+from configsvc_contract import exactjson, models
+
+from configsvc_client import api, errors, events, watch
 
 DEFAULT_URL = "http://127.0.0.1:8080"
 

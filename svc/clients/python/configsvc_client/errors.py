@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pydantic
-
-from configsvc_client import models
+from configsvc_contract import models
 
 
 class ClientError(Exception):

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import inspect
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pydantic
+from configsvc_contract import models
 
-from configsvc_client import cache, errors, models
+from configsvc_client import acks, cache, errors, validators
 from configsvc_client.events import ChangeEvent, EventOp, EventStream, Rejection
 
 log = logging.getLogger(__name__)
 
 Config = dict[str, Any]
-Validator = Callable[[str, Config], bool | None]
+Validator = validators.Validator
 """Called with (configuration name, new config); returning False or raising rejects it."""
 Callback = Callable[[str, Config | None, Config | None], object]
 """Called with (configuration name, old config or None, new config or None)."""
@@ -172,7 +172,7 @@ class LiveConfig(Mapping[str, Config]):
         self.revision, self.entry_id = message.revision, message.entry_id
         for configuration in message.configurations:
             if wanted.get(configuration.id) is configuration:
-                self._applied(configuration)
+                self._results.append(acks.applied(configuration))
         self._replace(wanted, message.revision)
 
     def apply_change(self, message: models.Change) -> bool:
@@ -222,7 +222,7 @@ class LiveConfig(Mapping[str, Config]):
         old = self._by_id.get(new.id)
         if old is not None and old.name == new.name and old.config == new.config:
             self._put(new)  # comments or version only: nothing to report
-            self._applied(new)
+            self._results.append(acks.applied(new))
             return
         if not self._accepts(new, message):
             return
@@ -230,7 +230,7 @@ class LiveConfig(Mapping[str, Config]):
             self._delete(old.id, message.revision)
         previous = self._by_name.get(new.name)
         self._put(new)
-        self._applied(new)
+        self._results.append(acks.applied(new))
         op: EventOp = "updated" if previous is not None else "created"
         event = ChangeEvent(new.name, _config(previous), new.config, message.revision, op)
         self._report([event])
@@ -265,31 +265,16 @@ class LiveConfig(Mapping[str, Config]):
     def _accepts(self, new: models.Configuration, message: models.Snapshot | models.Change) -> bool:
         if self._validate is None:
             return True
-        try:
-            verdict = self._validate(new.name, new.config)
-            ok, reason = verdict is not False, "the validator returned False"
-            if inspect.isawaitable(verdict):
-                # An async validator's coroutine is truthy: accepting it would accept anything.
-                _discard(verdict)
-                ok, reason = False, "the validator must be a plain function, not async"
-        except Exception as exc:
-            ok, reason = False, f"{exc.__class__.__name__}: {exc}"
-        if ok:
+        reason = validators.refusal(self._validate, new.name, new.config)
+        if reason is None:
             return True
-        self._results.append({"configuration_id": new.id, "version": new.version,
-                              "status": "rejected", "reason": reason[:1000]})  # fmt: skip
+        self._results.append(acks.rejected(new, reason))
         rejection = Rejection(new.name, new.config, message.revision, reason)
         log.warning("rejected %s at revision %d: %s", new.name, message.revision, reason)
         self.rejections.append(rejection)
         for stream in list(self._streams):
             stream.push(rejection)
         return False
-
-    def _applied(self, configuration: models.Configuration) -> None:
-        self._results.append(
-            {"configuration_id": configuration.id, "version": configuration.version,
-             "status": "applied"}
-        )  # fmt: skip
 
     def _report(self, changes: list[ChangeEvent]) -> None:
         if not changes:
@@ -308,12 +293,6 @@ class LiveConfig(Mapping[str, Config]):
     def _wake(self) -> None:
         self._signal.set()
         self._signal = asyncio.Event()
-
-
-def _discard(awaitable: object) -> None:
-    close = getattr(awaitable, "close", None)
-    if close is not None:
-        close()  # no "never awaited" warning
 
 
 def _config(configuration: models.Configuration | None) -> Config | None:

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from configsvc_contract import models
 
-from configsvc_client import errors, events, live, models
+from configsvc_client import errors, events, live
 
 # These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
 pytestmark = pytest.mark.usefixtures("token_env")

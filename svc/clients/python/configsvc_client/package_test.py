@@ -31,12 +31,16 @@ def test_the_client_imports_without_the_database_driver() -> None:
 # --- The distribution installs alone and the README's example runs with it -----------------
 
 CLIENT_DIR = Path(__file__).resolve().parent.parent
+# The wire models' own distribution, which the client depends on: installed with it, from here.
+CONTRACT_DIR = CLIENT_DIR.parents[1] / "contract"
 README = CLIENT_DIR.parents[1] / "docs" / "python-client.md"  # the guide with the example
 SERVER_ONLY = ["asyncpg", "gunicorn", "uvloop", "pydantic_settings", "configsvc"]
 SITE_CHECK = (
-    "import importlib.util as u, json, pathlib, configsvc_client as c\n"
+    "import importlib.util as u, json, pathlib, configsvc_client as c, configsvc_contract as w\n"
     f"print(json.dumps([[m for m in {SERVER_ONLY!r} if u.find_spec(m)],\n"
-    "    sorted(p.name for p in pathlib.Path(c.__file__).parent.iterdir())]))\n"
+    "    sorted(p.name for p in pathlib.Path(c.__file__).parent.iterdir()),\n"
+    "    sorted(str(p.relative_to(pathlib.Path(w.__file__).parent))\n"
+    "           for p in pathlib.Path(w.__file__).parent.rglob('*.py'))]))\n"
 )
 
 
@@ -49,14 +53,18 @@ def _uv() -> str:
 
 @pytest.fixture(scope="module")
 def client_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtualenv holding ``configsvc-client`` installed from svc/clients/python, and
-    nothing else of this project; returns its bin directory."""
+    """A fresh virtualenv holding ``configsvc-client`` and ``configsvc-contract`` installed from
+    svc/clients/python and svc/contract, and nothing else of this project; returns its bin
+    directory."""
     uv, venv = _uv(), tmp_path_factory.mktemp("client") / "venv"
     env = {**os.environ, "UV_PYTHON_PREFERENCE": "only-system"}
     env.pop("VIRTUAL_ENV", None)
     subprocess.run([uv, "venv", "-q", "--python", sys.executable, str(venv)], env=env, check=True)
     subprocess.run(
-        [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), str(CLIENT_DIR)],
+        # --no-sources: as pip would, from the two directories and the index; not the
+        # workspace's sources, which make the contract an editable link to the source tree.
+        [uv, "pip", "install", "-q", "--no-sources", "--python", str(venv / "bin" / "python"),
+         str(CONTRACT_DIR), str(CLIENT_DIR)],
         env=env, check=True, timeout=300,
     )  # fmt: skip
     return venv / "bin"
@@ -67,10 +75,11 @@ def test_the_installed_client_has_no_server_dependencies_and_no_tests(client_ven
         [client_venv / "python", "-c", SITE_CHECK], capture_output=True, text=True, check=True,
         cwd=client_venv,  # not svc/: the source tree must not be importable from here
     )  # fmt: skip
-    present, files = json.loads(result.stdout)
-    assert present == [], "installed with the client alone"
-    assert {"models.py", "cli.py", "py.typed"} <= set(files)
-    assert not [f for f in files if f.endswith("_test.py")]
+    present, files, contract = json.loads(result.stdout)
+    assert present == [], "installed with the client and the contract alone"
+    assert {"cli.py", "py.typed", "models.py"} <= set(files)  # models.py: the old path's shim
+    assert {"models/__init__.py", "models/feed.py", "exactjson.py"} <= set(contract)
+    assert not [f for f in files + contract if f.endswith("_test.py")]
 
 
 @pytest.mark.parametrize("command", [["python", "-m", "configsvc_client"], ["configsvc-client"]])

@@ -9,25 +9,23 @@ revision it has, so it misses nothing and applies nothing twice.
 from __future__ import annotations
 
 import asyncio
-import importlib.metadata
 import logging
-import os
 import re
-import socket
-import sys
-import uuid
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import pydantic
+from configsvc_contract import exactjson, models
 
+from configsvc_client import acks, cache, errors, identity, transport
 from configsvc_client import backoff as backoff_mod
-from configsvc_client import cache, errors, exactjson, models
 from configsvc_client import live as live_mod
 
-if TYPE_CHECKING:
-    from configsvc_client import api
+# Where these lived before ``identity`` (``configsvc_client.watch.default_labels``).
+from configsvc_client.identity import client_id as client_id
+from configsvc_client.identity import default_labels as default_labels
+from configsvc_client.identity import sdk as sdk
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +48,6 @@ _CLOSED = frozenset(
 )
 
 
-_PROCESS_IDS: dict[int, str] = {}
-
-
-def client_id() -> str:
-    """This process's id in the fleet view: the same on every socket it opens, new after fork."""
-    return _PROCESS_IDS.setdefault(os.getpid(), uuid.uuid4().hex)
-
-
-def default_labels() -> dict[str, str]:
-    """host, pid, and service: the program's name."""
-    service = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "python"
-    return {"host": socket.gethostname(), "pid": str(os.getpid()), "service": service}
-
-
-def sdk() -> str:
-    try:
-        return f"configsvc-client/{importlib.metadata.version('configsvc-client')}"
-    except importlib.metadata.PackageNotFoundError:
-        return "configsvc-client/unknown"
-
-
 class _Gone(Exception):
     """The service says the application does not exist."""
 
@@ -90,7 +67,7 @@ class Watch:
 
     def __init__(
         self,
-        client: api.ConfigClient,
+        client: transport.Transport,
         application: str,
         *,
         cache_path: str | None = None,
@@ -224,7 +201,7 @@ class Watch:
                 raise
         async with ws:
             self._acked = None
-            await ws.send_json(self._hello())
+            await ws.send_json(identity.hello(self._client.labels))
             await ws.send_json(self._subscription())
             while not self.live.deleted:
                 # Until the subscription is answered, a silent server is as good as a dead one;
@@ -247,10 +224,6 @@ class Watch:
         detail = repr(error) if error is not None else ""
         log.info("feed of %s closed: %s %s", self.live.application, ws.close_code, detail)
 
-    def _hello(self) -> dict[str, Any]:
-        labels = dict(list(self._client.labels.items())[: models.LABELS_MAX])
-        return {"type": "hello", "client_id": client_id(), "labels": labels, "sdk": sdk()}
-
     def _ack(self) -> dict[str, Any] | None:
         """What to tell the service after a message: what was applied or rejected, if anything
         happened since the last ack on this socket."""
@@ -258,8 +231,7 @@ class Watch:
         if live.application_id is None or (not results and live.revision == self._acked):
             return None
         self._acked = live.revision
-        return {"type": "ack", "application_id": live.application_id,
-                "revision": live.revision, "results": results}  # fmt: skip
+        return acks.frame(live.application_id, live.revision, results)
 
     def _subscription(self) -> dict[str, Any]:
         live = self.live

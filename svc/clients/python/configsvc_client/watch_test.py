@@ -19,9 +19,10 @@ from typing import Any
 import asyncpg
 import pytest
 from aiohttp import web
+from configsvc_contract import models
 
 import conftest
-from configsvc_client import api, backoff, errors, events, live, live_test, models, watch
+from configsvc_client import api, backoff, errors, events, live, live_test, watch
 
 # These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
 pytestmark = pytest.mark.usefixtures("token_env")
