@@ -169,7 +169,7 @@ async def _apply(db: database.Database, write: Write, step: Step, target: Target
         await _history(conn, write, revision, change)
         return (revision, change), write.size
 
-    revision, change = await db.group.run(db, work, _wake)
+    revision, change = await db.group.run(db.connection, work, _wake)
     db.group.committed = max(db.group.committed, revision)
     return change
 
