@@ -21,7 +21,7 @@ from configsvc.api import bodies, dryrun, jsonbody, paging, routes
 from configsvc.db import database
 from configsvc.live import clients as live_clients
 from configsvc.ops import metrics
-from configsvc.service import previews, rollouts, writes
+from configsvc.service import previews, rollouts, writing
 from configsvc.store import clients, configurations
 from configsvc.store import rollouts as store
 
@@ -83,7 +83,7 @@ async def _answer(request: web.Request, config_id: str, rollout_id: str,
     return response
 
 
-def _write(request: web.Request, reason: str) -> writes.Write:
+def _write(request: web.Request, reason: str) -> writing.Write:
     return replace(routes.write_of(request), reason=reason)
 
 
@@ -97,12 +97,12 @@ async def start_rollout(request: web.Request) -> web.Response:
     write = _write(request, body.reason)
     try:
         made = await rollouts.start(request.app[database.DB], write, config_id, data, if_match)
-    except writes.DryRun as done:
+    except previews.DryRun as done:
         return await _dry_answer(request, done, data)
     return await _answer(request, config_id, made["id"], 201)
 
 
-async def _dry_answer(request: web.Request, done: writes.DryRun,
+async def _dry_answer(request: web.Request, done: previews.DryRun,
                       data: dict[str, Any]) -> web.Response:  # fmt: skip
     """Answered as other dry runs are, plus ``reach``: the connected clients step 1 reaches;
     and what the promotion would write, with the real start's status (the preview itself is of

@@ -21,8 +21,8 @@ from configsvc.api import bodies, paging, reads, tokens
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.live import cache
+from configsvc.service import application_writes, configuration_writes, validators, writing
 from configsvc.service import rollouts as canary
-from configsvc.service import schemas, writes
 from configsvc.store import applications, configurations
 
 PREFIX = "/api/v1"
@@ -37,13 +37,13 @@ def path_id(request: web.Request, what: str, key: str = "id") -> str:
     return value
 
 
-def write_of(request: web.Request) -> writes.Write:
+def write_of(request: web.Request) -> writing.Write:
     """Who is writing, why, and whether only to try: the reason header and ``dry_run`` are
     checked here, before anything is written."""
     return replace(
         guard.writer(request, bodies.change_reason(request)),
         dry_run=bodies.flag(request, "dry_run"),
-        validators=request.app.get(schemas.VALIDATORS),
+        validators=request.app.get(validators.VALIDATORS),
         size=request.content_length or 0,
     )
 
@@ -60,7 +60,9 @@ async def create_application(request: web.Request) -> web.Response:
     """The name is unique among applications; a taken name is a 409 naming it."""
     body = await bodies.body(request, models.ApplicationIn)
     db = request.app[database.DB]
-    app = await writes.create_application(db, write_of(request), body.name, body.comments)
+    app = await application_writes.create_application(
+        db, write_of(request), body.name, body.comments
+    )
     revision = app["revision"]
     return reads.resource_response(app, 201, f"{PREFIX}/applications/{app['id']}", revision)
 
@@ -76,7 +78,7 @@ async def replace_application(request: web.Request) -> web.Response:
     """Full replacement: an omitted `comments` becomes empty. `version` grows by one."""
     app_id = path_id(request, "application")
     body = await bodies.body(request, models.ApplicationIn)
-    app = await writes.replace_application(
+    app = await application_writes.replace_application(
         request.app[database.DB], write_of(request), app_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
@@ -86,7 +88,7 @@ async def replace_application(request: web.Request) -> web.Response:
 async def delete_application(request: web.Request) -> web.Response:
     """Its configurations are deleted with it, in the same transaction."""
     app_id = path_id(request, "application")
-    revision = await writes.delete_application(
+    revision = await application_writes.delete_application(
         request.app[database.DB], write_of(request), app_id, bodies.if_match(request)
     )
     return reads.deleted(request, revision)
@@ -130,7 +132,7 @@ async def create_configuration(request: web.Request) -> web.Response:
     body = await bodies.body(request, models.ConfigurationIn)
     if not _ID.fullmatch(body.application_id):
         raise errors.Invalid.one("application_id", f"no application with id {body.application_id}")
-    resource = await writes.create_configuration(
+    resource = await configuration_writes.create_configuration(
         request.app[database.DB], write_of(request), body.application_id, body.model_dump()
     )
     revision = resource["revision"]
@@ -161,7 +163,7 @@ async def replace_configuration(request: web.Request) -> web.Response:
     a configuration cannot move to another application."""
     config_id = path_id(request, "configuration")
     body = await bodies.body(request, models.ConfigurationReplace)
-    resource = await writes.replace_configuration(
+    resource = await configuration_writes.replace_configuration(
         request.app[database.DB], write_of(request), config_id, body.model_dump(),
         bodies.if_match(request),
     )  # fmt: skip
@@ -171,7 +173,7 @@ async def replace_configuration(request: web.Request) -> web.Response:
 async def delete_configuration(request: web.Request) -> web.Response:
     """Deletes the configuration; 404 once it is gone."""
     config_id = path_id(request, "configuration")
-    revision = await writes.delete_configuration(
+    revision = await configuration_writes.delete_configuration(
         request.app[database.DB], write_of(request), config_id, bodies.if_match(request)
     )
     return reads.deleted(request, revision)

@@ -19,7 +19,7 @@ from configsvc import settings as settings_mod
 from configsvc.api import bodies, jsonbody, routes
 from configsvc.auth import guard, sessions, tokens
 from configsvc.db import database
-from configsvc.service import audit, writes
+from configsvc.service import audit, writing
 from configsvc.service import sessions as session_service
 from configsvc.store import tokens as token_store
 
@@ -39,7 +39,7 @@ async def _session(request: web.Request, session: sessions.Session) -> Any:
             "token": token}  # fmt: skip
 
 
-async def _token(request: web.Request, write: writes.Write) -> tokens.Token:
+async def _token(request: web.Request, write: writing.Write) -> tokens.Token:
     """The valid token offered; a refusal is audited, as every refused sign-in."""
     try:
         return await request.app[guard.GUARD].token(await _secret(request))
@@ -56,7 +56,7 @@ async def sign_in(request: web.Request) -> web.Response:
     settings = request.app[settings_mod.SETTINGS]
     write = routes.write_of(request)
     token = await _token(request, write)
-    write = dataclasses.replace(write, actor=writes.Actor(token.id, token.name))
+    write = dataclasses.replace(write, actor=writing.Actor(token.id, token.name))
     db = request.app[database.DB]
     secret, made = await session_service.sign_in(db, token, settings.session_ttl_s, write)
     session = sessions.Session(made["id"], secret, made["expires_at"], token.id)
