@@ -67,7 +67,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def supported(handler: Handler) -> Handler:
-    """``handler`` answering dry runs (its writes read ``dry_run`` through routes.write_of)."""
+    """``handler`` answering dry runs (its writes read ``dry_run`` through operation.write_of)."""
 
     @functools.wraps(handler)
     async def run(request: web.Request) -> web.StreamResponse:

@@ -20,17 +20,27 @@ from aiohttp import hdrs, web
 from configsvc_client import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from configsvc.api import asyncapi, bodies, guides, history, problems, reads, routes, search
+from configsvc.api import (
+    asyncapi,
+    bodies,
+    guides,
+    history,
+    operation,
+    problems,
+    reads,
+    routes,
+    search,
+)
 
-OPENAPI_PATH = f"{routes.PREFIX}/openapi.json"
-DOCS_PATH = f"{routes.PREFIX}/docs"
+OPENAPI_PATH = f"{operation.PREFIX}/openapi.json"
+DOCS_PATH = f"{operation.PREFIX}/docs"
 WS_PATH = asyncapi.WS_PATH
 DOCUMENT: web.AppKey[bytes] = web.AppKey("openapi_document", bytes)
 PAGE: web.AppKey[bytes] = web.AppKey("docs_page", bytes)
 ASSETS: web.AppKey[dict[str, bytes]] = web.AppKey("docs_assets", dict)
 # The page's script and style, served beside it (``/api/v1/docs.js``): nothing inline.
 _ASSET_TYPES = {"docs.js": "text/javascript", "docs.css": "text/css"}
-ASSETS_PATH = f"{routes.PREFIX}/{{name:{'|'.join(re.escape(name) for name in _ASSET_TYPES)}}}"
+ASSETS_PATH = f"{operation.PREFIX}/{{name:{'|'.join(re.escape(name) for name in _ASSET_TYPES)}}}"
 
 # Every HTML page: only this service's own files, no inline script or style, never framed.
 CONTENT_SECURITY_POLICY = (
@@ -262,7 +272,7 @@ def _ref(kind: str, name: str) -> dict[str, str]:
     return {"$ref": f"#/components/{kind}/{name}"}
 
 
-def _schemas(operations: tuple[routes.Operation, ...]) -> dict[str, Any]:
+def _schemas(operations: tuple[operation.Operation, ...]) -> dict[str, Any]:
     """Every model an operation names, request bodies as validated and responses as sent."""
     wanted: list[tuple[type[pydantic.BaseModel], JsonSchemaMode]] = [
         (models.Problem, "serialization"),
@@ -292,7 +302,7 @@ def _problem_response(status: int) -> dict[str, Any]:
     return response
 
 
-def _refusals(op: routes.Operation) -> tuple[int, ...]:
+def _refusals(op: operation.Operation) -> tuple[int, ...]:
     """401 for every operation; 403 where a valid token may still lack the access needed
     (a read it may not do is a 404, as if the target did not exist)."""
     return (401,) if op.needs in {"read", "token"} else (401, 403)
@@ -316,7 +326,7 @@ def _dry_run(response: dict[str, Any] | None) -> dict[str, Any]:
 REVISIONED_TAGS = frozenset({"applications", "configurations", "history", "schemas"})
 
 
-def _revision(op: routes.Operation) -> bool:
+def _revision(op: operation.Operation) -> bool:
     """Whether its answers carry Config-Revision: the reads that take a minimum revision, and
     the writes that commit a revision (of applications, configurations and schemas)."""
     return bodies.MIN_REVISION_HEADER in op.headers or (
@@ -324,7 +334,7 @@ def _revision(op: routes.Operation) -> bool:
     )
 
 
-def _success(op: routes.Operation, status: int | None = None) -> dict[str, Any]:
+def _success(op: operation.Operation, status: int | None = None) -> dict[str, Any]:
     status = status or op.status
     response: dict[str, Any] = {"description": http.HTTPStatus(status).phrase}
     headers = {}
@@ -345,7 +355,7 @@ def _success(op: routes.Operation, status: int | None = None) -> dict[str, Any]:
     return response
 
 
-def _responses(op: routes.Operation) -> dict[str, Any]:
+def _responses(op: operation.Operation) -> dict[str, Any]:
     responses = {str(op.status): _success(op)}
     if op.created:
         responses["201"] = _success(op, 201)
@@ -365,7 +375,7 @@ def _responses(op: routes.Operation) -> dict[str, Any]:
     return responses
 
 
-def _operation(op: routes.Operation) -> dict[str, Any]:
+def _operation(op: operation.Operation) -> dict[str, Any]:
     names = (*(("id",) if "{id}" in op.path else ()), *op.query, *op.headers)
     if op.method != "GET":
         names = (*names, "X-Change-Reason")
