@@ -102,14 +102,5 @@ async def test_a_method_a_literal_path_lacks_is_405_not_its_id_siblings_404(clie
     assert (await client.get(f"/api/v1/tokens/{own['id']}")).status == 200
 
 
-@pytest.mark.parametrize("rid", ["0" * 26, "not-an-id", "01JDQ2Z8B6M4R1V3XK7N9P0TQU"])
-@pytest.mark.parametrize("kind", ["applications", "configurations"])
-async def test_unknown_or_malformed_ids_are_404(client, kind, rid) -> None:
-    await problem(await client.get(f"/api/v1/{kind}/{rid}"), 404)
-    await problem(await client.delete(f"/api/v1/{kind}/{rid}"), 404)
-    body = {"name": "n", **({"config": {}} if kind == "configurations" else {})}
-    await problem(await client.put(f"/api/v1/{kind}/{rid}", json=body), 404)
-
-
 async def test_unknown_path_is_a_problem_404(client) -> None:
     await problem(await client.get("/api/v1/nothing-here"), 404)
