@@ -8,7 +8,7 @@ import json
 import pytest
 
 from bench import ceilings
-from configsvc.service import writes
+from configsvc.service import application_writes, configuration_writes, writing
 
 
 async def test_hello_answers_a_constant_json(aiohttp_client) -> None:
@@ -19,9 +19,11 @@ async def test_hello_answers_a_constant_json(aiohttp_client) -> None:
 
 
 async def test_fetchrow_returns_a_configuration_row(aiohttp_client, pooled, database_url) -> None:
-    app = await writes.create_application(pooled, writes.Write(), "bench", "")
+    app = await application_writes.create_application(pooled, writing.Write(), "bench", "")
     fields = {"name": "c", "comments": "", "config": {"depth": 1}}
-    made = await writes.create_configuration(pooled, writes.Write(), app["id"], fields)
+    made = await configuration_writes.create_configuration(
+        pooled, writing.Write(), app["id"], fields
+    )
     client = await aiohttp_client(ceilings.create_app("fetchrow", database_url))
     row = await (await client.get(f"/configurations/{made['id']}")).json()
     assert (row["id"], row["application_id"], row["config"]) == (
@@ -35,9 +37,11 @@ async def test_fetchrow_returns_a_configuration_row(aiohttp_client, pooled, data
 async def test_update_writes_one_row_and_commits_it(
     aiohttp_client, pooled, database_url, db
 ) -> None:
-    app = await writes.create_application(pooled, writes.Write(), "bench", "")
+    app = await application_writes.create_application(pooled, writing.Write(), "bench", "")
     fields = {"name": "c", "comments": "", "config": {"depth": 1}}
-    made = await writes.create_configuration(pooled, writes.Write(), app["id"], fields)
+    made = await configuration_writes.create_configuration(
+        pooled, writing.Write(), app["id"], fields
+    )
     client = await aiohttp_client(ceilings.create_app("update", database_url))
     body = {"name": "c", "comments": "bench", "config": {"depth": 2}}
     resp = await client.put(f"/configurations/{made['id']}", json=body)

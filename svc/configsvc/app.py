@@ -13,7 +13,7 @@ from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed, follow
 from configsvc.ops import connections, health, logs, metrics_web, pruning, rollouts
-from configsvc.service import schemas
+from configsvc.service import validators
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,8 @@ GRACEFUL_TIMEOUT_S = 10
 
 async def validators_ctx(app: web.Application) -> AsyncIterator[None]:
     """The worker's compiled JSON Schemas, told by the change listener when a schema changes."""
-    cache = schemas.Validators()
-    app[schemas.VALIDATORS] = cache
+    cache = validators.Validators()
+    app[validators.VALIDATORS] = cache
     # Without the feed nothing tells it: entries are keyed by version, a stale one is never used.
     fanout = app.get(follow.HUB)
     if fanout is not None:

@@ -1,3 +1,1 @@
-"""The REST API. ``routes`` is imported first: ``history`` builds its operations on it."""
-
-from configsvc.api import routes as routes
+"""The REST API: each feature module declares its operations; routes.py collects them."""

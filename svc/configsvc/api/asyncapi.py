@@ -15,11 +15,11 @@ from aiohttp import WSCloseCode, web
 from configsvc_contract import models
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from configsvc.api import routes
+from configsvc.api import operation
 from configsvc.live import listener, peer, revocation
 
-ASYNCAPI_PATH = f"{routes.PREFIX}/asyncapi.json"
-WS_PATH = f"{routes.PREFIX}/ws"
+ASYNCAPI_PATH = f"{operation.PREFIX}/asyncapi.json"
+WS_PATH = f"{operation.PREFIX}/ws"
 DOCUMENT: web.AppKey[bytes] = web.AppKey("asyncapi_document", bytes)
 
 # Where both documents (OpenAPI and AsyncAPI) keep their schemas.

@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient
 from configsvc_contract import models
 
 from configsvc import errors
-from configsvc.api import asyncapi, routes
+from configsvc.api import applications, asyncapi
 from configsvc.live import feed, listener, peer
 
 
@@ -91,7 +91,7 @@ async def test_real_error_frames_match_the_document(client, spec) -> None:
 
 async def test_rest_and_feed_say_an_unknown_id_the_same_way(client) -> None:
     rid = "0" * 26
-    rest = await (await client.get(f"{routes.PREFIX}/applications/{rid}")).json()
+    rest = await (await client.get(f"{applications.PATH}/{rid}")).json()
     async with client.ws_connect("/api/v1/ws") as ws:
         await ws.send_json({"type": "subscribe", "application_id": rid})
         frame = await ws.receive_json(timeout=10)

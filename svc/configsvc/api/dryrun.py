@@ -24,7 +24,7 @@ from configsvc.api import bodies, jsonbody
 from configsvc.db import database
 from configsvc.live import clients as live_clients
 from configsvc.live import hub
-from configsvc.service import previews, writes
+from configsvc.service import previews
 from configsvc.store import clients
 
 PARAMETER = "dry_run"
@@ -67,13 +67,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def supported(handler: Handler) -> Handler:
-    """``handler`` answering dry runs (its writes read ``dry_run`` through routes.write_of)."""
+    """``handler`` answering dry runs (its writes read ``dry_run`` through operation.write_of)."""
 
     @functools.wraps(handler)
     async def run(request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
-        except writes.DryRun as done:
+        except previews.DryRun as done:
             return await answer(request, done.preview)
         except errors.SchemaInvalid as invalid:
             if requested(request):

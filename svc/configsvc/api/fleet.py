@@ -15,7 +15,7 @@ from configsvc_contract import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import jsonbody, routes
+from configsvc.api import jsonbody, operation
 from configsvc.db import database
 from configsvc.live import clients as live_clients
 from configsvc.store import applications, configurations
@@ -48,8 +48,8 @@ def _client(row: dict[str, Any], head: int) -> dict[str, Any]:
 async def list_clients(request: web.Request) -> web.Response:
     """Every client subscribed to the application on any worker, and those that left
     less than `CLIENTS_KEEP_S` ago (`connected: false`)."""
-    app_id = routes.path_id(request, "application")
-    routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
+    app_id = operation.path_id(request, "application")
+    operation.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     rows, head = await _rows(request, app_id)
     return jsonbody.response({"items": [_client(row, head) for row in rows]})
 
@@ -57,10 +57,10 @@ async def list_clients(request: web.Request) -> web.Response:
 async def clients_summary(request: web.Request) -> web.Response:
     """Connected subscribers of the configuration's application by the version of it they
     applied or rejected; `unknown`: those that never acked it."""
-    config_id = routes.path_id(request, "configuration")
+    config_id = operation.path_id(request, "configuration")
     async with request.app[database.DB].connection() as conn:
         app_id = (await configurations.get(conn, config_id))["application_id"]
-    routes.may_read(request, app_id, errors.NotFound(f"no configuration with id {config_id}"))
+    operation.may_read(request, app_id, errors.NotFound(f"no configuration with id {config_id}"))
     rows, _ = await _rows(request, app_id)
     versions, rejected, unknown = Counter[str](), Counter[str](), 0
     for row in rows:
@@ -75,13 +75,13 @@ async def clients_summary(request: web.Request) -> web.Response:
     return jsonbody.response(summary)
 
 
-_APPS, _CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
+_APPS, _CONFIGS = f"{operation.PREFIX}/applications", f"{operation.PREFIX}/configurations"
 
-OPERATIONS: tuple[routes.Operation, ...] = (
-    routes.Operation("GET", f"{_APPS}/{{id}}/clients", list_clients,
+OPERATIONS: tuple[operation.Operation, ...] = (
+    operation.Operation("GET", f"{_APPS}/{{id}}/clients", list_clients,
                      "List the clients subscribed to an application", "fleet",
                      response=models.FleetClients, errors=(404,)),
-    routes.Operation("GET", f"{_CONFIGS}/{{id}}/clients/summary", clients_summary,
+    operation.Operation("GET", f"{_CONFIGS}/{{id}}/clients/summary", clients_summary,
                      "Count a configuration's clients by version", "fleet",
                      response=models.ClientsSummary, errors=(404,)),
 )  # fmt: skip

@@ -14,11 +14,11 @@ from pathlib import Path
 from aiohttp import web
 
 from configsvc import settings as settings_mod
-from configsvc.api import routes
+from configsvc.api import operation
 
 DOCS_DIR = settings_mod.SVC_DIR / "docs"
 _NAME = re.compile(r"[a-z0-9][a-z0-9-]*\.md")
-GUIDE_PATH = f"{routes.PREFIX}/docs/{{name:{_NAME.pattern}}}"  # the one name rule, twice used
+GUIDE_PATH = f"{operation.PREFIX}/docs/{{name:{_NAME.pattern}}}"  # the one name rule, twice used
 GUIDES: web.AppKey[dict[str, tuple[str, bytes]]] = web.AppKey("guides", dict)
 # Where the docs page lists them.
 PLACEHOLDER = "<!-- guides -->"

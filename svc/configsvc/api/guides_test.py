@@ -8,9 +8,9 @@ from pathlib import Path
 import aiohttp
 from yarl import URL
 
-from configsvc.api import guides, openapi, routes
+from configsvc.api import guides, openapi, operation
 
-DOCS = f"{routes.PREFIX}/docs"
+DOCS = f"{operation.PREFIX}/docs"
 
 
 async def test_the_docs_page_links_every_guide_and_each_is_served(client) -> None:

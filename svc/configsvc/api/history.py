@@ -16,7 +16,7 @@ from aiohttp import web
 from configsvc_contract import models
 
 from configsvc import errors
-from configsvc.api import bodies, jsonbody, reads, routes
+from configsvc.api import bodies, jsonbody, operation, reads
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.service import audit as audit_service
@@ -84,13 +84,13 @@ async def _may_read_configuration(
 ) -> None:
     """Refuse, as if it never existed, a configuration whose application the caller may not read."""
     app_id = await versions.application_of(conn, config_id)
-    routes.may_read(request, app_id, errors.NotFound(f"no configuration with id {config_id}"))
+    operation.may_read(request, app_id, errors.NotFound(f"no configuration with id {config_id}"))
 
 
 async def list_configuration_versions(request: web.Request) -> web.Response:
     """Newest first, including its deletion and restorations; works for a deleted configuration
     (404 only for an id that never existed)."""
-    config_id = routes.path_id(request, "configuration")
+    config_id = operation.path_id(request, "configuration")
     limit, below = bodies.limit(request), decode_cursor(request, INT4_MAX)
     async with request.app[database.DB].connection() as conn:
         await _may_read_configuration(request, conn, config_id)
@@ -101,7 +101,7 @@ async def list_configuration_versions(request: web.Request) -> web.Response:
 async def get_configuration_version(request: web.Request) -> web.Response:
     """One version; 410 once history has pruned it. Its `ETag` is the one the configuration had
     at that version."""
-    config_id = routes.path_id(request, "configuration")
+    config_id = operation.path_id(request, "configuration")
     number = _version_in_path(request)
     async with request.app[database.DB].connection() as conn:
         await _may_read_configuration(request, conn, config_id)
@@ -117,7 +117,7 @@ async def diff_configuration(request: web.Request) -> web.Response:
     """`{"from", "to", "patch", "name", "comments"}`: `patch` is an RFC 6902 JSON Patch taking
     version `from`'s config to version `to`'s; `name` and `comments` are `{"from", "to"}` when
     they differ, else null. 410 if either version was pruned."""
-    config_id = routes.path_id(request, "configuration")
+    config_id = operation.path_id(request, "configuration")
     async with request.app[database.DB].connection() as conn:
         await _may_read_configuration(request, conn, config_id)
         old_n = _number(request.query.get("from"), "from", INT4_MAX, 1)
@@ -133,8 +133,8 @@ async def diff_configuration(request: web.Request) -> web.Response:
 
 async def list_application_versions(request: web.Request) -> web.Response:
     """Newest first, like a configuration's versions (name and comments only)."""
-    app_id = routes.path_id(request, "application")
-    routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
+    app_id = operation.path_id(request, "application")
+    operation.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     limit, below = bodies.limit(request), decode_cursor(request, INT4_MAX)
     async with request.app[database.DB].connection() as conn:
         items = await versions.application_page(conn, app_id, below, limit + 1)
@@ -143,7 +143,7 @@ async def list_application_versions(request: web.Request) -> web.Response:
 
 async def configurations_at(request: web.Request) -> web.Response:
     """An application's configurations as they were at `at_revision`, in one page."""
-    app_id = routes.path_id(request, "application")
+    app_id = operation.path_id(request, "application")
     revision = _number(request.query.get("at_revision"), "at_revision")
     db = request.app[database.DB]
     # One snapshot: the horizon checked is the one the rows are read under.
@@ -162,10 +162,10 @@ async def rollback_configuration(request: web.Request) -> web.Response:
     """A new version equal to `to_version`; a deleted configuration is restored under its id
     (422 on `application_id` if its application is gone). 409 if its name is now taken, 410 if
     the version was pruned, 412 on a stale `If-Match`."""
-    config_id = routes.path_id(request, "configuration")
+    config_id = operation.path_id(request, "configuration")
     body = await bodies.body(request, models.RollbackIn)
     resource = await rollback.configuration(
-        request.app[database.DB], routes.write_of(request), config_id, body.to_version,
+        request.app[database.DB], operation.write_of(request), config_id, body.to_version,
         bodies.if_match(request),
     )  # fmt: skip
     revision = resource["revision"]
@@ -177,10 +177,10 @@ async def rollback_application(request: web.Request) -> web.Response:
     changed ones go back, later ones are deleted, deleted ones return (subscribers get one
     `rolled_back` change). 422 if the revision is above the latest or older than history, or
     (naming `first_revision`) from before the application existed, unless `empty_ok`."""
-    app_id = routes.path_id(request, "application")
+    app_id = operation.path_id(request, "application")
     body = await bodies.body(request, models.ApplicationRollbackIn)
     done = await rollback.application(
-        request.app[database.DB], routes.write_of(request), app_id, body.to_revision,
+        request.app[database.DB], operation.write_of(request), app_id, body.to_revision,
         body.empty_ok,
     )  # fmt: skip
     revision = done["revision"]
@@ -249,11 +249,11 @@ async def list_audit(request: web.Request) -> web.Response:
     return page_of(items, limit, "id")
 
 
-_APPS, _CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
+_APPS, _CONFIGS = f"{operation.PREFIX}/applications", f"{operation.PREFIX}/configurations"
 _ROLLBACK_ERRORS = (400, 404, 409, 410, 412, 413, 415, 422)
-Op = routes.Operation
+Op = operation.Operation
 
-OPERATIONS: tuple[routes.Operation, ...] = (
+OPERATIONS: tuple[operation.Operation, ...] = (
     Op("GET", f"{_CONFIGS}/{{id}}/versions", list_configuration_versions,
        "A configuration's versions", "history", response=models.ConfigurationVersionPage,
        query=("limit", "cursor"), errors=(404, 422)),
@@ -273,7 +273,7 @@ OPERATIONS: tuple[routes.Operation, ...] = (
        "Roll every configuration of an application back to a revision", "history", 200,
        models.ApplicationRollbackIn, models.ApplicationRollback, query=("dry_run",),
        errors=(400, 404, 413, 415, 422), needs="write", dry_run=True),
-    Op("GET", f"{routes.PREFIX}/audit", list_audit, "The audit trail", "audit",
+    Op("GET", f"{operation.PREFIX}/audit", list_audit, "The audit trail", "audit",
        response=models.AuditPage, errors=(422,), needs="admin",
        query=("application_id", "actor", "action", "outcome", "since", "until", "limit",
               "cursor")),

@@ -14,17 +14,27 @@ from aiohttp import web
 from configsvc_contract import models
 
 from configsvc import app as app_mod
-from configsvc.api import asyncapi, console, history, openapi, rollouts, routes, search, sessions
+from configsvc.api import (
+    asyncapi,
+    console,
+    history,
+    openapi,
+    operation,
+    rollouts,
+    routes,
+    search,
+    sessions,
+)
 from configsvc.api import schemas as schema_api
 
 # The documents and the pages themselves; the page's assets' route reads /api/v1/{name}.
 UNDOCUMENTED = {"/metrics", "/healthz", "/readyz", openapi.OPENAPI_PATH, openapi.DOCS_PATH,
-                asyncapi.ASYNCAPI_PATH, f"{routes.PREFIX}/{{name}}", "/", console.UI_PATH,
-                f"{console.UI_PATH}/{{name}}", f"{routes.PREFIX}/docs/{{name}}"}  # fmt: skip
-APPS, CONFIGS = f"{routes.PREFIX}/applications", f"{routes.PREFIX}/configurations"
+                asyncapi.ASYNCAPI_PATH, f"{operation.PREFIX}/{{name}}", "/", console.UI_PATH,
+                f"{console.UI_PATH}/{{name}}", f"{operation.PREFIX}/docs/{{name}}"}  # fmt: skip
+APPS, CONFIGS = f"{operation.PREFIX}/applications", f"{operation.PREFIX}/configurations"
 APP, CONFIG = f"{APPS}/{{id}}", f"{CONFIGS}/{{id}}"
 APP_CONFIGS = f"{APP}/configurations"
-TOKENS = f"{routes.PREFIX}/tokens"
+TOKENS = f"{operation.PREFIX}/tokens"
 TOKEN = f"{TOKENS}/{{id}}"
 NOBODY = "0" * 26
 
@@ -81,8 +91,8 @@ def test_a_route_missing_from_the_document_is_noticed(settings) -> None:
     async def extra(request: web.Request) -> web.Response:
         return web.Response()
 
-    app.router.add_get(f"{routes.PREFIX}/extra", extra)
-    assert served(app) - documented(openapi.document(app)) == {("GET", f"{routes.PREFIX}/extra")}
+    app.router.add_get(f"{operation.PREFIX}/extra", extra)
+    assert served(app) - documented(openapi.document(app)) == {("GET", f"{operation.PREFIX}/extra")}
 
 
 def test_the_feed_is_documented_exactly_when_it_is_served(settings) -> None:
@@ -141,7 +151,7 @@ def _query(doc: dict[str, Any], path: str, name: str) -> dict[str, Any]:
 async def test_each_query_bound_in_the_document_is_the_servers(client, doc) -> None:
     """Where the document says a value is valid, the server takes it; one past the bound it
     refuses it (422 naming it): page sizes, revisions, cursors, names, the audit's actions."""
-    search_path, audit_path = f"{routes.PREFIX}/search", f"{routes.PREFIX}/audit"
+    search_path, audit_path = f"{operation.PREFIX}/search", f"{operation.PREFIX}/audit"
     cases = [
         (search_path, "limit", {"q": "x"}, str(_query(doc, search_path, "limit")["maximum"]),
          str(search.LIMIT_MAX + 1)),
@@ -359,7 +369,7 @@ async def test_a_walk_through_history_and_its_errors_matches_the_document(
     call, client, db, settings
 ) -> None:
     versions, diff = f"{CONFIG}/versions", f"{CONFIG}/diff"
-    rollback, audit = f"{CONFIG}/rollback", f"{routes.PREFIX}/audit"
+    rollback, audit = f"{CONFIG}/rollback", f"{operation.PREFIX}/audit"
 
     async def version(rid: str, number: str) -> None:
         resp = await client.get(f"{CONFIGS}/{rid}/versions/{number}")
@@ -416,7 +426,7 @@ async def test_a_walk_through_history_and_its_errors_matches_the_document(
 async def _refusals(call, client, app: dict[str, Any], cfg: dict[str, Any]) -> None:  # type: ignore[no-untyped-def]
     """Each history operation without a usable token (401), and with too little access (403)."""
     grants = [{"application_id": app["id"], "access": "read"}]
-    reader = await call("POST", f"{routes.PREFIX}/tokens", json={"name": "r", "grants": grants})
+    reader = await call("POST", f"{operation.PREFIX}/tokens", json={"name": "r", "grants": grants})
     bodies = {f"{CONFIG}/rollback": {"to_version": 1}, f"{APP}/rollback": {"to_revision": 1}}
     for secret in ("nope", reader["token"]):
         for op in history.OPERATIONS:
@@ -470,7 +480,7 @@ async def test_a_walk_through_schemas_and_their_errors_matches_the_document(
     await named("DELETE", "", app["id"], "*", params={"dry_run": "true"})
     await named("DELETE", "", app["id"], "*", params={"dry_run": "yes"})
     grants = [{"application_id": app["id"], "access": "read"}]
-    reader = await call("POST", f"{routes.PREFIX}/tokens", json={"name": "r", "grants": grants})
+    reader = await call("POST", f"{operation.PREFIX}/tokens", json={"name": "r", "grants": grants})
     for secret in ("nope", reader["token"]):
         auth = {"Authorization": f"Bearer {secret}"}
         for method, template in (("PUT", ""), ("DELETE", ""), ("GET", ""), ("GET", "/versions")):
@@ -512,8 +522,8 @@ async def test_the_api_page_is_html_loading_nothing_from_elsewhere(client) -> No
     page = await resp.text()
     assert '<script src="docs.js"' in page
     assert '<link rel="stylesheet" href="docs.css">' in page
-    script = await client.get(f"{routes.PREFIX}/docs.js")
-    style = await client.get(f"{routes.PREFIX}/docs.css")
+    script = await client.get(f"{operation.PREFIX}/docs.js")
+    style = await client.get(f"{operation.PREFIX}/docs.css")
     assert (script.content_type, style.content_type) == ("text/javascript", "text/css")
     code = await script.text()
     assert '"openapi.json"' in code
@@ -546,7 +556,7 @@ async def test_html_pages_forbid_inline_code_framing_and_sniffing(client) -> Non
 
 
 async def test_unknown_page_assets_are_404(client) -> None:
-    resp = await client.get(f"{routes.PREFIX}/docs.exe")
+    resp = await client.get(f"{operation.PREFIX}/docs.exe")
     assert resp.status == 404
 
 

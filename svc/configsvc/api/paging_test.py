@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import base64
 
-from configsvc.api import paging, routes
+from configsvc.api import operation, paging
 
-API = routes.PREFIX
+API = operation.PREFIX
 
 
 async def _names(client, params: dict[str, str]) -> tuple[list[str], str | None]:

@@ -19,11 +19,11 @@ from configsvc_client import api
 from configsvc import app as app_mod
 from configsvc.db import database
 from configsvc.live import cache, follow, listener
-from configsvc.service import writes
+from configsvc.service import application_writes, configuration_writes, writing
 from configsvc.store import changes
 from conftest import ADMIN_HEADERS
 
-W = writes.Write()
+W = writing.Write()
 
 
 def _sample(name: str, **labels: str) -> float:
@@ -32,7 +32,7 @@ def _sample(name: str, **labels: str) -> float:
 
 async def _put(pooled: database.Database, config_id: str, v: Any) -> dict[str, Any]:
     fields = {"name": "c", "comments": "", "config": {"v": v}}
-    return await writes.replace_configuration(pooled, W, config_id, fields, None)
+    return await configuration_writes.replace_configuration(pooled, W, config_id, fields, None)
 
 
 # --- as the API serves it -------------------------------------------------------------------
@@ -285,9 +285,9 @@ async def test_a_minimum_revision_waits_for_a_lagging_listener_then_reads_the_da
     patient = settings.model_copy(update={"min_revision_wait_ms": 50})
     client = await aiohttp_client(app_mod.create_app(patient), headers=ADMIN_HEADERS)
     await _wait(lambda: client.app[follow.LISTENER].connected)
-    app = await writes.create_application(pooled, W, "app", "")
+    app = await application_writes.create_application(pooled, W, "app", "")
     fields = {"name": "c", "comments": "", "config": {"v": 0}}
-    cfg = await writes.create_configuration(pooled, W, app["id"], fields)
+    cfg = await configuration_writes.create_configuration(pooled, W, app["id"], fields)
     path = f"{API}/configurations/{cfg['id']}"
     await _caught_up(client)
     await client.get(path)

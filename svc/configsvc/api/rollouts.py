@@ -17,11 +17,11 @@ from configsvc_contract import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import bodies, dryrun, jsonbody, paging, routes
+from configsvc.api import bodies, dryrun, jsonbody, operation, paging
 from configsvc.db import database
 from configsvc.live import clients as live_clients
 from configsvc.ops import metrics
-from configsvc.service import previews, rollouts, writes
+from configsvc.service import previews, rollouts, writing
 from configsvc.store import clients, configurations
 from configsvc.store import rollouts as store
 
@@ -29,7 +29,7 @@ from configsvc.store import rollouts as store
 async def _readable(request: web.Request, conn: database.Connection, config_id: str) -> None:
     missing = errors.NotFound(f"no configuration with id {config_id}")
     app_id = (await configurations.get(conn, config_id))["application_id"]
-    routes.may_read(request, app_id, missing)
+    operation.may_read(request, app_id, missing)
 
 
 def _reach(rows: list[dict[str, Any]], row: Any, percent: int) -> list[dict[str, Any]]:
@@ -83,26 +83,26 @@ async def _answer(request: web.Request, config_id: str, rollout_id: str,
     return response
 
 
-def _write(request: web.Request, reason: str) -> writes.Write:
-    return replace(routes.write_of(request), reason=reason)
+def _write(request: web.Request, reason: str) -> writing.Write:
+    return replace(operation.write_of(request), reason=reason)
 
 
 async def start_rollout(request: web.Request) -> web.Response:
     """A running rollout at its first step: `If-Match` must name the configuration's current
     version; the candidate must satisfy the configuration's JSON Schema."""
-    config_id = routes.path_id(request, "configuration")
+    config_id = operation.path_id(request, "configuration")
     body = await bodies.body(request, models.RolloutIn)
     if_match = bodies.if_match(request)
     data = body.model_dump()
     write = _write(request, body.reason)
     try:
         made = await rollouts.start(request.app[database.DB], write, config_id, data, if_match)
-    except writes.DryRun as done:
+    except previews.DryRun as done:
         return await _dry_answer(request, done, data)
     return await _answer(request, config_id, made["id"], 201)
 
 
-async def _dry_answer(request: web.Request, done: writes.DryRun,
+async def _dry_answer(request: web.Request, done: previews.DryRun,
                       data: dict[str, Any]) -> web.Response:  # fmt: skip
     """Answered as other dry runs are, plus ``reach``: the connected clients step 1 reaches;
     and what the promotion would write, with the real start's status (the preview itself is of
@@ -120,7 +120,7 @@ async def _dry_answer(request: web.Request, done: writes.DryRun,
 
 async def list_rollouts(request: web.Request) -> web.Response:
     """The configuration's rollouts, newest first."""
-    config_id = routes.path_id(request, "configuration")
+    config_id = operation.path_id(request, "configuration")
     limit, after = bodies.limit(request), paging.cursor(request)
     async with request.app[database.DB].connection() as conn:
         await _readable(request, conn, config_id)
@@ -130,8 +130,8 @@ async def list_rollouts(request: web.Request) -> web.Response:
 
 
 async def get_rollout(request: web.Request) -> web.Response:
-    config_id = routes.path_id(request, "configuration")
-    rollout_id = routes.path_id(request, "rollout", "rollout_id")
+    config_id = operation.path_id(request, "configuration")
+    rollout_id = operation.path_id(request, "rollout", "rollout_id")
     async with request.app[database.DB].connection() as conn:
         await _readable(request, conn, config_id)
         shown = await _one(request, conn, config_id, rollout_id)
@@ -141,8 +141,8 @@ async def get_rollout(request: web.Request) -> web.Response:
 async def promote_rollout(request: web.Request) -> web.Response:
     """To the next step now; at the last step the candidate becomes the configuration's new
     version. An ended rollout is a 409."""
-    config_id = routes.path_id(request, "configuration")
-    rollout_id = routes.path_id(request, "rollout", "rollout_id")
+    config_id = operation.path_id(request, "configuration")
+    rollout_id = operation.path_id(request, "rollout", "rollout_id")
     body = await bodies.body(request, models.RolloutReasonIn)
     state = await rollouts.promote(request.app[database.DB], _write(request, body.reason),
                                    config_id, rollout_id)  # fmt: skip
@@ -154,8 +154,8 @@ async def promote_rollout(request: web.Request) -> web.Response:
 async def abort_rollout(request: web.Request) -> web.Response:
     """Back to the base version: targeted subscribers get it as a change frame. An ended
     rollout is a 409."""
-    config_id = routes.path_id(request, "configuration")
-    rollout_id = routes.path_id(request, "rollout", "rollout_id")
+    config_id = operation.path_id(request, "configuration")
+    rollout_id = operation.path_id(request, "rollout", "rollout_id")
     body = await bodies.body(request, models.RolloutReasonIn)
     await rollouts.abort(request.app[database.DB], _write(request, body.reason), config_id,
                          rollout_id, f"aborted: {body.reason}")  # fmt: skip
@@ -163,24 +163,24 @@ async def abort_rollout(request: web.Request) -> web.Response:
     return await _answer(request, config_id, rollout_id)
 
 
-_ROLLOUTS = f"{routes.PREFIX}/configurations/{{id}}/rollouts"
+_ROLLOUTS = f"{operation.PREFIX}/configurations/{{id}}/rollouts"
 _ONE = f"{_ROLLOUTS}/{{rollout_id}}"
 
-OPERATIONS: tuple[routes.Operation, ...] = (
-    routes.Operation("POST", _ROLLOUTS, start_rollout, "Start a rollout", "rollouts", 201,
+OPERATIONS: tuple[operation.Operation, ...] = (
+    operation.Operation("POST", _ROLLOUTS, start_rollout, "Start a rollout", "rollouts", 201,
                      models.RolloutIn, models.Rollout, query=("dry_run",),
                      errors=(400, 404, 409, 412, 413, 415, 422), headers=("If-Match",),
                      needs="write", dry_run=True),
-    routes.Operation("GET", _ROLLOUTS, list_rollouts, "List a configuration's rollouts",
+    operation.Operation("GET", _ROLLOUTS, list_rollouts, "List a configuration's rollouts",
                      "rollouts", response=models.RolloutPage, query=("limit", "cursor"),
                      errors=(404, 422)),
-    routes.Operation("GET", _ONE, get_rollout, "Read a rollout", "rollouts",
+    operation.Operation("GET", _ONE, get_rollout, "Read a rollout", "rollouts",
                      response=models.Rollout, query=("rollout_id",), errors=(404,)),
-    routes.Operation("POST", f"{_ONE}/promote", promote_rollout, "Promote a rollout",
+    operation.Operation("POST", f"{_ONE}/promote", promote_rollout, "Promote a rollout",
                      "rollouts", 200, models.RolloutReasonIn, models.Rollout,
                      query=("rollout_id",),
                      errors=(400, 404, 409, 413, 415, 422), needs="write"),
-    routes.Operation("POST", f"{_ONE}/abort", abort_rollout, "Abort a rollout", "rollouts",
+    operation.Operation("POST", f"{_ONE}/abort", abort_rollout, "Abort a rollout", "rollouts",
                      200, models.RolloutReasonIn, models.Rollout, query=("rollout_id",),
                      errors=(400, 404, 409, 413, 415, 422), needs="write"),
 )  # fmt: skip

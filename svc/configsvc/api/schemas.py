@@ -12,7 +12,7 @@ from aiohttp import web
 from configsvc_contract import models
 
 from configsvc import errors
-from configsvc.api import bodies, history, paging, reads, routes
+from configsvc.api import bodies, history, operation, paging, reads
 from configsvc.db import database
 from configsvc.service import schema_writes
 from configsvc.store import applications
@@ -33,7 +33,7 @@ def _name(request: web.Request, app_id: str) -> str:
 
 
 def _target(request: web.Request) -> tuple[str, str]:
-    app_id = routes.path_id(request, "application")
+    app_id = operation.path_id(request, "application")
     return app_id, _name(request, app_id)
 
 
@@ -47,7 +47,7 @@ async def put_schema(request: web.Request) -> web.Response:
     body = await bodies.json_object(request)
     bodies.storable(body, "schema")
     resource, created = await schema_writes.put(
-        request.app[database.DB], routes.write_of(request), app_id, name, body,
+        request.app[database.DB], operation.write_of(request), app_id, name, body,
         bodies.if_match(request), bodies.flag(request, "force"),
     )  # fmt: skip
     # Percent-encoded: a Location header is a URI reference, and names may be any Unicode.
@@ -59,7 +59,7 @@ async def put_schema(request: web.Request) -> web.Response:
 async def get_schema(request: web.Request) -> web.Response:
     """The schema of configuration `name` (or `*`), with its `ETag`."""
     app_id, name = _target(request)
-    routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
+    operation.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     async with request.app[database.DB].connection() as conn:
         resource = await store.get(conn, app_id, name)
     return reads.resource_response(resource)
@@ -67,8 +67,8 @@ async def get_schema(request: web.Request) -> web.Response:
 
 async def list_schemas(request: web.Request) -> web.Response:
     """The application's schemas, in id order, paged like configurations."""
-    app_id = routes.path_id(request, "application")
-    routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
+    app_id = operation.path_id(request, "application")
+    operation.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     limit, after = bodies.limit(request), paging.cursor(request)
     async with request.app[database.DB].connection() as conn:
         await applications.require(conn, app_id)
@@ -81,7 +81,7 @@ async def delete_schema(request: web.Request) -> web.Response:
     or to none."""
     app_id, name = _target(request)
     revision = await schema_writes.delete(
-        request.app[database.DB], routes.write_of(request), app_id, name,
+        request.app[database.DB], operation.write_of(request), app_id, name,
         bodies.if_match(request), bodies.flag(request, "force"),
     )  # fmt: skip
     return reads.deleted(request, revision)
@@ -90,7 +90,7 @@ async def delete_schema(request: web.Request) -> web.Response:
 async def list_schema_versions(request: web.Request) -> web.Response:
     """Newest first, deletions included (a name put again goes on with the same history)."""
     app_id, name = _target(request)
-    routes.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
+    operation.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
     limit, below = bodies.limit(request), history.decode_cursor(request, history.INT4_MAX)
     async with request.app[database.DB].connection() as conn:
         await applications.require(conn, app_id)
@@ -98,12 +98,12 @@ async def list_schema_versions(request: web.Request) -> web.Response:
     return history.page_of(items, limit, "version")
 
 
-_SCHEMAS = f"{routes.PREFIX}/applications/{{id}}/schemas"
-_PATH = f"{routes.PREFIX}/applications/{{app_id}}/schemas"
+_SCHEMAS = f"{operation.PREFIX}/applications/{{id}}/schemas"
+_PATH = f"{operation.PREFIX}/applications/{{app_id}}/schemas"
 _WRITE_ERRORS = (400, 404, 409, 412, 413, 415, 422)
-Op = routes.Operation
+Op = operation.Operation
 
-OPERATIONS: tuple[routes.Operation, ...] = (
+OPERATIONS: tuple[operation.Operation, ...] = (
     Op("GET", _SCHEMAS, list_schemas, "List an application's schemas", "schemas",
        response=models.SchemaPage, query=("limit", "cursor"), errors=(404, 422)),
     Op("PUT", f"{_SCHEMAS}/{{name}}", put_schema, "Add or replace a schema", "schemas", 200,

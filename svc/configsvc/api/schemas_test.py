@@ -9,7 +9,7 @@ import asyncpg
 from aiohttp.test_utils import TestClient
 
 from configsvc.api.history_test import API, make, problem
-from configsvc.service import schemas
+from configsvc.service import validators
 
 LIMITS = {
     "type": "object",
@@ -249,7 +249,7 @@ async def test_subscribers_never_see_schema_changes_and_workers_forget_old_versi
     first = await make(client, "PUT", schema_path, json=LIMITS)
     good = {"name": "prod", "config": {"limits": {"rate": 1}}}
     await make(client, "PUT", config_path, json=good)
-    cache = client.app[schemas.VALIDATORS]
+    cache = client.app[validators.VALIDATORS]
     assert cache.get((first["id"], 1)) is not None
     await make(client, "PUT", schema_path, json={**LIMITS, "title": "v2"})
     await make(client, "PUT", config_path, json=good)

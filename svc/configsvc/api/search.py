@@ -6,7 +6,7 @@ from aiohttp import web
 from configsvc_contract import models
 
 from configsvc import errors
-from configsvc.api import bodies, paging, routes
+from configsvc.api import bodies, operation, paging
 from configsvc.auth import access, guard
 from configsvc.db import database
 from configsvc.store import search
@@ -48,8 +48,8 @@ async def search_everything(request: web.Request) -> web.Response:
     return paging.page(items[:limit], len(items) > limit)
 
 
-OPERATIONS: tuple[routes.Operation, ...] = (
-    routes.Operation("GET", f"{routes.PREFIX}/search", search_everything,
+OPERATIONS: tuple[operation.Operation, ...] = (
+    operation.Operation("GET", f"{operation.PREFIX}/search", search_everything,
                      "Search names, keys and values", "search", response=models.SearchPage,
                      query=("q", "search_limit", "cursor"), errors=(422,), needs="token"),
 )  # fmt: skip

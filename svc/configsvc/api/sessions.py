@@ -16,10 +16,10 @@ from configsvc_contract import models
 
 from configsvc import errors
 from configsvc import settings as settings_mod
-from configsvc.api import bodies, jsonbody, routes
+from configsvc.api import bodies, jsonbody, operation
 from configsvc.auth import guard, sessions, tokens
 from configsvc.db import database
-from configsvc.service import audit, writes
+from configsvc.service import audit, writing
 from configsvc.service import sessions as session_service
 from configsvc.store import tokens as token_store
 
@@ -39,7 +39,7 @@ async def _session(request: web.Request, session: sessions.Session) -> Any:
             "token": token}  # fmt: skip
 
 
-async def _token(request: web.Request, write: writes.Write) -> tokens.Token:
+async def _token(request: web.Request, write: writing.Write) -> tokens.Token:
     """The valid token offered; a refusal is audited, as every refused sign-in."""
     try:
         return await request.app[guard.GUARD].token(await _secret(request))
@@ -54,9 +54,9 @@ async def sign_in(request: web.Request) -> web.Response:
     expiring after `SESSION_TTL_S`). With an `Origin`, it must be this service's own or one in
     `ALLOWED_ORIGINS`."""
     settings = request.app[settings_mod.SETTINGS]
-    write = routes.write_of(request)
+    write = operation.write_of(request)
     token = await _token(request, write)
-    write = dataclasses.replace(write, actor=writes.Actor(token.id, token.name))
+    write = dataclasses.replace(write, actor=writing.Actor(token.id, token.name))
     db = request.app[database.DB]
     secret, made = await session_service.sign_in(db, token, settings.session_ttl_s, write)
     session = sessions.Session(made["id"], secret, made["expires_at"], token.id)
@@ -85,19 +85,21 @@ async def sign_out(request: web.Request) -> web.Response:
     """End the session and clear its cookie (a write: it needs the CSRF header). 404 for a
     request made with a bearer token instead."""
     session = _current(request)
-    await session_service.sign_out(request.app[database.DB], session.id, routes.write_of(request))
+    await session_service.sign_out(
+        request.app[database.DB], session.id, operation.write_of(request)
+    )
     response = web.Response(status=204)
     settings = request.app[settings_mod.SETTINGS]
     sessions.clear_cookie(response, sessions.secure(request, settings.trust_forwarded_proto))
     return response
 
 
-OPERATIONS: tuple[routes.Operation, ...] = (
-    routes.Operation("POST", sessions.SIGN_IN_PATH, sign_in, "Sign in to the console",
+OPERATIONS: tuple[operation.Operation, ...] = (
+    operation.Operation("POST", sessions.SIGN_IN_PATH, sign_in, "Sign in to the console",
                      "sessions", 201, models.SessionIn, models.Session, errors=(400, 413, 415, 422),
                      needs="token"),
-    routes.Operation("GET", CURRENT_PATH, get_session, "The console session of this request",
+    operation.Operation("GET", CURRENT_PATH, get_session, "The console session of this request",
                      "sessions", response=models.Session, errors=(404,), needs="token"),
-    routes.Operation("DELETE", CURRENT_PATH, sign_out, "Sign out of the console", "sessions",
+    operation.Operation("DELETE", CURRENT_PATH, sign_out, "Sign out of the console", "sessions",
                      204, errors=(404, 422), needs="token"),
 )  # fmt: skip

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from configsvc_contract import models
 
-from configsvc.api import routes
+from configsvc.api import operation
 from configsvc.auth import tokens
 
-API = routes.PREFIX
+API = operation.PREFIX
 
 
 async def test_creating_shows_the_secret_once_and_it_works_as_a_bearer(client) -> None:

@@ -21,7 +21,7 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.auth import access, cache, sessions, tokens
 from configsvc.db import database
-from configsvc.service import audit, writes
+from configsvc.service import audit, writing
 from configsvc.service import tokens as token_service
 from configsvc.store import sessions as session_store
 
@@ -192,14 +192,14 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 USER_AGENT_MAX = 512
 
 
-def writer(request: web.Request, reason: str = "") -> writes.Write:
+def writer(request: web.Request, reason: str = "") -> writing.Write:
     """Who is writing: the one place a request's actor, caller and request id are read."""
     from configsvc.ops import logs  # here, not at the top: logs -> api -> this module
 
     who = caller(request)
     token = None if who is None else who.token
-    return writes.Write(
-        actor=None if token is None else writes.Actor(token.id, token.name),
+    return writing.Write(
+        actor=None if token is None else writing.Actor(token.id, token.name),
         caller=who, reason=reason, request_id=logs.REQUEST_ID.get(),
         remote_addr=request.remote,
         user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,

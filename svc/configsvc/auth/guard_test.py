@@ -16,10 +16,10 @@ import pytest
 
 from configsvc import app as app_mod
 from configsvc import settings as settings_mod
-from configsvc.api import routes
+from configsvc.api import operation, routes
 from configsvc.auth import guard, tokens
 
-API = routes.PREFIX
+API = operation.PREFIX
 APP, CONFIG = f"{API}/applications/{{id}}", f"{API}/configurations/{{id}}"
 TOKEN = f"{API}/tokens/{{id}}"
 BEARER = 'Bearer realm="configsvc"'
@@ -63,7 +63,7 @@ async def world(client, db) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def target(op: routes.Operation, world: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+def target(op: operation.Operation, world: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
     """The path (ids filled in) and a valid body for ``op``, aimed at application A."""
     rid = next((ids for prefix, ids in ((APP, world["a"]["id"]), (CONFIG, world["c"]["id"]),
                                            (TOKEN, world["reader"]["id"]))
@@ -121,7 +121,7 @@ def credentials(case: str, value: str | None, world: dict[str, Any]) -> dict[str
     return bearer(found["token"] if isinstance(found, dict) else found)
 
 
-def expected(op: routes.Operation, statuses: dict[str, int | None]) -> int | None:
+def expected(op: operation.Operation, statuses: dict[str, int | None]) -> int | None:
     status = statuses[op.needs]
     if status == 404 and op.path == f"{API}/configurations":
         return 422  # as for an application that does not exist: application_id names nothing
@@ -130,7 +130,7 @@ def expected(op: routes.Operation, statuses: dict[str, int | None]) -> int | Non
 
 @pytest.mark.parametrize("op", routes.OPERATIONS, ids=lambda op: f"{op.method} {op.path}")
 async def test_every_operation_refuses_bad_credentials_and_changes_nothing(
-    op: routes.Operation, client, world, db
+    op: operation.Operation, client, world, db
 ) -> None:
     path, body = target(op, world)
     async with aiohttp.ClientSession(str(client.make_url(""))) as anonymous:

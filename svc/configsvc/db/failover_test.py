@@ -22,7 +22,7 @@ import conftest
 from configsvc import settings as settings_mod
 from configsvc.db import database, migrations
 from configsvc.devtools import pgcluster
-from configsvc.service import writes
+from configsvc.service import configuration_writes, writing
 
 pytestmark = pytest.mark.usefixtures("token_env")
 DBNAME = "failover"
@@ -74,7 +74,9 @@ async def _write_on(cluster: pgcluster.Cluster, config_id: str, name: str, value
     try:
         db = database.Database(pool, acquire_timeout_s=10)
         fields = {"name": name, "comments": "", "config": {"v": value}}
-        done = await writes.replace_configuration(db, writes.Write(), config_id, fields, None)
+        done = await configuration_writes.replace_configuration(
+            db, writing.Write(), config_id, fields, None
+        )
         return int(done["revision"])
     finally:
         await pool.close()

@@ -18,16 +18,14 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 
 from configsvc import errors
 from configsvc.db.failures import classified, dead
-
-if TYPE_CHECKING:
-    from configsvc.db.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +34,9 @@ T = TypeVar("T")
 Work = Callable[[asyncpg.Connection], Awaitable[tuple[T, int]]]
 # Run once per batch before its COMMIT, with the values of the units that succeeded.
 Finish = Callable[[asyncpg.Connection, list[Any]], Awaitable[None]]
+# Where a batch gets its connection: ``Database.connection``. The database holds the queue,
+# so the queue is given that method, not the database (which would import this module back).
+Connect = Callable[[], AbstractAsyncContextManager[asyncpg.Connection]]
 
 COMMIT_UNKNOWN = (
     "the database connection was lost while the write committed: it may or may not have "
@@ -67,23 +68,23 @@ class GroupCommit:
     committed: int = 0
     units: int = 0  # units committed in them
 
-    async def run(self, db: Database, work: Work[T], finish: Finish) -> T:
+    async def run(self, connect: Connect, work: Work[T], finish: Finish) -> T:
         """``work``'s value once the batch that holds it has committed."""
         if len(self._queue) >= self.max_queued:
             raise errors.Unavailable(f"more than {self.max_queued} writes are waiting; retry")
         unit: _Unit[T] = _Unit(work, finish, asyncio.get_running_loop().create_future())
         self._queue.append(unit)
         if self._drain is None:
-            self._drain = asyncio.create_task(self._drain_queue(db), name="group commit")
+            self._drain = asyncio.create_task(self._drain_queue(connect), name="group commit")
         # Shielded: a caller that goes away does not take the others' batch with it (its
         # write still commits, as it would have without the batch).
         return await asyncio.shield(unit.done)
 
-    async def _drain_queue(self, db: Database) -> None:
+    async def _drain_queue(self, connect: Connect) -> None:
         try:
             while self._queue:
                 try:
-                    await self._batch(db)
+                    await self._batch(connect)
                 except BaseException as exc:  # every waiter must be answered
                     log.exception("group commit failed outside any write")
                     self._fail_queued(exc)
@@ -96,11 +97,11 @@ class GroupCommit:
         while self._queue:
             _answer(self._queue.popleft().done, exc)
 
-    async def _batch(self, db: Database) -> None:
+    async def _batch(self, connect: Connect) -> None:
         ran: list[tuple[_Unit[Any], Any]] = []
         acquired = False
         try:
-            async with db.connection() as conn:
+            async with connect() as conn:
                 acquired = True
                 tx = conn.transaction()
                 await tx.start()

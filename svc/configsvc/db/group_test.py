@@ -12,16 +12,18 @@ import pytest
 from configsvc import app as app_mod
 from configsvc import errors
 from configsvc.db import group
-from configsvc.service import writes
+from configsvc.service import application_writes, configuration_writes, writing
 from conftest import ADMIN_HEADERS
 
-W = writes.Write()
+W = writing.Write()
 
 
 async def _app_with_configs(pooled: Any, count: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    app = await writes.create_application(pooled, W, "a", "")
+    app = await application_writes.create_application(pooled, W, "a", "")
     fields = [{"name": f"c{i}", "comments": "", "config": {"n": 0}} for i in range(count)]
-    return app, [await writes.create_configuration(pooled, W, app["id"], f) for f in fields]
+    return app, [
+        await configuration_writes.create_configuration(pooled, W, app["id"], f) for f in fields
+    ]
 
 
 async def _held_counter(db: asyncpg.Connection, pooled: Any, writes_: list[Any]) -> list[Any]:
@@ -44,8 +46,9 @@ async def test_concurrent_writes_share_one_commit_and_one_notify(pooled, db, dat
     start = int(await db.fetchval("SELECT revision FROM revision_counter"))
 
     done = await _held_counter(db, pooled, [
-        writes.replace_configuration(pooled, W, c["id"], {"name": c["name"], "comments": "",
-                                                          "config": {"n": 1}}, 1)
+        configuration_writes.replace_configuration(
+            pooled, W, c["id"], {"name": c["name"], "comments": "", "config": {"n": 1}}, 1
+        )
         for c in configs
     ])  # fmt: skip
     revisions = sorted(d["revision"] for d in done)
@@ -66,10 +69,12 @@ async def test_a_failing_write_fails_alone_and_spends_no_revision(pooled, db) ->
 
     def put(config: dict[str, Any], if_version: int) -> Any:
         fields = {"name": config["name"], "comments": "", "config": {"n": 2}}
-        return writes.replace_configuration(pooled, W, config["id"], fields, if_version)
+        return configuration_writes.replace_configuration(
+            pooled, W, config["id"], fields, if_version
+        )
 
     stale = [put(c, 7 if i % 2 else 1) for i, c in enumerate(configs)]  # every other: 412
-    taken = writes.create_configuration(
+    taken = configuration_writes.create_configuration(
         pooled, W, configs[0]["application_id"], {"name": "c0", "comments": "", "config": {}}
     )  # a unique violation inside the shared transaction: 409, rolled back to its savepoint
     done = await _held_counter(db, pooled, [*stale, taken])
@@ -98,7 +103,7 @@ async def test_a_lost_connection_fails_the_batch_and_the_next_write_works(pooled
 
     def put(config: dict[str, Any]) -> Any:
         fields = {"name": config["name"], "comments": "", "config": {"n": 3}}
-        return writes.replace_configuration(pooled, W, config["id"], fields, 1)
+        return configuration_writes.replace_configuration(pooled, W, config["id"], fields, 1)
 
     async with db.transaction():
         # The last write waits for this row lock, with the three before it done in its batch.
@@ -123,12 +128,14 @@ async def test_a_lost_connection_fails_the_batch_and_the_next_write_works(pooled
 
 
 async def test_past_its_bound_the_queue_refuses_with_a_503(pooled, db) -> None:
-    app = await writes.create_application(pooled, W, "a", "")
+    app = await application_writes.create_application(pooled, W, "a", "")
     pooled.group.max_queued = 2
 
     def create(name: str) -> Any:
         fields = {"name": name, "comments": "", "config": {}}
-        return asyncio.ensure_future(writes.create_configuration(pooled, W, app["id"], fields))
+        return asyncio.ensure_future(
+            configuration_writes.create_configuration(pooled, W, app["id"], fields)
+        )
 
     try:
         async with db.transaction():
@@ -140,7 +147,9 @@ async def test_past_its_bound_the_queue_refuses_with_a_503(pooled, db) -> None:
             first += [create("c1"), create("c2")]  # waiting in the queue: full
             await asyncio.sleep(0.05)
             with pytest.raises(errors.Unavailable, match="waiting; retry"):
-                await writes.create_configuration(pooled, W, app["id"], {"name": "c3"})
+                await configuration_writes.create_configuration(
+                    pooled, W, app["id"], {"name": "c3"}
+                )
         done = await asyncio.gather(*first)
         assert [d["name"] for d in done] == ["c0", "c1", "c2"]
     finally:

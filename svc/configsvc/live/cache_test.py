@@ -18,11 +18,11 @@ import pytest
 from configsvc import app as app_mod
 from configsvc.db import database
 from configsvc.live import cache, entries, follow
-from configsvc.service import rollback, writes
+from configsvc.service import application_writes, configuration_writes, rollback, writing
 from configsvc.store import applications, changes, configurations
 from conftest import ADMIN_HEADERS
 
-W = writes.Write()
+W = writing.Write()
 
 
 def _fields(name: str = "c", config: Any = None) -> dict[str, Any]:
@@ -73,12 +73,14 @@ def _held(reads: cache.ReadCache, kind: str, id_: str) -> dict[str, Any] | None:
 
 @pytest.fixture
 async def config(pooled: database.Database) -> dict[str, Any]:
-    app = await writes.create_application(pooled, W, "app", "")
-    return await writes.create_configuration(pooled, W, app["id"], _fields())
+    app = await application_writes.create_application(pooled, W, "app", "")
+    return await configuration_writes.create_configuration(pooled, W, app["id"], _fields())
 
 
 async def _put(pooled: database.Database, config_id: str, v: Any) -> dict[str, Any]:
-    return await writes.replace_configuration(pooled, W, config_id, _fields(config={"v": v}), None)
+    return await configuration_writes.replace_configuration(
+        pooled, W, config_id, _fields(config={"v": v}), None
+    )
 
 
 # --- the race, forced both ways -----------------------------------------------------------
@@ -130,9 +132,9 @@ async def test_a_fill_newer_than_the_listener_is_not_rolled_back_by_older_change
 
 
 async def test_every_change_leaves_the_entries_equal_to_the_database(pooled, db) -> None:
-    app = await writes.create_application(pooled, W, "app", "")
-    keep = await writes.create_configuration(pooled, W, app["id"], _fields("keep"))
-    gone = await writes.create_configuration(pooled, W, app["id"], _fields("gone"))
+    app = await application_writes.create_application(pooled, W, "app", "")
+    keep = await configuration_writes.create_configuration(pooled, W, app["id"], _fields("keep"))
+    gone = await configuration_writes.create_configuration(pooled, W, app["id"], _fields("gone"))
     past = await _head(db)
     reads = await _following(db)
     await _fill(db, reads, entries.APP, app["id"])
@@ -141,9 +143,9 @@ async def test_every_change_leaves_the_entries_equal_to_the_database(pooled, db)
     renamed = {"name": "r", "comments": ""}
     steps = [
         lambda: _put(pooled, keep["id"], exact),
-        lambda: writes.create_configuration(pooled, W, app["id"], _fields("new")),
-        lambda: writes.delete_configuration(pooled, W, gone["id"], None),
-        lambda: writes.replace_application(pooled, W, app["id"], renamed, None),
+        lambda: configuration_writes.create_configuration(pooled, W, app["id"], _fields("new")),
+        lambda: configuration_writes.delete_configuration(pooled, W, gone["id"], None),
+        lambda: application_writes.replace_application(pooled, W, app["id"], renamed, None),
         lambda: rollback.application(pooled, W, app["id"], past),  # "new" goes, "gone" is back
         lambda: rollback.configuration(pooled, W, keep["id"], 1, None),
     ]
@@ -169,7 +171,7 @@ async def test_an_unknown_op_or_a_deleted_application_forgets_it_and_its_configu
     assert reads.bytes == 0
     await _fill(db, reads, entries.CONFIG, config["id"])
     fill = reads.begin(entries.CONFIG, config["id"])  # in flight when the application goes
-    await writes.delete_application(pooled, W, config["application_id"], None)
+    await application_writes.delete_application(pooled, W, config["application_id"], None)
     await _dispatch(db, reads)
     assert len(reads) == 0
     reads.end(fill)

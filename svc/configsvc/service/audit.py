@@ -8,15 +8,13 @@ transaction.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import asyncpg
 
 from configsvc.db import database
+from configsvc.service import writing
 from configsvc.store import audit
-
-if TYPE_CHECKING:
-    from configsvc.service.writes import Write
 
 Outcome = Literal["ok", "denied", "invalid"]
 OUTCOMES: tuple[Outcome, ...] = ("ok", "denied", "invalid")
@@ -42,7 +40,7 @@ SESSION_ACTIONS = ("session.create", "session.delete")
 
 
 def entry(
-    write: Write, action: str, target_kind: str, target_id: str | None,
+    write: writing.Write, action: str, target_kind: str, target_id: str | None,
     application_id: str | None, outcome: Outcome, revision: int | None = None,
     detail: str | None = None,
 ) -> audit.Entry:  # fmt: skip
@@ -58,7 +56,7 @@ def entry(
 
 
 async def record(
-    conn: asyncpg.Connection, write: Write, action: str, target_kind: str,
+    conn: asyncpg.Connection, write: writing.Write, action: str, target_kind: str,
     target_id: str | None, application_id: str | None, *, revision: int | None = None,
 ) -> None:  # fmt: skip
     """An ``ok`` entry in the caller's transaction: it commits with the change or not at all."""
@@ -68,8 +66,8 @@ async def record(
 
 
 async def refused(
-    db: database.Database, write: Write, action: str, target_kind: str, target_id: str | None,
-    application_id: str | None, outcome: Outcome, reason: str,
+    db: database.Database, write: writing.Write, action: str, target_kind: str,
+    target_id: str | None, application_id: str | None, outcome: Outcome, reason: str,
 ) -> None:  # fmt: skip
     """A refused request (``denied``: 401/403; ``invalid``: 409/412/422), in its own transaction.
 

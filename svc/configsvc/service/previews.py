@@ -8,17 +8,15 @@ would have changed, seen by the same transaction that would have changed it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 import jsonpatch
 from configsvc_contract import exactjson
 
 from configsvc import errors
+from configsvc.service import writing
 from configsvc.store import applications, configurations, schemas, versions
-
-if TYPE_CHECKING:
-    from configsvc.service.writes import Change, Target
 
 # What a real write answers, by its change-log op (anything else: 200).
 _STATUS = {
@@ -62,6 +60,15 @@ class Preview:
         return json_patch(self.before, self.after)
 
 
+class DryRun(Exception):
+    """Raised by the write path (service/writes.py) for a dry run, once it has rolled back:
+    what the write would do."""
+
+    def __init__(self, preview: Preview) -> None:
+        super().__init__(preview.op)
+        self.preview = preview
+
+
 def json_patch(before: Any, after: Any) -> list[dict[str, Any]]:
     """RFC 6902 from ``before`` to ``after``. jsonpatch compares values by their JSON text:
     with the exact encoder, so fractions (Decimal, as the database codec reads them) compare."""
@@ -96,7 +103,7 @@ async def document(
 
 
 async def document_of(
-    conn: asyncpg.Connection, target: Target | None, change: Change | None = None
+    conn: asyncpg.Connection, target: writing.Target | None, change: writing.Change | None = None
 ) -> dict[str, Any]:
     """The state ``target`` is in (after ``change``, once it is made): see :func:`document`."""
     if target is None:
@@ -107,7 +114,7 @@ async def document_of(
     return await document(conn, target.kind, id_, target.application_id)
 
 
-def preview(change: Change, before: Any, after: Any) -> Preview:
+def preview(change: writing.Change, before: Any, after: Any) -> Preview:
     """What a dry run of ``change`` answers, given the state before and after it."""
     number = change.resource.get("version")
     return Preview(

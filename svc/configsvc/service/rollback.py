@@ -11,8 +11,9 @@ from typing import Any
 import asyncpg
 
 from configsvc import errors
+from configsvc.auth import access
 from configsvc.db import database
-from configsvc.service import writes
+from configsvc.service import preconditions, rollouts, writes, writing
 from configsvc.store import applications, configurations, versions
 
 _FIELDS = ("name", "comments", "config")
@@ -23,34 +24,35 @@ def _fields(version: dict[str, Any]) -> dict[str, Any]:
 
 
 async def configuration(
-    db: database.Database, write: writes.Write, config_id: str, to_version: int,
-    if_version: writes.IfMatch,
+    db: database.Database, write: writing.Write, config_id: str, to_version: int,
+    if_version: writing.IfMatch,
 ) -> dict[str, Any]:  # fmt: skip
     """A new version equal to ``to_version`` (name, comments, config); a deleted configuration
     comes back with its id (op ``restored``). Gone if that version was pruned."""
 
-    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+    async def step(conn: asyncpg.Connection, revision: int) -> writing.Change:
         locked = await configurations.lock(conn, config_id)
         owner = locked[0] if locked else await versions.application_of(conn, config_id)
-        writes.authorize(write, owner, errors.NotFound(f"no configuration with id {config_id}"))
+        missing = errors.NotFound(f"no configuration with id {config_id}")
+        access.authorize(write.caller, owner, "write", missing)
         target = await versions.configuration_version(conn, config_id, to_version)
         if target["op"] == "deleted":
             raise errors.Invalid.one("to_version", f"version {to_version} is a deletion")
         app_id, fields = target["application_id"], _fields(target)
         if locked is None:
             newest = await versions.newest(conn, config_id)
-            writes.precondition(newest, if_version, "configuration", config_id)
+            preconditions.precondition(newest, if_version, "configuration", config_id)
             assert newest is not None
             back = await configurations.restore(
                 conn, config_id, app_id, fields, newest + 1, revision
             )
-            return writes.Change("restored", back, app_id, config_id, action=_ACTION)
-        writes.precondition(locked[1], if_version, "configuration", config_id)
-        await writes.no_rollout(conn, config_id)
+            return writing.Change("restored", back, app_id, config_id, action=_ACTION)
+        preconditions.precondition(locked[1], if_version, "configuration", config_id)
+        await preconditions.no_rollout(conn, config_id)
         resource = await configurations.update(conn, config_id, fields, revision)
-        return writes.Change("updated", resource, app_id, config_id, action=_ACTION)
+        return writing.Change("updated", resource, app_id, config_id, action=_ACTION)
 
-    target = writes.Target(_ACTION, "configuration", config_id)
+    target = writing.Target(_ACTION, "configuration", config_id)
     return (await writes.apply(db, write, step, target)).resource
 
 
@@ -103,7 +105,7 @@ async def _existed(conn: asyncpg.Connection, app_id: str, to_revision: int) -> N
 
 
 async def application(
-    db: database.Database, write: writes.Write, app_id: str, to_revision: int,
+    db: database.Database, write: writing.Write, app_id: str, to_revision: int,
     empty_ok: bool = False,
 ) -> dict[str, Any]:  # fmt: skip
     """Every configuration of the application as it was at ``to_revision``, in ONE revision:
@@ -115,22 +117,25 @@ async def application(
 
     made: list[int] = []
 
-    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+    async def step(conn: asyncpg.Connection, revision: int) -> writing.Change:
         made.append(revision)
-        writes.precondition(await applications.lock(conn, app_id), None, "application", app_id)
-        writes.authorize(write, app_id, errors.NotFound(f"no application with id {app_id}"))
+        preconditions.precondition(
+            await applications.lock(conn, app_id), None, "application", app_id
+        )
+        missing = errors.NotFound(f"no application with id {app_id}")
+        access.authorize(write.caller, app_id, "write", missing)
         then = await versions.state_at(conn, app_id, to_revision, "to_revision")
         if not empty_ok:
             await _existed(conn, app_id, to_revision)
         why = f"the application was rolled back to revision {to_revision}"
-        resend = await writes.cancel_rollouts(conn, write, app_id, why, revision)
+        resend = await rollouts.cancel_running(conn, write, app_id, why, revision)
         moves = await _go_back(conn, app_id, {c["id"]: c for c in then}, revision, resend)
         resource = {
             "configurations": [r for op, r in moves if op != "deleted"],
             "deleted": [r["id"] for op, r in moves if op == "deleted"],
         }
-        return writes.Change("rolled_back", resource, app_id, versions=tuple(moves))
+        return writing.Change("rolled_back", resource, app_id, versions=tuple(moves))
 
-    target = writes.Target("application.rollback", "application", app_id, app_id)
+    target = writing.Target("application.rollback", "application", app_id, app_id)
     change = await writes.apply(db, write, step, target)
     return {"revision": made[-1], **change.resource}

@@ -8,21 +8,21 @@ import asyncpg
 import pytest
 
 from configsvc import errors
-from configsvc.service import rollback, writes
+from configsvc.service import application_writes, configuration_writes, previews, rollback, writing
 
-OPS = writes.Write(
-    actor=writes.Actor("tok_01", "ops-bot"), reason="bad deploy", request_id="req-1",
+OPS = writing.Write(
+    actor=writing.Actor("tok_01", "ops-bot"), reason="bad deploy", request_id="req-1",
     remote_addr="10.0.0.7", user_agent="curl/8",
 )  # fmt: skip
 
 
 async def test_a_configuration_rollback_records_who_and_why_everywhere(pooled, db) -> None:
-    app = await writes.create_application(pooled, OPS, "billing", "")
-    cfg = await writes.create_configuration(
+    app = await application_writes.create_application(pooled, OPS, "billing", "")
+    cfg = await configuration_writes.create_configuration(
         pooled, OPS, app["id"], {"name": "p", "comments": "", "config": {"a": 1}}
     )
-    await writes.replace_configuration(
-        pooled, writes.Write(), cfg["id"], {"name": "p", "comments": "x", "config": {}}, None
+    await configuration_writes.replace_configuration(
+        pooled, writing.Write(), cfg["id"], {"name": "p", "comments": "x", "config": {}}, None
     )
     back = await rollback.configuration(pooled, OPS, cfg["id"], 1, if_version=2)
     assert (back["version"], back["config"], back["comments"]) == (3, {"a": 1}, "")
@@ -46,11 +46,11 @@ async def test_a_configuration_rollback_records_who_and_why_everywhere(pooled, d
 
 
 async def test_a_version_that_is_a_deletion_is_no_target(pooled, db) -> None:
-    app = await writes.create_application(pooled, OPS, "billing", "")
-    cfg = await writes.create_configuration(
+    app = await application_writes.create_application(pooled, OPS, "billing", "")
+    cfg = await configuration_writes.create_configuration(
         pooled, OPS, app["id"], {"name": "p", "comments": "", "config": {}}
     )
-    await writes.delete_configuration(pooled, OPS, cfg["id"], None)
+    await configuration_writes.delete_configuration(pooled, OPS, cfg["id"], None)
     with pytest.raises(errors.Invalid, match="deletion"):
         await rollback.configuration(pooled, OPS, cfg["id"], 2, None)
     with pytest.raises(errors.PreconditionFailed):
@@ -62,12 +62,16 @@ async def test_a_version_that_is_a_deletion_is_no_target(pooled, db) -> None:
 async def test_an_application_rollback_is_one_change_with_every_configuration(
     pooled, db: asyncpg.Connection
 ) -> None:
-    app = await writes.create_application(pooled, OPS, "billing", "")
+    app = await application_writes.create_application(pooled, OPS, "billing", "")
     fields = {"comments": "", "config": {}}
-    keep = await writes.create_configuration(pooled, OPS, app["id"], {**fields, "name": "k"})
+    keep = await configuration_writes.create_configuration(
+        pooled, OPS, app["id"], {**fields, "name": "k"}
+    )
     at = keep["revision"]
-    later = await writes.create_configuration(pooled, OPS, app["id"], {**fields, "name": "l"})
-    await writes.delete_configuration(pooled, OPS, keep["id"], None)
+    later = await configuration_writes.create_configuration(
+        pooled, OPS, app["id"], {**fields, "name": "l"}
+    )
+    await configuration_writes.delete_configuration(pooled, OPS, keep["id"], None)
     done = await rollback.application(pooled, OPS, app["id"], at)
     assert [c["id"] for c in done["configurations"]] == [keep["id"]]
     assert done["deleted"] == [later["id"]]
@@ -83,13 +87,13 @@ async def test_an_application_rollback_is_one_change_with_every_configuration(
 
 
 async def test_a_dry_run_rollback_records_nothing(pooled, db) -> None:
-    app = await writes.create_application(pooled, OPS, "billing", "")
+    app = await application_writes.create_application(pooled, OPS, "billing", "")
     before = await db.fetchval("SELECT count(*) FROM audit")
-    dry = writes.Write(dry_run=True)
+    dry = writing.Write(dry_run=True)
     with pytest.raises(errors.Invalid) as refused:
         await rollback.application(pooled, dry, app["id"], 0)  # before it existed
     assert refused.value.extra == {"first_revision": 1}
-    with pytest.raises(writes.DryRun):
+    with pytest.raises(previews.DryRun):
         await rollback.application(pooled, dry, app["id"], 0, empty_ok=True)
     assert await db.fetchval("SELECT count(*) FROM audit") == before
     assert await db.fetchval("SELECT revision FROM revision_counter") == 1

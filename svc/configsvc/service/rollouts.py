@@ -18,8 +18,9 @@ from typing import Any
 import asyncpg
 
 from configsvc import errors
+from configsvc.auth import access
 from configsvc.db import database
-from configsvc.service import audit, schemas, writes
+from configsvc.service import audit, preconditions, schemas, writes, writing
 from configsvc.store import configurations, resources
 from configsvc.store import rollouts as store
 
@@ -53,7 +54,19 @@ def check_steps(steps: list[dict[str, Any]]) -> None:
         raise errors.Invalid(problems)
 
 
-async def _candidate_valid(conn: asyncpg.Connection, write: writes.Write, base: dict[str, Any],
+async def cancel_running(
+    conn: asyncpg.Connection, write: writing.Write, app_id: str, why: str, revision: int
+) -> set[str]:
+    """End the application's running rollouts (it is deleted, or rolled back as a whole, which
+    outranks them), each in the audit trail; the configurations they were delivering."""
+    cancelled = await store.cancel_in(conn, app_id, why)
+    for row in cancelled:
+        await audit.record(conn, write, "rollout.cancel", "rollout", row["id"], app_id,
+                           revision=revision)  # fmt: skip
+    return {row["configuration_id"] for row in cancelled}
+
+
+async def _candidate_valid(conn: asyncpg.Connection, write: writing.Write, base: dict[str, Any],
                            config: dict[str, Any]) -> None:  # fmt: skip
     found = await schemas.standing(conn, write.validators, {**base, "config": config})
     if found:
@@ -61,36 +74,36 @@ async def _candidate_valid(conn: asyncpg.Connection, write: writes.Write, base: 
 
 
 async def start(
-    db: database.Database, write: writes.Write, config_id: str, body: dict[str, Any],
-    if_version: writes.IfMatch,
+    db: database.Database, write: writing.Write, config_id: str, body: dict[str, Any],
+    if_version: writing.IfMatch,
 ) -> dict[str, Any]:  # fmt: skip
     """A running rollout of ``body["config"]`` at its first step (write on the application,
     If-Match the configuration's current version, the candidate valid by its schema)."""
     check_steps(body["steps"])
     rollout_id = resources.new_id()
 
-    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+    async def step(conn: asyncpg.Connection, revision: int) -> writing.Change:
         locked = await configurations.lock(conn, config_id)
         missing = errors.NotFound(f"no configuration with id {config_id}")
         if locked is None:
             raise missing
-        writes.authorize(write, locked[0], missing)
+        access.authorize(write.caller, locked[0], "write", missing)
         if if_version is None:  # after authorize: who may not write learns nothing more
             raise errors.Invalid.one("If-Match", "required: the configuration's current ETag")
-        writes.precondition(locked[1], if_version, "configuration", config_id)
+        preconditions.precondition(locked[1], if_version, "configuration", config_id)
         base = await configurations.get(conn, config_id)
         await _candidate_valid(conn, write, base, body["config"])
         row = await store.insert(conn, rollout_id, base, body)
-        return writes.Change("rollout", entry(row, base, 0), base["application_id"], config_id,
+        return writing.Change("rollout", entry(row, base, 0), base["application_id"], config_id,
                              action="rollout.start")  # fmt: skip
 
     # A dry run previews the configuration: a rollout changes it only when promoted.
-    target = writes.Target("rollout.start", "configuration", config_id)
+    target = writing.Target("rollout.start", "configuration", config_id)
     change = await writes.apply(db, write, step, target)
     return {"id": change.resource["rollout"]["id"]}
 
 
-async def _locked(conn: asyncpg.Connection, write: writes.Write, config_id: str,
+async def _locked(conn: asyncpg.Connection, write: writing.Write, config_id: str,
                   rollout_id: str) -> asyncpg.Record:  # fmt: skip
     row = await store.lock(conn, rollout_id)
     missing = errors.NotFound(f"no rollout {rollout_id} of configuration {config_id}")
@@ -98,16 +111,16 @@ async def _locked(conn: asyncpg.Connection, write: writes.Write, config_id: str,
         # Refused as its caller deserves first: only who may write learns it does not exist.
         config = await configurations.lock(conn, config_id)
         if config is not None:
-            writes.authorize(write, config[0], missing)
+            access.authorize(write.caller, config[0], "write", missing)
         raise missing
-    writes.authorize(write, row["application_id"], missing)
+    access.authorize(write.caller, row["application_id"], "write", missing)
     if row["state"] != "running":
         raise errors.Conflict(f"rollout {rollout_id} has ended ({row['state']})", field="state")
     return row
 
 
-async def _advance(conn: asyncpg.Connection, write: writes.Write, row: asyncpg.Record,
-                   revision: int) -> writes.Change:  # fmt: skip
+async def _advance(conn: asyncpg.Connection, write: writing.Write, row: asyncpg.Record,
+                   revision: int) -> writing.Change:  # fmt: skip
     """To the next step, or at the last one, the candidate becomes the configuration's new
     version (an ordinary ``updated`` write: version row, schema check, audit, change frame)."""
     config_id, app_id = row["configuration_id"], row["application_id"]
@@ -117,7 +130,7 @@ async def _advance(conn: asyncpg.Connection, write: writes.Write, row: asyncpg.R
         moved = await store.move(conn, row["id"], row["step"] + 1,
                                  float(row["steps"][row["step"] + 1]["hold_s"]))  # fmt: skip
         base = await configurations.get(conn, config_id)
-        return writes.Change("rollout", entry(moved, base, previous), app_id, config_id,
+        return writing.Change("rollout", entry(moved, base, previous), app_id, config_id,
                              action="rollout.advance")  # fmt: skip
     base = await configurations.get(conn, config_id)
     promoted = store.candidate_of(row, base)
@@ -125,42 +138,42 @@ async def _advance(conn: asyncpg.Connection, write: writes.Write, row: asyncpg.R
     if found:  # the schema changed under the rollout: promoting would write an invalid version
         why = f"the candidate no longer satisfies the configuration's schema: {found[0]}"
         ended = await store.end(conn, row["id"], "aborted", why[:1000])
-        return writes.Change("rollout", entry(ended, base, row["steps"][row["step"]]["percent"]),
+        return writing.Change("rollout", entry(ended, base, row["steps"][row["step"]]["percent"]),
                              app_id, config_id, action="rollout.abort")  # fmt: skip
     fields = {"name": base["name"], "comments": promoted["comments"], "config": promoted["config"]}
     resource = await configurations.update(conn, config_id, fields, revision)
     await store.end(conn, row["id"], "promoted", write.reason or "promoted after the last step")
     await audit.record(conn, write, "rollout.promote", "rollout", row["id"], app_id,
                        revision=revision)  # fmt: skip
-    return writes.Change("updated", resource, app_id, config_id)
+    return writing.Change("updated", resource, app_id, config_id)
 
 
-async def promote(db: database.Database, write: writes.Write, config_id: str,
+async def promote(db: database.Database, write: writing.Write, config_id: str,
                   rollout_id: str) -> str:  # fmt: skip
     """The next step now; at the last step, the promotion. Returns the state reached."""
 
-    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+    async def step(conn: asyncpg.Connection, revision: int) -> writing.Change:
         return await _advance(conn, write, await _locked(conn, write, config_id, rollout_id),
                               revision)  # fmt: skip
 
-    change = await writes.apply(db, write, step, writes.Target("rollout.promote", "rollout",
+    change = await writes.apply(db, write, step, writing.Target("rollout.promote", "rollout",
                                                                rollout_id))  # fmt: skip
     return "promoted" if change.op == "updated" else str(change.resource["rollout"]["state"])
 
 
-async def abort(db: database.Database, write: writes.Write, config_id: str,
+async def abort(db: database.Database, write: writing.Write, config_id: str,
                 rollout_id: str, why: str) -> None:  # fmt: skip
     """Back to the base: every targeted subscriber gets the base version as a change frame."""
 
-    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+    async def step(conn: asyncpg.Connection, revision: int) -> writing.Change:
         row = await _locked(conn, write, config_id, rollout_id)
         ended = await store.end(conn, rollout_id, "aborted", why)
         previous = row["steps"][row["step"]]["percent"]
         base = await configurations.get(conn, config_id)
-        return writes.Change("rollout", entry(ended, base, previous), row["application_id"],
+        return writing.Change("rollout", entry(ended, base, previous), row["application_id"],
                              config_id, action="rollout.abort")  # fmt: skip
 
-    await writes.apply(db, write, step, writes.Target("rollout.abort", "rollout", rollout_id))
+    await writes.apply(db, write, step, writing.Target("rollout.abort", "rollout", rollout_id))
 
 
 async def rejected(
@@ -185,7 +198,7 @@ async def rejected(
             f"{row['abort_on']['rejected']}): {client_id or key}: {reason or 'no reason given'}"
         )
         try:
-            await abort(db, writes.Write(reason=why[:1000]), config_id, row["id"], why[:1000])
+            await abort(db, writing.Write(reason=why[:1000]), config_id, row["id"], why[:1000])
         except errors.Conflict:
             return False  # it ended meanwhile (another rejection aborted it first)
         return True
@@ -212,12 +225,12 @@ async def as_seen_by(
 async def advance_due(db: database.Database) -> str | None:
     """Advance one rollout whose hold is over, if any (and no other worker has it locked);
     returns the state it reached."""
-    write = writes.Write(reason="the step's hold passed with no abort")
+    write = writing.Write(reason="the step's hold passed with no abort")
 
     class _NothingDue(Exception):
         pass
 
-    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+    async def step(conn: asyncpg.Connection, revision: int) -> writing.Change:
         row = await store.due(conn)
         if row is None:
             raise _NothingDue

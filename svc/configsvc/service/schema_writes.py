@@ -13,8 +13,9 @@ from typing import Any
 import asyncpg
 
 from configsvc import errors
+from configsvc.auth import access
 from configsvc.db import database
-from configsvc.service import schemas, writes
+from configsvc.service import preconditions, schemas, validators, writes, writing
 from configsvc.store import applications, configurations
 from configsvc.store import schemas as store
 
@@ -26,22 +27,22 @@ def _missing(app_id: str) -> errors.NotFound:
     return errors.NotFound(f"no application with id {app_id}")
 
 
-def _if_match(current: dict[str, Any] | None, if_version: writes.IfMatch, name: str) -> None:
+def _if_match(current: dict[str, Any] | None, if_version: writing.IfMatch, name: str) -> None:
     if if_version is None:
         return
     if current is None:
         raise errors.PreconditionFailed(f"schema {name!r} does not exist")
-    writes.precondition(current["version"], if_version, "schema", name)
+    preconditions.precondition(current["version"], if_version, "schema", name)
 
 
-async def _lock(conn: asyncpg.Connection, write: writes.Write, app_id: str) -> None:
+async def _lock(conn: asyncpg.Connection, write: writing.Write, app_id: str) -> None:
     """Authorize, then hold the application row until commit (see the module's docstring)."""
-    writes.authorize(write, app_id, _missing(app_id))
-    writes.precondition(await applications.lock(conn, app_id), None, "application", app_id)
+    access.authorize(write.caller, app_id, "write", _missing(app_id))
+    preconditions.precondition(await applications.lock(conn, app_id), None, "application", app_id)
 
 
 async def _recheck(
-    conn: asyncpg.Connection, app_id: str, name: str, validator: schemas.Validator | None,
+    conn: asyncpg.Connection, app_id: str, name: str, validator: validators.Validator | None,
     force: bool,
 ) -> errors.SchemaConflict | None:  # fmt: skip
     """Check the configurations schema ``name`` covers against what covers them now
@@ -67,8 +68,8 @@ async def _recheck(
 
 
 async def put(
-    db: database.Database, write: writes.Write, app_id: str, name: str, body: dict[str, Any],
-    if_version: writes.IfMatch, force: bool,
+    db: database.Database, write: writing.Write, app_id: str, name: str, body: dict[str, Any],
+    if_version: writing.IfMatch, force: bool,
 ) -> tuple[dict[str, Any], bool]:  # fmt: skip
     """Store the schema of configuration ``name`` (``*``: the default); (it, whether it is new).
 
@@ -76,7 +77,7 @@ async def put(
     configuration fails it, unless ``force``."""
     validator = schemas.compile_checked(body)
 
-    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+    async def step(conn: asyncpg.Connection, revision: int) -> writing.Change:
         await _lock(conn, write, app_id)
         current = await store.lock(conn, app_id, name)
         _if_match(current, if_version, name)
@@ -85,21 +86,21 @@ async def put(
         else:
             resource, op = await store.update(conn, current["id"], body, revision), "updated"
         conflict = await _recheck(conn, app_id, name, validator, force)
-        return writes.Change(f"schema_{op}", resource, app_id, invalid=conflict)
+        return writing.Change(f"schema_{op}", resource, app_id, invalid=conflict)
 
-    target = writes.Target("schema.put", "schema", name, app_id)
+    target = writing.Target("schema.put", "schema", name, app_id)
     change = await writes.apply(db, write, step, target)
     return change.resource, change.op == "schema_created"
 
 
 async def delete(
-    db: database.Database, write: writes.Write, app_id: str, name: str,
-    if_version: writes.IfMatch, force: bool,
+    db: database.Database, write: writing.Write, app_id: str, name: str,
+    if_version: writing.IfMatch, force: bool,
 ) -> int:  # fmt: skip
     """Delete the schema; its configurations fall back to ``*`` (checked like a change), or to
     none. Returns the revision it committed."""
 
-    async def step(conn: asyncpg.Connection, revision: int) -> writes.Change:
+    async def step(conn: asyncpg.Connection, revision: int) -> writing.Change:
         await _lock(conn, write, app_id)
         current = await store.lock(conn, app_id, name)
         if current is None:
@@ -112,9 +113,9 @@ async def delete(
             key = (fallback["id"], fallback["version"])
             validator = await schemas.validator(conn, write.validators, key)
         conflict = await _recheck(conn, app_id, name, validator, force)
-        return writes.Change("schema_deleted", gone, app_id, invalid=conflict)
+        return writing.Change("schema_deleted", gone, app_id, invalid=conflict)
 
     change = await writes.apply(
-        db, write, step, writes.Target("schema.delete", "schema", name, app_id)
+        db, write, step, writing.Target("schema.delete", "schema", name, app_id)
     )
     return int(change.resource["revision"])

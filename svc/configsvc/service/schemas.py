@@ -7,41 +7,31 @@ Decimal numbers exact (``maximum``, ``multipleOf``), and is about 50 times faste
 is an annotation, as the draft's default says: it never fails a configuration.
 
 The server never fetches anything: every ``$ref`` must be local (``#...``), and the resolver
-refuses whatever is not in the schema itself. Compiled validators are kept per worker in
-:class:`Validators`, keyed by schema id and version (a committed version never changes), and
-dropped when the change feed says their schema changed.
+refuses whatever is not in the schema itself. Compiled validators are kept per worker
+(service/validators.py), keyed by schema id and version (a committed version never changes),
+and dropped when the change feed says their schema changed.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import asyncpg
 import jsonschema_rs
-from aiohttp import web
 
 from configsvc import errors
-from configsvc.store import changes
+from configsvc.service import validators, writing
 from configsvc.store import schemas as store
 
-if TYPE_CHECKING:
-    from configsvc.service.writes import Change, Write
-
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-CACHE_MAX = 1024
 # Errors kept per configuration when a forced schema change leaves it invalid.
 STORED_ERRORS_MAX = 100
 _REFERENCES = ("$ref", "$dynamicRef")
 # Keywords whose values are data, not schemas: a "$ref" member in there refers to nothing. (A
 # property named like one is skipped too; a remote reference there still fails to compile.)
 _DATA = frozenset({"const", "enum", "examples", "default"})
-
-Validator = jsonschema_rs.Draft202012Validator
-Key = tuple[str, int]
 
 
 def _refuse(uri: str) -> NoReturn:
@@ -95,7 +85,7 @@ def _remote_references(value: Any) -> Iterator[dict[str, Any]]:
             stack.extend((child, (*where, i)) for i, child in enumerate(item))
 
 
-def compile_checked(schema: dict[str, Any]) -> Validator:
+def compile_checked(schema: dict[str, Any]) -> validators.Validator:
     """The schema compiled, or SchemaInvalid naming each problem (a pointer into the schema):
     remote references, what the 2020-12 meta-schema refuses, then what cannot compile (a bad
     regular expression, a local reference to nothing)."""
@@ -114,58 +104,21 @@ def compile_checked(schema: dict[str, Any]) -> Validator:
         ) from exc
 
 
-def compile_stored(schema: dict[str, Any]) -> Validator:
+def compile_stored(schema: dict[str, Any]) -> validators.Validator:
     """A schema that was checked when it was stored."""
-    return Validator(schema, retriever=_refuse)
+    return validators.Validator(schema, retriever=_refuse)
 
 
-def violations(validator: Validator, config: Any, prefix: str = "config") -> list[dict[str, Any]]:
+def violations(
+    validator: validators.Validator, config: Any, prefix: str = "config"
+) -> list[dict[str, Any]]:
     """Every way ``config`` fails, in the library's order; empty if it is valid."""
     return [violation(error, prefix) for error in validator.iter_errors(config)]
 
 
-class Validators:
-    """This worker's compiled schemas, at most ``size``, least recently used dropped first.
-
-    Only committed schemas go in (a write's own uncommitted schema could be rolled back, and its
-    id and version reused for another body); :meth:`changed`, fed by the change listener, drops
-    the versions of a schema that changed.
-    """
-
-    def __init__(self, size: int = CACHE_MAX) -> None:
-        self.size = size
-        self._compiled: OrderedDict[Key, Validator] = OrderedDict()
-
-    def get(self, key: Key) -> Validator | None:
-        found = self._compiled.get(key)
-        if found is not None:
-            self._compiled.move_to_end(key)
-        return found
-
-    def put(self, key: Key, validator: Validator) -> None:
-        self._compiled[key] = validator
-        while len(self._compiled) > self.size:
-            self._compiled.popitem(last=False)
-
-    def changed(self, entry: changes.Entry) -> None:
-        """Forget a schema the feed says was updated or deleted; any other change is ignored."""
-        if not entry.op.startswith("schema_"):
-            return
-        try:
-            schema_id = json.loads(entry.resource)["id"]
-        except (ValueError, KeyError, TypeError):
-            return  # keyed by version: a stale entry is never used, only kept a little longer
-        for key in [key for key in self._compiled if key[0] == schema_id]:
-            del self._compiled[key]
-
-    def __len__(self) -> int:
-        return len(self._compiled)
-
-
-VALIDATORS: web.AppKey[Validators] = web.AppKey("schema_validators", Validators)
-
-
-async def validator(conn: asyncpg.Connection, cache: Validators | None, key: Key) -> Validator:
+async def validator(
+    conn: asyncpg.Connection, cache: validators.Validators | None, key: validators.Key
+) -> validators.Validator:
     """The compiled schema ``key`` (committed: cached), from ``cache`` or from the database."""
     found = None if cache is None else cache.get(key)
     if found is None:
@@ -176,7 +129,7 @@ async def validator(conn: asyncpg.Connection, cache: Validators | None, key: Key
 
 
 async def standing(
-    conn: asyncpg.Connection, cache: Validators | None, config: dict[str, Any]
+    conn: asyncpg.Connection, cache: validators.Validators | None, config: dict[str, Any]
 ) -> list[dict[str, Any]] | None:
     """How a configuration (as the API shows it) fares against the schema that covers it now:
     None without a schema, else its violations (empty: valid)."""
@@ -194,7 +147,7 @@ def status(found: list[dict[str, Any]] | None) -> tuple[str, list[dict[str, Any]
 
 
 async def check_written(
-    conn: asyncpg.Connection, cache: Validators | None, written: list[dict[str, Any]],
+    conn: asyncpg.Connection, cache: validators.Validators | None, written: list[dict[str, Any]],
     label: bool = False,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:  # fmt: skip
     """Validate configurations a write has just written (in its transaction, which holds their
@@ -218,7 +171,9 @@ async def check_written(
     return shown, found
 
 
-async def validated(conn: asyncpg.Connection, write: Write, change: Change) -> Change:
+async def validated(
+    conn: asyncpg.Connection, write: writing.Write, change: writing.Change
+) -> writing.Change:
     """Check every configuration ``change`` writes against its schema, in the write path: a
     SchemaInvalid with all violations (a dry run notes it in the change instead, like a schema
     change's own refusal); their new standing, in the change."""

@@ -11,7 +11,6 @@ import pytest
 
 from configsvc import errors
 from configsvc.service import schemas
-from configsvc.store import changes
 
 SUITE = Path(__file__).with_name("testdata") / "draft2020-12"
 
@@ -85,22 +84,3 @@ def test_a_remote_reference_is_refused_without_a_request() -> None:
     # Even one that slipped into storage cannot reach out: the resolver refuses it.
     with pytest.raises(ValueError, match="only local references"):
         schemas.compile_stored({"$ref": "http://127.0.0.1:9/x"})
-
-
-def _entry(op: str, resource: object) -> changes.Entry:
-    return changes.Entry(1, "A" * 26, op, json.dumps(resource))
-
-
-def test_the_cache_keeps_the_most_recent_and_forgets_changed_schemas() -> None:
-    cache = schemas.Validators(size=2)
-    one, two = schemas.compile_stored({}), schemas.compile_stored({"type": "object"})
-    cache.put(("a", 1), one)
-    cache.put(("b", 1), two)
-    assert cache.get(("a", 1)) is one  # now the most recently used
-    cache.put(("c", 1), one)
-    assert (cache.get(("b", 1)), len(cache)) == (None, 2)
-    cache.changed(_entry("updated", {"id": "a"}))
-    assert cache.get(("a", 1)) is one, "a configuration change is not a schema change"
-    cache.changed(_entry("schema_updated", {"id": "a"}))
-    cache.changed(_entry("schema_deleted", ["not", "a", "schema"]))
-    assert (cache.get(("a", 1)), len(cache)) == (None, 1)

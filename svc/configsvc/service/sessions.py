@@ -11,12 +11,12 @@ from typing import Any
 from configsvc import errors
 from configsvc.auth import sessions, tokens
 from configsvc.db import database
-from configsvc.service import audit, writes
+from configsvc.service import audit, writing
 from configsvc.store import sessions as session_store
 
 
 async def sign_in(
-    db: database.Database, token: tokens.Token, ttl_s: float, write: writes.Write
+    db: database.Database, token: tokens.Token, ttl_s: float, write: writing.Write
 ) -> tuple[str, dict[str, Any]]:
     """(secret, session) for ``token``; the session ends at its TTL or the token's expiry."""
     secret = sessions.new_secret()
@@ -26,7 +26,7 @@ async def sign_in(
     return secret, session
 
 
-async def sign_out(db: database.Database, session_id: str, write: writes.Write) -> None:
+async def sign_out(db: database.Database, session_id: str, write: writing.Write) -> None:
     """End the session; ``errors.NotFound`` if it had ended already."""
     async with db.connection() as conn, conn.transaction():
         if not await session_store.delete(conn, session_id):

@@ -6,14 +6,14 @@ import pytest
 
 from configsvc import errors
 from configsvc.auth import tokens
-from configsvc.service import sessions, writes
+from configsvc.service import sessions, writing
 from configsvc.service import tokens as token_service
 
 
 async def test_sign_in_and_out_are_audited_and_store_only_a_hash(pooled, db) -> None:
     made = await token_service.create(pooled, {"name": "person", "admin": True})
     token = tokens.Token.from_resource(made)
-    write = writes.Write(actor=writes.Actor(token.id, token.name), request_id="r-1")
+    write = writing.Write(actor=writing.Actor(token.id, token.name), request_id="r-1")
     secret, session = await sessions.sign_in(pooled, token, 60, write)
     row = await db.fetchrow("SELECT secret_hash, token_id FROM sessions")
     assert (bytes(row["secret_hash"]), row["token_id"]) == (tokens.hash_secret(secret), token.id)

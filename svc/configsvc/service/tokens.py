@@ -13,11 +13,11 @@ from typing import Any
 from configsvc import errors
 from configsvc.auth import tokens
 from configsvc.db import database
-from configsvc.service import audit, writes
+from configsvc.service import audit, writing
 from configsvc.store import tokens as token_store
 
 # A change made by the service itself or from its command line: no token behind it.
-INTERNAL = writes.Write()
+INTERNAL = writing.Write()
 
 
 def _grants(grants: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -41,7 +41,7 @@ def _check(grants: list[dict[str, str]], expires_at: datetime | None) -> None:
 
 
 async def create(
-    db: database.Database, fields: dict[str, Any], write: writes.Write = INTERNAL
+    db: database.Database, fields: dict[str, Any], write: writing.Write = INTERNAL
 ) -> dict[str, Any]:
     """A new token; the returned resource carries its secret as ``token``, this once."""
     fields = {**fields, "grants": _grants(fields.get("grants", []))}
@@ -56,7 +56,7 @@ async def create(
 
 async def replace(
     db: database.Database, token_id: str, name: str, grants: list[dict[str, str]],
-    expires_at: datetime | None, write: writes.Write = INTERNAL,
+    expires_at: datetime | None, write: writing.Write = INTERNAL,
 ) -> dict[str, Any]:  # fmt: skip
     """Replace name, grants and expiry; sockets that lose a grant lose that subscription."""
     grants = _grants(grants)
@@ -68,7 +68,7 @@ async def replace(
     return token
 
 
-async def revoke(db: database.Database, token_id: str, write: writes.Write = INTERNAL) -> None:
+async def revoke(db: database.Database, token_id: str, write: writing.Write = INTERNAL) -> None:
     """Delete the token: every worker refuses it and closes its sockets (4401)."""
     async with db.connection() as conn, conn.transaction():
         await token_store.delete(conn, token_id)

@@ -11,12 +11,12 @@ import asyncpg
 import pytest
 
 from configsvc import errors
-from configsvc.api import routes
+from configsvc.api import operation
 from configsvc.auth import guard, tokens
 from configsvc.devtools import pgcluster
 from configsvc.service import tokens as token_service
 
-API = routes.PREFIX
+API = operation.PREFIX
 
 
 def _pg_dump(database_url: str) -> str:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from configsvc import errors
-from configsvc.service import writes
+from configsvc.service import application_writes, writing
 from configsvc.store import applications
 
 
 async def test_get_and_find_by_name(pooled) -> None:
-    app = await writes.create_application(pooled, writes.Write(), "billing", "pays")
+    app = await application_writes.create_application(pooled, writing.Write(), "billing", "pays")
     async with pooled.connection() as conn:
         assert await applications.get(conn, app["id"]) == {**app, "configuration_ids": []}
         assert await applications.get_by_name(conn, "billing") == app
@@ -22,7 +22,8 @@ async def test_get_and_find_by_name(pooled) -> None:
 
 async def test_pages_are_in_id_order_after_the_cursor(pooled) -> None:
     made = [
-        await writes.create_application(pooled, writes.Write(), f"app{i}", "") for i in range(5)
+        await application_writes.create_application(pooled, writing.Write(), f"app{i}", "")
+        for i in range(5)
     ]
     ids = sorted(a["id"] for a in made)
     async with pooled.connection() as conn:

@@ -8,7 +8,7 @@ import random
 
 import asyncpg
 
-from configsvc.service import writes
+from configsvc.service import application_writes, configuration_writes, writing
 from configsvc.store import changes
 
 
@@ -20,10 +20,12 @@ async def test_revisions_follow_commit_order_under_many_concurrent_writers(
     violations: list[tuple[int, int]] = []
 
     async def write(i: int) -> None:
-        app = await writes.create_application(pooled, writes.Write(), f"app-{i}", "")
+        app = await application_writes.create_application(pooled, writing.Write(), f"app-{i}", "")
         for n in range(25):
             fields = {"name": f"c{n}", "comments": "", "config": {"n": n}}
-            await writes.create_configuration(pooled, writes.Write(), app["id"], fields)
+            await configuration_writes.create_configuration(
+                pooled, writing.Write(), app["id"], fields
+            )
             await asyncio.sleep(random.random() / 1000)
 
     async def watch() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from configsvc.service import writes
+from configsvc.service import application_writes, configuration_writes, writing
 from configsvc.store import clients
 
 APP = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
@@ -81,15 +81,15 @@ async def test_prune_forgets_long_gone_clients_and_dead_workers_only(pooled, db)
 
 
 async def test_head_is_the_latest_revision_including_deletions(pooled) -> None:
-    write = writes.Write()
-    app = await writes.create_application(pooled, write, "billing", "")
+    write = writing.Write()
+    app = await application_writes.create_application(pooled, write, "billing", "")
     async with pooled.connection() as conn:
         assert await clients.head(conn, "0" * 26) == 0
         assert await clients.head(conn, app["id"]) == app["revision"]
-    made = await writes.create_configuration(
+    made = await configuration_writes.create_configuration(
         pooled, write, app["id"], {"name": "c", "comments": "", "config": {}}
     )
-    await writes.delete_configuration(pooled, write, made["id"], None)
+    await configuration_writes.delete_configuration(pooled, write, made["id"], None)
     async with pooled.connection() as conn:
         revision = await conn.fetchval("SELECT max(revision) FROM changes")
         assert await clients.head(conn, app["id"]) == revision > made["revision"]

@@ -10,15 +10,15 @@ import pytest
 
 from configsvc import app as app_mod
 from configsvc import errors
-from configsvc.service import writes
+from configsvc.service import application_writes, configuration_writes, writing
 from configsvc.store import configurations
 
 
 async def test_all_of_an_application_in_id_order_with_json_intact(pooled) -> None:
-    app = await writes.create_application(pooled, writes.Write(), "app", "")
+    app = await application_writes.create_application(pooled, writing.Write(), "app", "")
     made = [
-        await writes.create_configuration(
-            pooled, writes.Write(), app["id"],
+        await configuration_writes.create_configuration(
+            pooled, writing.Write(), app["id"],
             {"name": f"c{i}", "comments": "", "config": {"i": i, "l": [None, 1.5]}},
         )
         for i in range(3)

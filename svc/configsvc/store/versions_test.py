@@ -5,20 +5,20 @@ from __future__ import annotations
 import pytest
 
 from configsvc import errors
-from configsvc.service import writes
+from configsvc.service import application_writes, configuration_writes, writing
 from configsvc.store import versions
 
-W = writes.Write()
+W = writing.Write()
 DAY = 86400
 
 
 async def ten_versions(pooled) -> tuple[dict, dict]:  # type: ignore[type-arg]
-    app = await writes.create_application(pooled, W, "billing", "")
-    cfg = await writes.create_configuration(
+    app = await application_writes.create_application(pooled, W, "billing", "")
+    cfg = await configuration_writes.create_configuration(
         pooled, W, app["id"], {"name": "p", "comments": "", "config": {"n": 1}}
     )
     for n in range(2, 11):
-        await writes.replace_configuration(
+        await configuration_writes.replace_configuration(
             pooled, W, cfg["id"], {"name": "p", "comments": "", "config": {"n": n}}, None
         )
     return app, cfg
@@ -54,7 +54,7 @@ async def test_a_version_goes_only_when_both_old_and_far_behind(pooled, db) -> N
 
 async def test_the_newest_version_is_never_pruned(pooled, db) -> None:
     app, cfg = await ten_versions(pooled)
-    await writes.delete_configuration(pooled, W, cfg["id"], None)
+    await configuration_writes.delete_configuration(pooled, W, cfg["id"], None)
     await db.execute("UPDATE configuration_versions SET committed_at = now() - interval '9 years'")
     await db.execute("UPDATE application_versions SET committed_at = now() - interval '9 years'")
     await versions.prune(db, DAY, 0)

@@ -1,0 +1,34 @@
+"""Fixtures of the REST API's tests: an application, a configuration, made through the API."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def make_app(client):
+    async def make(name: str | None = None, comments: str = "") -> dict[str, Any]:
+        name = name or f"app-{next(_names)}"
+        resp = await client.post("/api/v1/applications", json={"name": name, "comments": comments})
+        assert resp.status == 201, await resp.text()
+        return await resp.json()
+
+    return make
+
+
+@pytest.fixture
+def make_config(client, make_app):
+    async def make(app_id: str | None = None, name: str | None = None, config=None):
+        app_id = app_id or (await make_app())["id"]
+        body = {"application_id": app_id, "name": name or f"cfg-{next(_names)}",
+                "config": config if config is not None else {"x": 1}}  # fmt: skip
+        resp = await client.post("/api/v1/configurations", json=body)
+        assert resp.status == 201, await resp.text()
+        return await resp.json()
+
+    return make
