@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from configsvc import settings as settings_mod
-from configsvc.api import console, edge, openapi, problems, requestid, routes
+from configsvc.api import console, edge, gate, openapi, problems, requestid, routes
 from configsvc.auth import guard
 from configsvc.db import database
 from configsvc.live import feed, follow
-from configsvc.ops import connections, health, logs, metrics_web, pruning, rollouts
+from configsvc.ops import bootstrap, connections, health, logs, metrics_web, pruning, rollouts
 from configsvc.service import validators
 
 log = logging.getLogger(__name__)
@@ -44,13 +44,14 @@ def create_app(settings: settings_mod.Settings) -> web.Application:
             metrics_web.middleware,  # logs each request too
             problems.middleware,
             edge.middleware,
-            guard.middleware,
+            gate.middleware,
         ],
     )
     app[settings_mod.SETTINGS] = settings
     edge.setup(app, settings)
     app.cleanup_ctx.append(database.pool_ctx)
     app.cleanup_ctx.append(guard.guard_ctx)
+    app.cleanup_ctx.append(bootstrap.bootstrap_ctx)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/readyz", health.readyz)
     routes.add_routes(app)

@@ -18,7 +18,7 @@ from aiohttp import web
 from configsvc_contract import models
 
 from configsvc import errors
-from configsvc.api import bodies
+from configsvc.api import bodies, gate
 from configsvc.auth import access, guard
 from configsvc.service import validators, writing
 
@@ -66,7 +66,7 @@ def write_of(request: web.Request) -> writing.Write:
     """Who is writing, why, and whether only to try: the reason header and ``dry_run`` are
     checked here, before anything is written."""
     return replace(
-        guard.writer(request, bodies.change_reason(request)),
+        gate.writer(request, bodies.change_reason(request)),
         dry_run=bodies.flag(request, "dry_run"),
         validators=request.app.get(validators.VALIDATORS),
         size=request.content_length or 0,

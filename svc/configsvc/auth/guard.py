@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 from aiohttp import web
@@ -21,8 +21,6 @@ from configsvc import errors
 from configsvc import settings as settings_mod
 from configsvc.auth import access, cache, sessions, tokens
 from configsvc.db import database
-from configsvc.service import audit, writing
-from configsvc.service import tokens as token_service
 from configsvc.store import sessions as session_store
 
 log = logging.getLogger(__name__)
@@ -150,73 +148,6 @@ def is_public(path: str) -> bool:
     return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
 
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-METRICS_PATH = "/metrics"
-
-
-@web.middleware
-async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    settings = request.app[settings_mod.SETTINGS]
-    open_metrics = request.path == METRICS_PATH and settings.metrics_public
-    if is_public(request.path) or open_metrics:
-        return await handler(request)
-    try:
-        request[CALLER] = await request.app[GUARD].caller(request)
-    except (errors.Unauthenticated, errors.Forbidden) as exc:  # no credentials; no CSRF value
-        if request.method not in READS:
-            await _audit_refused(request, "denied", str(exc))
-        raise
-    if request.method in READS or request.query.get("dry_run") == "true":
-        return await handler(request)  # a dry run is never audited (see service/writes.py)
-    try:
-        return await handler(request)
-    except errors.ServiceError as exc:
-        # A write refused before the write path (a malformed body, a bad header, an unknown
-        # target) still leaves its audit entry, and nothing else.
-        status = errors.kind(exc).status
-        if 400 <= status < 500 and not exc.audited:
-            outcome: audit.Outcome = "denied" if status in (401, 403) else "invalid"
-            await _audit_refused(request, outcome, str(exc))
-        raise
-    except web.HTTPClientError as exc:  # 408, 413, 415 raised by aiohttp or bodies.py
-        if request.match_info.route.resource is not None:
-            await _audit_refused(request, "invalid", exc.text or exc.reason)
-        raise
-
-
-READS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-USER_AGENT_MAX = 512
-
-
-def writer(request: web.Request, reason: str = "") -> writing.Write:
-    """Who is writing: the one place a request's actor, caller and request id are read."""
-    from configsvc.ops import logs  # here, not at the top: logs -> api -> this module
-
-    who = caller(request)
-    token = None if who is None else who.token
-    return writing.Write(
-        actor=None if token is None else writing.Actor(token.id, token.name),
-        caller=who, reason=reason, request_id=logs.REQUEST_ID.get(),
-        remote_addr=request.remote,
-        user_agent=request.headers.get("User-Agent", "")[:USER_AGENT_MAX] or None,
-    )  # fmt: skip
-
-
-async def _audit_refused(request: web.Request, outcome: audit.Outcome, reason: str) -> None:
-    """A write refused outside the write path leaves its audit entry (and nothing else)."""
-    resource = request.match_info.route.resource
-    action = f"{request.method} {resource.canonical if resource else request.path}"[:200]
-    try:
-        await audit.refused(request.app[database.DB], writer(request), action, "request",
-                            request.match_info.get("id"), None, outcome, reason)  # fmt: skip
-    except errors.ServiceError as failed:
-        log.warning("could not audit a refused %s: %r", action, failed)
-
-
 async def _flush(guard: Guard) -> None:
     """Every second, write ``last_used_at`` of the tokens that are due (see cache.py)."""
     while True:
@@ -232,15 +163,11 @@ async def _flush(guard: Guard) -> None:
 
 
 async def guard_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Bootstrap the admin token if asked, then keep the cache's use records flowing."""
+    """This worker's guard, and the task that keeps the cache's use records flowing."""
     settings = app[settings_mod.SETTINGS]
     guard = app[GUARD] = Guard(app[database.DB], settings.auth_mode)
     if settings.auth_mode == "off":
         log.warning("AUTH_MODE=off: every request is allowed, without a token")
-    if settings.bootstrap_admin_token is not None:
-        secret = settings.bootstrap_admin_token.get_secret_value()
-        if await token_service.bootstrap(guard.db, secret):
-            log.info("stored BOOTSTRAP_ADMIN_TOKEN as admin token 'bootstrap'")
     task = asyncio.create_task(_flush(guard), name="token use recorder")
     yield
     task.cancel()
