@@ -336,7 +336,7 @@ def test_every_package_is_read() -> None:
          "configsvc_client.api:1 imports configsvc.errors: the client imports nothing from"
          " the server"),
         (layering_violations, {"configsvc.api.x": "from configsvc_client import models"},
-         "configsvc.api.x:1 imports configsvc_contract.models: the server imports nothing from the"
+         "configsvc.api.x:1 imports configsvc_client.models: the server imports nothing from the"
          " client: the models are the contract's"),
         (layering_violations, {"configsvc_contract.models.x": "import aiohttp"},
          "configsvc_contract.models.x:1 imports aiohttp: the contract imports nothing but"
