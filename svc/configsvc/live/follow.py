@@ -14,6 +14,10 @@ one lifecycle for every consumer, in this order:
 - *reset*: when the log cannot say what was missed (pruned, rewound, another history), the
   subscribers are told to start over and the read cache is dropped.
 
+The schema cache (service/validators.py) hears schema changes as an observer of the hub's
+dispatch, wired by app.py since live/ does not import service/; its entries are keyed by
+version, so a lost stream can make it keep one longer, never use a stale one.
+
 The token channel goes to the revocation loop, which closes the sockets of a revoked token
 (and re-checks those registered after a revoke started). If the listener gives up (a bug, not
 an outage), the worker exits so that its supervisor starts a fresh one.
