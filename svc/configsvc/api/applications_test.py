@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from typing import Any
 
 import pytest
 from configsvc_contract import models
 
+from configsvc.api.conftest import fields, problem
+
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-
-
-async def problem(resp, status: int) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    assert resp.content_type == "application/problem+json"
-    body = await resp.json()
-    models.Problem.model_validate(body)
-    assert body["status"] == status
-    return body
-
-
-def fields(body: dict[str, Any]) -> set[str]:
-    return {e["field"] for e in body["errors"]}
 
 
 async def test_create_application_returns_it_with_location_and_etag(client) -> None:

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
 from configsvc_contract import models
 
-
-async def problem(resp, status: int) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    assert resp.content_type == "application/problem+json"
-    body = await resp.json()
-    models.Problem.model_validate(body)
-    assert body["status"] == status
-    return body
-
-
-def fields(body: dict[str, Any]) -> set[str]:
-    return {e["field"] for e in body["errors"]}
+from configsvc.api.conftest import fields, problem
 
 
 async def test_create_and_read_configuration(client, make_app) -> None:

@@ -1,4 +1,5 @@
-"""Fixtures of the REST API's tests: an application, a configuration, made through the API."""
+"""Fixtures of the REST API's tests: an application, a configuration, made through the API; and
+what a refusal must look like (a problem+json body of the schema the document gives)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,22 @@ import itertools
 from typing import Any
 
 import pytest
+from configsvc_contract import models
 
 _names = itertools.count()
+
+
+async def problem(resp, status: int) -> dict[str, Any]:
+    assert resp.status == status, await resp.text()
+    assert resp.content_type == "application/problem+json"
+    body = await resp.json()
+    models.Problem.model_validate(body)
+    assert body["status"] == status
+    return body
+
+
+def fields(body: dict[str, Any]) -> set[str]:
+    return {e["field"] for e in body["errors"]}
 
 
 @pytest.fixture

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from configsvc_contract import models
 
-
-async def problem(resp, status: int) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    assert resp.content_type == "application/problem+json"
-    body = await resp.json()
-    models.Problem.model_validate(body)
-    assert body["status"] == status
-    return body
+from configsvc.api.conftest import problem
 
 
 @pytest.mark.parametrize("rid", ["0" * 26, "not-an-id", "01JDQ2Z8B6M4R1V3XK7N9P0TQU"])

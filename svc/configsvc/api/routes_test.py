@@ -3,22 +3,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from configsvc_contract import models
 
 from configsvc.api import routes
-
-
-async def problem(resp, status: int) -> dict[str, Any]:
-    assert resp.status == status, await resp.text()
-    assert resp.content_type == "application/problem+json"
-    body = await resp.json()
-    models.Problem.model_validate(body)
-    assert body["status"] == status
-    return body
-
+from configsvc.api.conftest import problem
 
 # --- conditional requests -----------------------------------------------------------------
 

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import decimal
-from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp.test_utils import TestClient
 
 from configsvc_client import (
     api,
     applications,
-    backoff,
     cache,
     configurations,
     errors,
@@ -25,14 +22,6 @@ from configsvc_client import (
 
 # These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
 pytestmark = pytest.mark.usefixtures("token_env")
-
-FAST = backoff.Backoff(base=0.001, cap=0.002)
-
-
-@pytest.fixture
-async def rest(client: TestClient) -> AsyncIterator[api.ConfigClient]:  # type: ignore[type-arg]
-    async with api.ConfigClient(str(client.make_url("")), backoff=FAST) as rest:
-        yield rest
 
 
 async def test_every_route_the_client_calls_is_in_the_served_document(

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from aiohttp.test_utils import TestClient
 
-from configsvc_client import api, backoff, errors
+from configsvc_client import api, errors
 
 # These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
 pytestmark = pytest.mark.usefixtures("token_env")
-
-FAST = backoff.Backoff(base=0.001, cap=0.002)
-
-
-@pytest.fixture
-async def rest(client: TestClient) -> AsyncIterator[api.ConfigClient]:  # type: ignore[type-arg]
-    async with api.ConfigClient(str(client.make_url("")), backoff=FAST) as rest:
-        yield rest
 
 
 async def test_applications_round_trip(rest: api.ConfigClient) -> None:

@@ -12,18 +12,11 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from configsvc.devtools import pgcluster
-from configsvc_client import api, backoff, errors, transport
+from configsvc_client import api, errors, transport
+from configsvc_client.conftest import FAST
 
 # These tests reach real servers: with the admin token, through CONFIGSVC_TOKEN.
 pytestmark = pytest.mark.usefixtures("token_env")
-
-FAST = backoff.Backoff(base=0.001, cap=0.002)
-
-
-@pytest.fixture
-async def rest(client: TestClient) -> AsyncIterator[api.ConfigClient]:  # type: ignore[type-arg]
-    async with api.ConfigClient(str(client.make_url("")), backoff=FAST) as rest:
-        yield rest
 
 
 async def test_http_errors_carry_the_problem_details(rest: api.ConfigClient) -> None:
