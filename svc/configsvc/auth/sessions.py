@@ -72,7 +72,9 @@ def bearer_offered(request: web.Request) -> bool:
 
 def by_cookie(request: web.Request) -> str | None:
     """The session cookie's value when the request authenticates by it, else None."""
-    if bearer_offered(request):
+    # No Cookie header, nothing to parse: aiohttp would parse an empty one and keep the result
+    # on the request, which a WebSocket keeps for as long as it is open.
+    if hdrs.COOKIE not in request.headers or bearer_offered(request):
         return None
     return request.cookies.get(COOKIE)
 
