@@ -1,0 +1,278 @@
+"""The scale phase (issue 23's moonshot): ``scale_subscribers`` idle subscribers of one
+application on this machine, WORKERS=2, and one change to that application at a time.
+
+Measured per change: from the moment its PUT is sent until the *last* subscriber has it,
+across every holder process (CLOCK_MONOTONIC is system-wide on Linux, so their receipt
+times compare with this process's send times); meanwhile a second client GETs another
+configuration every 10 ms (the REST p99 during the fan-out); at the end, how many sockets
+were dropped (never opened, or closed since). Then the same sockets against the bare
+broadcast ceiling (ceilings.py ``broadcast``), same measure, a message of the same size.
+
+Sockets are held by ``bench.subscribers`` processes of at most PER_HOLDER each (under the
+usual 20,000-descriptor limit), each from its own source address: one address has only
+~28,000 ephemeral ports towards one server port. The service's sockets come from
+127.0.0.10, .11, ...; the ceiling's from 127.0.1.10, ... (the first run's ports linger in
+TIME_WAIT).
+
+Raised for this phase only: MAX_CONNECTIONS (a per-worker cap, default 10,000) to every
+socket plus a margin, as the kernel does not split the accepts evenly between the workers;
+and RLIMIT_NOFILE of the bench and so of the servers it starts, raised as root past its hard
+limit (an ordinary user cannot: the phase then holds as many sockets as that limit allows and
+says so). Everything else as ``make run`` has it (heartbeat 20 s, send buffer 4 MiB, pool
+2..10). The ceiling is one process: the service's two workers share the one server CPU
+(cpus.py), so a second ceiling process would get no more CPU.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import http.client
+import json
+import os
+import resource
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench import cpus, dataset, live, scenarios, servers, stats, subscribers
+from bench.plan import Plan
+
+PER_HOLDER = 12_500
+SERVICE_NET, CEILING_NET = "127.0.0", "127.0.1"
+MARGIN_FDS = 2_000  # the servers' own descriptors: pool, listener, logs, the bench's clients
+PROBE_INTERVAL_S = 0.01
+# Makes the i-th change: the revision it carries and when (monotonic) it was sent.
+Change = Callable[[int], tuple[int, float]]
+
+
+def sources(n: int, net: str, per_holder: int = PER_HOLDER) -> list[tuple[str, int]]:
+    """``(source address, sockets)`` per holder: as few holders as hold ``n``, evenly."""
+    holders = max(1, -(-n // per_holder))
+    return [(f"{net}.{10 + i}", n // holders + (i < n % holders)) for i in range(holders)]
+
+
+def raise_fds(wanted: int) -> int:
+    """Raise this process's descriptor limit to ``wanted`` if it may; the limit it has then.
+
+    Root may raise the hard limit up to /proc/sys/fs/nr_open; anyone else only up to it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= wanted:
+        return soft
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, max(wanted, hard)))
+        return wanted
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def last_ms(
+    sent: dict[int, float], reached: list[dict[int, float | None]]
+) -> tuple[list[float], int]:
+    """Per change, the latest receipt across holders minus its send time (ms); and how many
+    changes some holder never fully had (``None``: not every subscriber of it got it)."""
+    latencies, missing = [], 0
+    for revision, t0 in sent.items():
+        times = [holder.get(revision) for holder in reached]
+        if any(t is None for t in times):
+            missing += 1
+            continue
+        latencies.append((max(t for t in times if t is not None) - t0) * 1000)
+    return latencies, missing
+
+
+class Prober(threading.Thread):
+    """The second client: a GET of ``path`` every 10 ms on one keep-alive connection."""
+
+    def __init__(self, port: int, path: str) -> None:
+        super().__init__(name="rest-prober", daemon=True)
+        self.port, self.path = port, path
+        self.latencies_ms: list[float] = []
+        self.errors = 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        # Ahead of the holders on the load CPU (root only): it must time the service, not
+        # its own wait for that CPU while the holders read a fan-out.
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        while not self.stopping.wait(PROBE_INTERVAL_S):
+            t0 = time.perf_counter()
+            try:
+                conn.request("GET", self.path)
+                resp = conn.getresponse()
+                resp.read()
+                ok = resp.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                ok = False
+            if ok:
+                self.latencies_ms.append((time.perf_counter() - t0) * 1000)
+            else:
+                self.errors += 1
+        conn.close()
+
+
+def hold(
+    stack: contextlib.ExitStack,
+    argv: list[str],
+    spread: list[tuple[str, int]],
+    pinning: cpus.Pinning,
+) -> list[subscribers.Remote]:
+    """Start every holder at once; each is closed when ``stack`` is."""
+
+    def start(source: str, count: int) -> subscribers.Remote:
+        remote = subscribers.Remote([*argv, "--count", str(count), "--source", source], pinning)
+        stack.callback(remote.close)
+        return remote
+
+    with concurrent.futures.ThreadPoolExecutor(len(spread)) as pool:
+        return list(pool.map(lambda each: start(*each), spread))
+
+
+def put(port: int, config: dataset.Config, seq: int) -> tuple[int, float]:
+    """One PUT of ``config``: the revision it made and when it was sent."""
+    body = scenarios.PUT_CONFIG.fill(NAME=config.name, SEQ=str(seq)).encode()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.connect()
+    t0 = time.monotonic()
+    conn.request("PUT", f"/api/v1/configurations/{config.id}", body,
+                 {"Content-Type": "application/json"})  # fmt: skip
+    resp = conn.getresponse()
+    text = resp.read()
+    conn.close()
+    if resp.status >= 300:
+        raise RuntimeError(f"PUT answered {resp.status}: {text[:200]!r}")
+    return int(json.loads(text)["revision"]), t0
+
+
+def publish(port: int, revision: int, size: int) -> tuple[int, float]:
+    """One POST /publish to the ceiling of a change-shaped message; when it was sent."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.connect()
+    t0 = time.monotonic()
+    conn.request("POST", "/publish", subscribers.bare_message(revision, size).encode())
+    conn.getresponse().read()
+    conn.close()
+    return revision, t0
+
+
+def reached(
+    remotes: list[subscribers.Remote], sent: dict[int, float]
+) -> list[dict[int, float | None]]:
+    """Per holder, per change: when its last subscriber got it (``None``: some never did)."""
+    out = []
+    for remote in remotes:
+        expect = remote.ready["subscribers"]
+        mine: dict[int, float | None] = {}
+        for revision in sent:
+            reply = remote.ask(cmd="wait", revision=revision, expect=expect, timeout_s=30)
+            mine[revision] = reply["reached_monotonic"] if reply["holding"] >= expect else None
+        out.append(mine)
+    return out
+
+
+def side(
+    plan: Plan, n: int, server: servers.Server, argv: list[str], net: str,
+    change: Change, pinning: cpus.Pinning, say: stats.Say, prober: Prober | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Hold ``n`` sockets on ``server``, make the changes, and measure; the raw figures."""
+    with contextlib.ExitStack() as stack:
+        started = time.monotonic()
+        remotes = hold(stack, argv, sources(n, net), pinning)
+        connect_s = time.monotonic() - started
+        opened = sum(r.ready["subscribers"] for r in remotes)
+        failed = sum(r.ready["failed"] for r in remotes)
+        failures = sorted({f for r in remotes for f in r.ready["failures"]})[:3]
+        say(f"  {opened} sockets open in {connect_s:.1f} s ({opened / connect_s:.0f}/s), "
+            f"{failed} failed {failures}")  # fmt: skip
+        time.sleep(2)  # let the server settle after the connection storm
+        rss_mib = sum(servers.rss_kib(pid) for pid in server.workers()) / 1024
+        if prober is not None:
+            prober.start()
+        sent: dict[int, float] = {}
+        for i in range(plan.scale_changes):
+            time.sleep(plan.scale_interval_s)
+            revision, t0 = change(i)
+            sent[revision] = t0
+        times = reached(remotes, sent)
+        if prober is not None:
+            prober.stopping.set()
+            prober.join()
+        ends = [r.ask(cmd="stats") for r in remotes]
+        latencies, missing = last_ms(sent, times)
+        closed = sum(e["closed"] for e in ends)
+        say(f"  last subscriber: {[round(v) for v in latencies]} ms, {missing} changes missed, "
+            f"{closed} closed {sorted({c for e in ends for c in e['close_codes']})}, "
+            f"{rss_mib:.0f} MiB server RSS")  # fmt: skip
+        return {
+            "opened": opened, "connect_s": connect_s, "latencies": latencies,
+            "dropped": failed + closed, "rss_mib": rss_mib,
+            "message_bytes": max(e["message_bytes"] for e in ends),
+        }  # fmt: skip
+
+
+def _one(value: float | None) -> stats.Spread | None:
+    return None if value is None else stats.spread([value])
+
+
+def figures_of(prefix: str, raw: dict[str, Any]) -> stats.Figures:
+    latencies = raw["latencies"]
+    return {
+        f"{prefix}_subscribers": _one(raw["opened"] - raw["dropped"]),
+        f"{prefix}_connect_s": _one(raw["connect_s"]),
+        f"{prefix}_last_p50_ms": _one(stats.percentile(latencies, 50) if latencies else None),
+        f"{prefix}_last_p99_ms": _one(stats.percentile(latencies, 99) if latencies else None),
+        f"{prefix}_dropped": _one(raw["dropped"]),
+        f"{prefix}_rss_mib": _one(raw["rss_mib"]),
+    }
+
+
+def run(
+    plan: Plan, url: str, data: dataset.Dataset, pinning: cpus.Pinning, say: stats.Say
+) -> tuple[stats.Figures, dict[str, str]]:
+    notes: dict[str, str] = {}
+    n = plan.scale_subscribers
+    limit = raise_fds(n + MARGIN_FDS)
+    if limit < n + MARGIN_FDS:
+        n = max(0, limit - MARGIN_FDS)
+        notes["scale_subscribers"] = (
+            f"descriptor limit {limit} (not root: cannot raise it): {n} sockets, not "
+            f"{plan.scale_subscribers}"
+        )
+    config = data.configurations[0]
+    other = next(c for c in data.configurations if c.application_id != config.application_id)
+    since = str(asyncio.run(dataset.current_revision(url)))
+    say(f"scale: {n} subscribers of one application, WORKERS=2, fd limit {limit}")
+    env = {"max_connections": str(n + MARGIN_FDS)}
+    with servers.service(url, 2, pinning, **env) as service:
+        if not live.feed_available(service.url):
+            why = "not available: the service has no WebSocket feed (GET /api/v1/ws)"
+            return {}, {"scale_subscribers": why}
+        argv = [servers.ws_url(service, "/api/v1/ws"), "--app", config.application_id,
+                "--since", since]  # fmt: skip
+        prober = Prober(service.port, f"/api/v1/configurations/{other.id}")
+        mine = side(plan, n, service, argv, SERVICE_NET,
+                    lambda i: put(service.port, config, int(time.time() * 1000) + i),
+                    pinning, say, prober)  # fmt: skip
+    rest = prober.latencies_ms
+    say(f"  REST GET during the fan-out: {len(rest)} requests, {prober.errors} errors")
+    figures = figures_of("scale", mine)
+    figures["scale_rest_p99_ms"] = _one(stats.percentile(rest, 99) if rest else None)
+    figures["scale_rest_errors"] = _one(prober.errors)
+    say("scale: the same sockets on the bare broadcast ceiling")
+    size = mine["message_bytes"] or live.DEFAULT_MESSAGE_BYTES
+    with servers.ceiling("broadcast", pinning) as ceiling:
+        argv = [servers.ws_url(ceiling, "/ws"), "--bare"]
+        bare = side(plan, n, ceiling, argv, CEILING_NET,
+                    lambda i: publish(ceiling.port, i + 1, size), pinning, say)  # fmt: skip
+    figures.update(figures_of("ceiling_scale", bare))
+    ours, theirs = figures["scale_last_p99_ms"], figures["ceiling_scale_last_p99_ms"]
+    figures["ratio_scale_to_ceiling"] = (
+        _one(ours.median / theirs.median) if ours and theirs and theirs.median else None
+    )
+    return figures, notes
