@@ -19,6 +19,7 @@ class Plan:
     writes_subscribers: int = 1000
     catchup_changes: int = 10000
     scale_subscribers: int = 100000  # issue 23's moonshot: all idle, on one application
+    scale_workers: int = 2
     scale_changes: int = 8
     scale_interval_s: float = 1.5
     applications: int = 1000

@@ -44,14 +44,27 @@ PER_HOLDER = 12_500
 SERVICE_NET, CEILING_NET = "127.0.0", "127.0.1"
 MARGIN_FDS = 2_000  # the servers' own descriptors: pool, listener, logs, the bench's clients
 PROBE_INTERVAL_S = 0.01
+CONNECTING = 100  # sockets opening at once, across the holders
+SETTLE_S = 30.0  # after the last change, how long every subscriber has to get every change
 # Makes the i-th change: the revision it carries and when (monotonic) it was sent.
 Change = Callable[[int], tuple[int, float]]
 
 
-def sources(n: int, net: str, per_holder: int = PER_HOLDER) -> list[tuple[str, int]]:
-    """``(source address, sockets)`` per holder: as few holders as hold ``n``, evenly."""
-    holders = max(1, -(-n // per_holder))
-    return [(f"{net}.{10 + i}", n // holders + (i < n % holders)) for i in range(holders)]
+def _split(n: int, parts: int) -> list[int]:
+    return [n // parts + (i < n % parts) for i in range(parts)]
+
+
+def sources(
+    n: int, net: str, targets: int = 1, per_holder: int | None = None
+) -> list[tuple[int, str, int]]:
+    """``(target, source address, sockets)`` per holder: ``n`` split evenly over the target
+    server processes, each share over as few holders as hold it, each its own address."""
+    per_holder = per_holder or PER_HOLDER
+    spread: list[tuple[int, str, int]] = []
+    for target, share in enumerate(_split(n, targets)):
+        for count in _split(share, max(1, -(-share // per_holder))):
+            spread.append((target, f"{net}.{10 + len(spread)}", count))
+    return spread
 
 
 def raise_fds(wanted: int) -> int:
@@ -119,14 +132,26 @@ class Prober(threading.Thread):
 
 def hold(
     stack: contextlib.ExitStack,
-    argv: list[str],
-    spread: list[tuple[str, int]],
+    argvs: list[list[str]],
+    spread: list[tuple[int, str, int]],
     pinning: cpus.Pinning,
 ) -> list[subscribers.Remote]:
     """Start every holder at once; each is closed when ``stack`` is."""
+    # aiohttp's listen backlog is 128 (web.SockSite's default, the service's too): more
+    # connects at once overflow it, and each dropped SYN costs its socket a second or more.
+    connecting = str(max(1, CONNECTING // len(spread)))
 
-    def start(source: str, count: int) -> subscribers.Remote:
-        remote = subscribers.Remote([*argv, "--count", str(count), "--source", source], pinning)
+    def start(target: int, source: str, count: int) -> subscribers.Remote:
+        args = [
+            *argvs[target],
+            "--count",
+            str(count),
+            "--source",
+            source,
+            "--connecting",
+            connecting,
+        ]
+        remote = subscribers.Remote(args, pinning)
         stack.callback(remote.close)
         return remote
 
@@ -150,14 +175,19 @@ def put(port: int, config: dataset.Config, seq: int) -> tuple[int, float]:
     return int(json.loads(text)["revision"]), t0
 
 
-def publish(port: int, revision: int, size: int) -> tuple[int, float]:
-    """One POST /publish to the ceiling of a change-shaped message; when it was sent."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.connect()
+def publish(ports: list[int], revision: int, size: int) -> tuple[int, float]:
+    """A change-shaped message POSTed to every ceiling process (each holds its share of the
+    sockets), one after the other; when the first was sent."""
+    body = subscribers.bare_message(revision, size).encode()
+    conns = [http.client.HTTPConnection("127.0.0.1", port, timeout=60) for port in ports]
+    for conn in conns:
+        conn.connect()
     t0 = time.monotonic()
-    conn.request("POST", "/publish", subscribers.bare_message(revision, size).encode())
-    conn.getresponse().read()
-    conn.close()
+    for conn in conns:
+        conn.request("POST", "/publish", body)
+    for conn in conns:
+        conn.getresponse().read()
+        conn.close()
     return revision, t0
 
 
@@ -166,24 +196,27 @@ def reached(
 ) -> list[dict[int, float | None]]:
     """Per holder, per change: when its last subscriber got it (``None``: some never did)."""
     out = []
+    deadline = time.monotonic() + SETTLE_S
     for remote in remotes:
         expect = remote.ready["subscribers"]
         mine: dict[int, float | None] = {}
         for revision in sent:
-            reply = remote.ask(cmd="wait", revision=revision, expect=expect, timeout_s=30)
+            left = max(0.0, deadline - time.monotonic())
+            reply = remote.ask(cmd="wait", revision=revision, expect=expect, timeout_s=left)
             mine[revision] = reply["reached_monotonic"] if reply["holding"] >= expect else None
         out.append(mine)
     return out
 
 
 def side(
-    plan: Plan, n: int, server: servers.Server, argv: list[str], net: str,
+    plan: Plan, n: int, procs: list[servers.Server], argvs: list[list[str]], net: str,
     change: Change, pinning: cpus.Pinning, say: stats.Say, prober: Prober | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Hold ``n`` sockets on ``server``, make the changes, and measure; the raw figures."""
+    """Hold ``n`` sockets, split over ``argvs`` (a subscribers command line per server
+    process), make the changes, and measure; the raw figures."""
     with contextlib.ExitStack() as stack:
         started = time.monotonic()
-        remotes = hold(stack, argv, sources(n, net), pinning)
+        remotes = hold(stack, argvs, sources(n, net, len(argvs)), pinning)
         connect_s = time.monotonic() - started
         opened = sum(r.ready["subscribers"] for r in remotes)
         failed = sum(r.ready["failed"] for r in remotes)
@@ -191,7 +224,8 @@ def side(
         say(f"  {opened} sockets open in {connect_s:.1f} s ({opened / connect_s:.0f}/s), "
             f"{failed} failed {failures}")  # fmt: skip
         time.sleep(2)  # let the server settle after the connection storm
-        rss_mib = sum(servers.rss_kib(pid) for pid in server.workers()) / 1024
+        pids = [pid for proc in procs for pid in proc.workers()]
+        rss_mib = sum(servers.rss_kib(pid) for pid in pids) / 1024
         if prober is not None:
             prober.start()
         sent: dict[int, float] = {}
@@ -232,31 +266,40 @@ def figures_of(prefix: str, raw: dict[str, Any]) -> stats.Figures:
     }
 
 
+def capacity(plan: Plan, limit: int) -> tuple[int, str | None]:
+    """How many sockets the phase holds under the descriptor limit ``limit`` of each
+    process, with the service's ``scale_workers`` workers; why fewer than planned, if so."""
+    n = min(plan.scale_subscribers, plan.scale_workers * (limit - MARGIN_FDS))
+    if n == plan.scale_subscribers:
+        return n, None
+    return n, (
+        f"{n} sockets, not {plan.scale_subscribers}: {limit} descriptors per process (this "
+        f"process may not raise its hard limit: not root, or no CAP_SYS_RESOURCE), less "
+        f"{MARGIN_FDS} for each server's own, times WORKERS={plan.scale_workers}"
+    )
+
+
 def run(
     plan: Plan, url: str, data: dataset.Dataset, pinning: cpus.Pinning, say: stats.Say
 ) -> tuple[stats.Figures, dict[str, str]]:
-    notes: dict[str, str] = {}
-    n = plan.scale_subscribers
-    limit = raise_fds(n + MARGIN_FDS)
-    if limit < n + MARGIN_FDS:
-        n = max(0, limit - MARGIN_FDS)
-        notes["scale_subscribers"] = (
-            f"descriptor limit {limit} (not root: cannot raise it): {n} sockets, not "
-            f"{plan.scale_subscribers}"
-        )
+    limit = raise_fds(plan.scale_subscribers + MARGIN_FDS)
+    n, short = capacity(plan, limit)
+    notes = {} if short is None else {"scale_subscribers": short}
     config = data.configurations[0]
     other = next(c for c in data.configurations if c.application_id != config.application_id)
     since = str(asyncio.run(dataset.current_revision(url)))
-    say(f"scale: {n} subscribers of one application, WORKERS=2, fd limit {limit}")
-    env = {"max_connections": str(n + MARGIN_FDS)}
-    with servers.service(url, 2, pinning, **env) as service:
+    workers = plan.scale_workers
+    say(f"scale: {n} subscribers of one application, WORKERS={workers}, fd limit {limit}")
+    # Per worker; the kernel splits the accepts between them only roughly evenly.
+    env = {"max_connections": str(min(n, limit - MARGIN_FDS // 2))}
+    with servers.service(url, workers, pinning, **env) as service:
         if not live.feed_available(service.url):
             why = "not available: the service has no WebSocket feed (GET /api/v1/ws)"
             return {}, {"scale_subscribers": why}
         argv = [servers.ws_url(service, "/api/v1/ws"), "--app", config.application_id,
                 "--since", since]  # fmt: skip
         prober = Prober(service.port, f"/api/v1/configurations/{other.id}")
-        mine = side(plan, n, service, argv, SERVICE_NET,
+        mine = side(plan, n, [service], [argv], SERVICE_NET,
                     lambda i: put(service.port, config, int(time.time() * 1000) + i),
                     pinning, say, prober)  # fmt: skip
     rest = prober.latencies_ms
@@ -264,12 +307,17 @@ def run(
     figures = figures_of("scale", mine)
     figures["scale_rest_p99_ms"] = _one(stats.percentile(rest, 99) if rest else None)
     figures["scale_rest_errors"] = _one(prober.errors)
-    say("scale: the same sockets on the bare broadcast ceiling")
+    # As many ceiling processes as the service has workers, or as the limit needs.
+    procs = max(workers, -(-n // (limit - MARGIN_FDS)))
+    say(f"scale: the same sockets on the bare broadcast ceiling, {procs} processes")
     size = mine["message_bytes"] or live.DEFAULT_MESSAGE_BYTES
-    with servers.ceiling("broadcast", pinning) as ceiling:
-        argv = [servers.ws_url(ceiling, "/ws"), "--bare"]
-        bare = side(plan, n, ceiling, argv, CEILING_NET,
-                    lambda i: publish(ceiling.port, i + 1, size), pinning, say)  # fmt: skip
+    with contextlib.ExitStack() as stack:
+        ceilings = [stack.enter_context(servers.ceiling("broadcast", pinning))
+                    for _ in range(procs)]  # fmt: skip
+        argvs = [[servers.ws_url(c, "/ws"), "--bare"] for c in ceilings]
+        ports = [c.port for c in ceilings]
+        bare = side(plan, n, ceilings, argvs, CEILING_NET,
+                    lambda i: publish(ports, i + 1, size), pinning, say)  # fmt: skip
     figures.update(figures_of("ceiling_scale", bare))
     ours, theirs = figures["scale_last_p99_ms"], figures["ceiling_scale_last_p99_ms"]
     figures["ratio_scale_to_ceiling"] = (

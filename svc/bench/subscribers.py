@@ -122,9 +122,11 @@ class Holder:
         if not self.bare:
             await asyncio.wait_for(reply, 60)
 
-    async def open(self, count: int, apps: Sequence[str], since: int | None) -> dict[str, Any]:
+    async def open(
+        self, count: int, apps: Sequence[str], since: int | None, connecting: int = CONNECTING
+    ) -> dict[str, Any]:
         started = time.monotonic()
-        gate = asyncio.Semaphore(CONNECTING)
+        gate = asyncio.Semaphore(connecting)
         await asyncio.gather(
             *(self.open_one(apps[i % len(apps)], since, gate) for i in range(count))
         )
@@ -232,7 +234,9 @@ def bare_message(revision: int, size: int) -> str:
 async def serve(args: argparse.Namespace) -> None:
     holder = Holder(args.ws_url, args.bare, args.source)
     out = sys.stdout
-    out.write(json.dumps(await holder.open(args.count, args.app, args.since)) + "\n")
+    out.write(
+        json.dumps(await holder.open(args.count, args.app, args.since, args.connecting)) + "\n"
+    )
     out.flush()
     reader = asyncio.StreamReader()
     loop = asyncio.get_running_loop()
@@ -268,6 +272,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--since", type=int)
     parser.add_argument("--bare", action="store_true", help="bare broadcast server: no replies")
     parser.add_argument("--source", help="the local address to connect from (127.x.y.z)")
+    # aiohttp listens with a backlog of 128: several holders together stay under it.
+    parser.add_argument(
+        "--connecting", type=int, default=CONNECTING, help="sockets opening at once"
+    )
     args = parser.parse_args(argv)
     if not args.app:
         args.app = ["-"]
