@@ -32,6 +32,7 @@ import http.client
 import json
 import os
 import resource
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -197,6 +198,7 @@ def reached(
     """Per holder, per change: when its last subscriber got it (``None``: some never did)."""
     out = []
     deadline = time.monotonic() + SETTLE_S
+    short: list[str] = []
     for remote in remotes:
         expect = remote.ready["subscribers"]
         mine: dict[int, float | None] = {}
@@ -204,7 +206,11 @@ def reached(
             left = max(0.0, deadline - time.monotonic())
             reply = remote.ask(cmd="wait", revision=revision, expect=expect, timeout_s=left)
             mine[revision] = reply["reached_monotonic"] if reply["holding"] >= expect else None
+            if reply["holding"] < expect:
+                short.append(f"r{revision}: {reply['holding']}/{expect}")
         out.append(mine)
+    if short:
+        print(f"  changes some subscribers never had: {short[:8]}", file=sys.stderr, flush=True)
     return out
 
 
