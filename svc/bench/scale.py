@@ -1,26 +1,25 @@
 """The scale phase (issue 23's moonshot): ``scale_subscribers`` idle subscribers of one
-application on this machine, WORKERS=2, and one change to that application at a time.
+application, WORKERS=2 on this machine, and one change to that application at a time.
 
-Measured per change: from the moment its PUT is sent until the *last* subscriber has it,
-across every holder process (CLOCK_MONOTONIC is system-wide on Linux, so their receipt
-times compare with this process's send times); meanwhile a second client GETs another
-configuration every 10 ms (the REST p99 during the fan-out); at the end, how many sockets
-were dropped (never opened, or closed since). Then the same sockets against the bare
-broadcast ceiling (ceilings.py ``broadcast``), same measure, a message of the same size.
+Per change: from the moment its PUT is sent until the *last* subscriber has it, across
+every holder process (CLOCK_MONOTONIC is system-wide on Linux, so their receipt times
+compare with this process's send times). Meanwhile a second client GETs another
+configuration every 10 ms: the REST p99 during the fan-out. At the end: the sockets dropped
+(never opened, or closed since). Then the same sockets on the bare broadcast ceiling
+(ceilings.py ``broadcast``) with a message of the same size: as many ceiling processes as
+the service has workers (each on its own port, holding its share; a publish is POSTed to
+each), more if the descriptor limit needs them. All servers share the one server CPU.
 
-Sockets are held by ``bench.subscribers`` processes of at most PER_HOLDER each (under the
-usual 20,000-descriptor limit), each from its own source address: one address has only
-~28,000 ephemeral ports towards one server port. The service's sockets come from
-127.0.0.10, .11, ...; the ceiling's from 127.0.1.10, ... (the first run's ports linger in
-TIME_WAIT).
+Sockets are held by ``bench.subscribers`` processes of at most PER_HOLDER each, each from
+its own source address: one has only ~28,000 ephemeral ports towards one server port. The
+service's come from 127.0.0.10, .11, ...; the ceiling's from 127.0.1.10, ...
 
-Raised for this phase only: MAX_CONNECTIONS (a per-worker cap, default 10,000) to every
-socket plus a margin, as the kernel does not split the accepts evenly between the workers;
-and RLIMIT_NOFILE of the bench and so of the servers it starts, raised as root past its hard
-limit (an ordinary user cannot: the phase then holds as many sockets as that limit allows and
-says so). Everything else as ``make run`` has it (heartbeat 20 s, send buffer 4 MiB, pool
-2..10). The ceiling is one process: the service's two workers share the one server CPU
-(cpus.py), so a second ceiling process would get no more CPU.
+Raised for this phase through env: MAX_CONNECTIONS (a per-worker cap, default 10,000) to
+what a worker may hold, since the kernel splits the accepts between the workers only
+roughly evenly. RLIMIT_NOFILE is raised for the bench and so the servers it starts, where
+it may be (root with CAP_SYS_RESOURCE may pass the hard limit); where it may not, the
+phase holds what the limit allows across the workers and says so in a note. Everything
+else as ``make run`` has it (heartbeat 20 s, send buffer 4 MiB, pool 2..10).
 """
 
 from __future__ import annotations
@@ -30,21 +29,17 @@ import concurrent.futures
 import contextlib
 import http.client
 import json
-import os
 import resource
-import sys
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-from bench import cpus, dataset, live, scenarios, servers, stats, subscribers
+from bench import cpus, dataset, live, prober, scenarios, servers, stats, subscribers
 from bench.plan import Plan
 
 PER_HOLDER = 12_500
 SERVICE_NET, CEILING_NET = "127.0.0", "127.0.1"
 MARGIN_FDS = 2_000  # the servers' own descriptors: pool, listener, logs, the bench's clients
-PROBE_INTERVAL_S = 0.01
 CONNECTING = 100  # sockets opening at once, across the holders
 SETTLE_S = 30.0  # after the last change, how long every subscriber has to get every change
 # Makes the i-th change: the revision it carries and when (monotonic) it was sent.
@@ -98,39 +93,6 @@ def last_ms(
     return latencies, missing
 
 
-class Prober(threading.Thread):
-    """The second client: a GET of ``path`` every 10 ms on one keep-alive connection."""
-
-    def __init__(self, port: int, path: str) -> None:
-        super().__init__(name="rest-prober", daemon=True)
-        self.port, self.path = port, path
-        self.latencies_ms: list[float] = []
-        self.errors = 0
-        self.stopping = threading.Event()
-
-    def run(self) -> None:
-        # Ahead of the holders on the load CPU (root only): it must time the service, not
-        # its own wait for that CPU while the holders read a fan-out.
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        while not self.stopping.wait(PROBE_INTERVAL_S):
-            t0 = time.perf_counter()
-            try:
-                conn.request("GET", self.path)
-                resp = conn.getresponse()
-                resp.read()
-                ok = resp.status == 200
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                ok = False
-            if ok:
-                self.latencies_ms.append((time.perf_counter() - t0) * 1000)
-            else:
-                self.errors += 1
-        conn.close()
-
-
 def hold(
     stack: contextlib.ExitStack,
     argvs: list[list[str]],
@@ -143,15 +105,8 @@ def hold(
     connecting = str(max(1, CONNECTING // len(spread)))
 
     def start(target: int, source: str, count: int) -> subscribers.Remote:
-        args = [
-            *argvs[target],
-            "--count",
-            str(count),
-            "--source",
-            source,
-            "--connecting",
-            connecting,
-        ]
+        args = [*argvs[target], "--count", str(count), "--source", source,
+                "--connecting", connecting]  # fmt: skip
         remote = subscribers.Remote(args, pinning)
         stack.callback(remote.close)
         return remote
@@ -193,7 +148,7 @@ def publish(ports: list[int], revision: int, size: int) -> tuple[int, float]:
 
 
 def reached(
-    remotes: list[subscribers.Remote], sent: dict[int, float]
+    remotes: list[subscribers.Remote], sent: dict[int, float], say: stats.Say
 ) -> list[dict[int, float | None]]:
     """Per holder, per change: when its last subscriber got it (``None``: some never did)."""
     out = []
@@ -210,13 +165,13 @@ def reached(
                 short.append(f"r{revision}: {reply['holding']}/{expect}")
         out.append(mine)
     if short:
-        print(f"  changes some subscribers never had: {short[:8]}", file=sys.stderr, flush=True)
+        say(f"  changes some subscribers never had (revision: holding/expected): {short[:8]}")
     return out
 
 
 def side(
     plan: Plan, n: int, procs: list[servers.Server], argvs: list[list[str]], net: str,
-    change: Change, pinning: cpus.Pinning, say: stats.Say, prober: Prober | None = None,
+    change: Change, pinning: cpus.Pinning, say: stats.Say, probe: prober.Prober | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Hold ``n`` sockets, split over ``argvs`` (a subscribers command line per server
     process), make the changes, and measure; the raw figures."""
@@ -232,17 +187,17 @@ def side(
         time.sleep(2)  # let the server settle after the connection storm
         pids = [pid for proc in procs for pid in proc.workers()]
         rss_mib = sum(servers.rss_kib(pid) for pid in pids) / 1024
-        if prober is not None:
-            prober.start()
+        if probe is not None:
+            probe.start()
         sent: dict[int, float] = {}
         for i in range(plan.scale_changes):
             time.sleep(plan.scale_interval_s)
             revision, t0 = change(i)
             sent[revision] = t0
-        times = reached(remotes, sent)
-        if prober is not None:
-            prober.stopping.set()
-            prober.join()
+        times = reached(remotes, sent, say)
+        if probe is not None:
+            probe.stopping.set()
+            probe.join()
         ends = [r.ask(cmd="stats") for r in remotes]
         latencies, missing = last_ms(sent, times)
         closed = sum(e["closed"] for e in ends)
@@ -304,15 +259,15 @@ def run(
             return {}, {"scale_subscribers": why}
         argv = [servers.ws_url(service, "/api/v1/ws"), "--app", config.application_id,
                 "--since", since]  # fmt: skip
-        prober = Prober(service.port, f"/api/v1/configurations/{other.id}")
+        probe = prober.Prober(service.port, f"/api/v1/configurations/{other.id}")
         mine = side(plan, n, [service], [argv], SERVICE_NET,
                     lambda i: put(service.port, config, int(time.time() * 1000) + i),
-                    pinning, say, prober)  # fmt: skip
-    rest = prober.latencies_ms
-    say(f"  REST GET during the fan-out: {len(rest)} requests, {prober.errors} errors")
+                    pinning, say, probe)  # fmt: skip
+    rest = probe.latencies_ms
+    say(f"  REST GET during the fan-out: {len(rest)} requests, {probe.errors} errors")
     figures = figures_of("scale", mine)
     figures["scale_rest_p99_ms"] = _one(stats.percentile(rest, 99) if rest else None)
-    figures["scale_rest_errors"] = _one(prober.errors)
+    figures["scale_rest_errors"] = _one(probe.errors)
     # As many ceiling processes as the service has workers, or as the limit needs.
     procs = max(workers, -(-n // (limit - MARGIN_FDS)))
     say(f"scale: the same sockets on the bare broadcast ceiling, {procs} processes")
