@@ -147,6 +147,19 @@ def publish(ports: list[int], revision: int, size: int) -> tuple[int, float]:
     return revision, t0
 
 
+def settle(pids: list[int], timeout_s: float = 60.0) -> float:
+    """Wait until the servers are idle (under 15% of a CPU over half a second) after the
+    connection storm, whose aftermath (bookkeeping of every new client) is not the idle
+    load measured here; how long that took."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        before = sum(servers.cpu_s(pid) for pid in pids)
+        time.sleep(0.5)
+        if sum(servers.cpu_s(pid) for pid in pids) - before < 0.075:
+            break
+    return time.monotonic() - started
+
+
 def reached(
     remotes: list[subscribers.Remote], sent: dict[int, float], say: stats.Say
 ) -> list[dict[int, float | None]]:
@@ -184,8 +197,8 @@ def side(
         failures = sorted({f for r in remotes for f in r.ready["failures"]})[:3]
         say(f"  {opened} sockets open in {connect_s:.1f} s ({opened / connect_s:.0f}/s), "
             f"{failed} failed {failures}")  # fmt: skip
-        time.sleep(2)  # let the server settle after the connection storm
         pids = [pid for proc in procs for pid in proc.workers()]
+        say(f"  servers idle {settle(pids):.1f} s after the last socket opened")
         rss_mib = sum(servers.rss_kib(pid) for pid in pids) / 1024
         if probe is not None:
             probe.start()
