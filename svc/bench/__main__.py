@@ -14,14 +14,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import cpus, dataset, live, load, machine, readcache, report, rest, subscribers
+from bench import cpus, dataset, live, load, machine, readcache, report, rest, scale, subscribers
 from bench.plan import FULL, QUICK
 from configsvc import settings as settings_mod
 from configsvc.db import migrations
 from configsvc.devtools import pgcluster
 
 RESULTS = Path(__file__).parent / "results"
-PHASES = ("rest", "live", "cache")
+PHASES = ("rest", "live", "scale", "cache")
 
 
 def say(text: str) -> None:
@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> None:
             live_figures, live_notes = live.run(plan, url, server_url, data, data_dir, pinning, say)
             figures.update(live_figures)
             notes.update(live_notes)
+        if args.only in (None, "scale"):
+            scale_figures, scale_notes = scale.run(plan, url, data, pinning, say)
+            figures.update(scale_figures)
+            notes.update(scale_notes)
         if args.only in (None, "cache"):
             figures.update(readcache.run(plan, url, data, pinning, say))
     meta = {

@@ -13,7 +13,7 @@ def test_help_names_the_quick_run_and_the_phases(capsys: pytest.CaptureFixture[s
     assert done.value.code == 0
     out = capsys.readouterr().out
     assert "--quick" in out
-    assert "--only {rest,live,cache}" in out
+    assert "--only {rest,live,scale,cache}" in out
 
 
 def test_an_unknown_phase_is_refused_before_anything_runs(

@@ -18,6 +18,10 @@ class Plan:
     fanout_interval_s: float = 0.05
     writes_subscribers: int = 1000
     catchup_changes: int = 10000
+    scale_subscribers: int = 100000  # issue 23's moonshot: all idle, on one application
+    scale_workers: int = 2
+    scale_changes: int = 8
+    scale_interval_s: float = 1.5
     applications: int = 1000
     configurations_per_application: int = 10
 
@@ -34,4 +38,7 @@ QUICK = Plan(
     fanout_sizes=(1000,),  # 10,000 sockets take ~20 s to open on each side: not in 2 minutes
     fanout_changes=20,
     catchup_changes=2000,
+    scale_subscribers=2000,
+    scale_changes=5,
+    scale_interval_s=0.5,
 )

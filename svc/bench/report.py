@@ -22,6 +22,7 @@ REST = (
 )  # fmt: skip
 LOAD_SUFFIXES = ("rps", "p50_ms", "p99_ms", "errors")
 WORKERS2 = "_workers2"
+SCALE_SUFFIXES = ("subscribers", "connect_s", "last_p50_ms", "last_p99_ms", "dropped", "rss_mib")
 
 
 def _keys() -> list[str]:
@@ -41,6 +42,9 @@ def _keys() -> list[str]:
         keys += [f"ceiling_ws_broadcast_{n}_last_p50_ms", f"ceiling_ws_broadcast_{n}_last_p99_ms"]
         keys += [f"ratio_fanout_{n}_to_ceiling"]
     keys += ["rss_kib_per_idle_subscriber", "catchup_10k_s", "writes_per_s_with_1000_subs"]
+    for side in ("scale", "ceiling_scale"):
+        keys += [f"{side}_{s}" for s in SCALE_SUFFIXES]
+    keys += ["scale_rest_p99_ms", "scale_rest_errors", "ratio_scale_to_ceiling"]
     return keys
 
 
@@ -51,7 +55,10 @@ def unit(key: str) -> str:
     key = key.removesuffix(WORKERS2)
     if key.startswith("ratio_"):
         return "x"
-    for suffix, name in (("_rps", "req/s"), ("_ms", "ms"), ("_errors", "errors")):
+    for suffix, name in (
+        ("_rps", "req/s"), ("_ms", "ms"), ("_errors", "errors"), ("_connect_s", "s"),
+        ("_subscribers", "sockets"), ("_dropped", "sockets"), ("_rss_mib", "MiB"),
+    ):  # fmt: skip
         if key.endswith(suffix):
             return name
     if key.startswith("cache_bytes_to"):
@@ -103,6 +110,11 @@ TARGETS = (
     Target("live_fanout_1000_last_p99_ms", LE, "<=", 100.0),
     Target("rss_kib_per_idle_subscriber", LE, "<=", 12.0),
     Target("catchup_10k_s", LE, "<=", 2.0),
+    # Issue 23's moonshot: 100,000 idle subscribers, WORKERS=2, one change at a time.
+    Target("scale_subscribers", GE, ">=", 100000),
+    Target("scale_last_p99_ms", LE, "<=", 1000.0),
+    Target("scale_rest_p99_ms", LE, "<=", 50.0),
+    Target("scale_dropped", LE, "<=", 0),
 )
 
 

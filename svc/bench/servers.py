@@ -85,6 +85,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for {pid}")
 
 
+def cpu_s(pid: int) -> float:
+    """The CPU time (user and system) ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def service(database_url: str, workers: int, pinning: cpus.Pinning, **env: str) -> Server:
     """``python -m configsvc``, as ``make run`` starts it, on the bench database.
 

@@ -1,16 +1,19 @@
 """A process holding many WebSocket subscribers, steered line by line over stdin/stdout.
 
-``python -m bench.subscribers WS_URL --count N [--app ID ...] [--since R] [--bare]``
+``python -m bench.subscribers WS_URL --count N [--app ID ...] [--since R] [--bare] [--source A]``
 
-It opens N sockets (subscribing each to one of the given applications, round robin), prints
-``{"event": "ready", ...}``, then answers JSON commands, one per line:
+It opens N sockets from source address A (subscribing each to one of the given applications,
+round robin), prints ``{"event": "ready", ...}`` (with how many ``failed`` to open), then
+answers JSON commands, one per line:
 
 - ``{"cmd": "drive", "base_url": U, "changes": K, "interval_s": S, "expect": E, ...}``: make K
   changes S seconds apart (a PUT of ``config_id``/``config_name``, or with ``"bare": true`` a
   POST /publish of a message ``message_bytes`` long) and report, per change, the time from
   sending it until the E-th subscriber received it: the *last* subscriber's latency.
-- ``{"cmd": "stats"}``: what has arrived so far; ``{"cmd": "wait", "revision": R}``: block
-  until some subscriber holds revision R, and say when (wall clock) that happened.
+- ``{"cmd": "stats"}``: what has arrived so far; ``{"cmd": "wait", "revision": R, "expect":
+  E}``: block until E subscribers (default 1) hold revision R, and say when the last of them
+  got it, on the wall clock and on the monotonic one (system-wide on Linux, so another process
+  on this machine may compare it with its own).
 
 Writes and receipts are timed on this process's monotonic clock, so no clocks are compared.
 """
@@ -87,38 +90,51 @@ class Receipts:
 
 
 class Holder:
-    def __init__(self, url: str, bare: bool) -> None:
+    def __init__(self, url: str, bare: bool, source: str | None = None) -> None:
         parts = urllib.parse.urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.path = parts.path or "/"
-        self.bare = bare
+        self.bare, self.source = bare, source
+        self.failed: list[str] = []  # sockets that did not open, or were not answered
         self.receipts = Receipts()
         self.subs: list[wsclient.Subscriber] = []
         self.published = 0
 
     async def open_one(self, app: str, since: int | None, gate: asyncio.Semaphore) -> None:
         async with gate:
-            sub = await wsclient.connect(self.host, self.port, self.path, self.receipts.on_text)
-            self.subs.append(sub)
-            message: dict[str, Any] = {"type": "subscribe", "application_id": app}
-            if since is not None:
-                message["since"] = since
-            reply = asyncio.get_running_loop().create_future()
-            if not self.bare:
-                self.receipts.replies[sub] = reply
-            sub.send_text(json.dumps(message))
-            if not self.bare:
-                await asyncio.wait_for(reply, 60)
+            try:
+                await self._subscribe(app, since)
+            except (OSError, TimeoutError) as exc:  # counted: one failure must not end the run
+                self.failed.append(f"{type(exc).__name__}: {exc}")
 
-    async def open(self, count: int, apps: Sequence[str], since: int | None) -> dict[str, Any]:
+    async def _subscribe(self, app: str, since: int | None) -> None:
+        sub = await wsclient.connect(
+            self.host, self.port, self.path, self.receipts.on_text, self.source
+        )
+        self.subs.append(sub)
+        message: dict[str, Any] = {"type": "subscribe", "application_id": app}
+        if since is not None:
+            message["since"] = since
+        reply = asyncio.get_running_loop().create_future()
+        if not self.bare:
+            self.receipts.replies[sub] = reply
+        sub.send_text(json.dumps(message))
+        if not self.bare:
+            await asyncio.wait_for(reply, 60)
+
+    async def open(
+        self, count: int, apps: Sequence[str], since: int | None, connecting: int = CONNECTING
+    ) -> dict[str, Any]:
         started = time.monotonic()
-        gate = asyncio.Semaphore(CONNECTING)
+        gate = asyncio.Semaphore(connecting)
         await asyncio.gather(
             *(self.open_one(apps[i % len(apps)], since, gate) for i in range(count))
         )
         return {
             "event": "ready",
             "subscribers": len(self.subs),
+            "failed": len(self.failed),
+            "failures": sorted(set(self.failed))[:5],
             "connect_s": time.monotonic() - started,
         }
 
@@ -190,14 +206,19 @@ class Holder:
             "max_revision": max(self.receipts.by_revision, default=0),
             "closed": len(closed),
             "close_codes": sorted(set(closed)),
+            "message_bytes": self.receipts.message_bytes,
             "errors": self.receipts.errors[:5],
         }
 
-    async def wait(self, revision: int, timeout_s: float) -> dict[str, Any]:
-        await self.receipts.until(lambda: self.receipts.count(revision) > 0, timeout_s)
+    async def wait(self, revision: int, expect: int, timeout_s: float) -> dict[str, Any]:
+        await self.receipts.until(lambda: self.receipts.count(revision) >= expect, timeout_s)
         seen = self.receipts.by_revision.get(revision)
         wall = None if seen is None else time.time() - (time.monotonic() - seen[1])
-        return {**self.stats(), "event": "wait", "reached_at": wall}
+        return {
+            **self.stats(), "event": "wait", "reached_at": wall,
+            "reached_monotonic": None if seen is None else seen[1],
+            "holding": self.receipts.count(revision),
+        }  # fmt: skip
 
 
 def bare_message(revision: int, size: int) -> str:
@@ -211,9 +232,11 @@ def bare_message(revision: int, size: int) -> str:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    holder = Holder(args.ws_url, args.bare)
+    holder = Holder(args.ws_url, args.bare, args.source)
     out = sys.stdout
-    out.write(json.dumps(await holder.open(args.count, args.app, args.since)) + "\n")
+    out.write(
+        json.dumps(await holder.open(args.count, args.app, args.since, args.connecting)) + "\n"
+    )
     out.flush()
     reader = asyncio.StreamReader()
     loop = asyncio.get_running_loop()
@@ -223,7 +246,9 @@ async def serve(args: argparse.Namespace) -> None:
         if cmd["cmd"] == "drive":
             reply = await holder.drive(cmd)
         elif cmd["cmd"] == "wait":
-            reply = await holder.wait(int(cmd["revision"]), float(cmd.get("timeout_s", 60)))
+            reply = await holder.wait(
+                int(cmd["revision"]), int(cmd.get("expect", 1)), float(cmd.get("timeout_s", 60))
+            )
         elif cmd["cmd"] == "stats":
             reply = holder.stats()
         else:
@@ -246,6 +271,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--app", action="append", default=[])
     parser.add_argument("--since", type=int)
     parser.add_argument("--bare", action="store_true", help="bare broadcast server: no replies")
+    parser.add_argument("--source", help="the local address to connect from (127.x.y.z)")
+    # aiohttp listens with a backlog of 128: several holders together stay under it.
+    parser.add_argument(
+        "--connecting", type=int, default=CONNECTING, help="sockets opening at once"
+    )
     args = parser.parse_args(argv)
     if not args.app:
         args.app = ["-"]

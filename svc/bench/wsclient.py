@@ -120,11 +120,21 @@ class Subscriber(asyncio.Protocol):
         self._closed(1006)
 
 
-async def connect(host: str, port: int, path: str, on_text: OnText) -> Subscriber:
-    """Open one socket and wait for the upgrade."""
+async def connect(
+    host: str, port: int, path: str, on_text: OnText, source: str | None = None
+) -> Subscriber:
+    """Open one socket and wait for the upgrade.
+
+    ``source``: the local address to connect from. One source address has only ~28,000
+    ephemeral ports towards one server port, so a hundred thousand sockets need several
+    (any 127.x.y.z is loopback on Linux).
+    """
     loop = asyncio.get_running_loop()
     _, protocol = await loop.create_connection(
-        lambda: Subscriber(f"{host}:{port}", path, on_text), host, port
+        lambda: Subscriber(f"{host}:{port}", path, on_text),
+        host,
+        port,
+        local_addr=(source, 0) if source else None,
     )
     await protocol.upgraded
     return protocol

@@ -42,3 +42,13 @@ async def test_subscriber_receives_broadcasts_from_the_bare_ceiling(
     assert sub.transport is not None
     sub.transport.close()
     assert await sub.closed == 1006
+
+
+async def test_a_subscriber_connects_from_the_source_address_it_is_given(
+    ceiling: Callable[[str], str],
+) -> None:
+    port = int(ceiling("broadcast").rsplit(":", 1)[1])
+    sub = await wsclient.connect("127.0.0.1", port, "/ws", lambda s, p, t: None, "127.0.0.7")
+    assert sub.transport is not None
+    assert sub.transport.get_extra_info("sockname")[0] == "127.0.0.7"
+    sub.transport.close()
