@@ -1,6 +1,5 @@
 import json
 import time
-import types
 from collections.abc import Callable
 
 from bench import cpus, subscribers
@@ -12,20 +11,6 @@ def test_bare_message_has_the_size_asked_for_and_a_revision() -> None:
     assert len(text) == 1450
     message = json.loads(text)
     assert (message["type"], message["revision"]) == ("change", 42)
-
-
-def test_receipts_count_changes_per_revision_and_keep_the_last_time() -> None:
-    receipts = subscribers.Receipts()
-    a, b = types.SimpleNamespace(last_revision=0), types.SimpleNamespace(last_revision=0)
-    change = b'{"type": "change", "application_id": "X", "revision": 7, "op": "updated"}'
-    receipts.on_text(a, change, 1.0)  # type: ignore[arg-type]
-    receipts.on_text(b, change, 2.5)  # type: ignore[arg-type]
-    assert receipts.count(7) == 2
-    assert receipts.by_revision[7][1] == 2.5
-    assert receipts.count(8) == 0
-    assert a.last_revision == 7
-    receipts.on_text(a, b'{"type":"error","code":"not_found"}', 3.0)  # type: ignore[arg-type]
-    assert receipts.errors == ['{"type":"error","code":"not_found"}']
 
 
 def test_remote_drives_the_bare_ceiling_and_times_the_last_subscriber(
