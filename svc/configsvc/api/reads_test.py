@@ -276,6 +276,18 @@ async def test_a_minimum_revision_reads_a_write_made_through_another_worker(
         assert rest.revision == int(resp.headers["Config-Revision"]) + 5
 
 
+async def _stop_listener(db) -> int:  # type: ignore[no-untyped-def]
+    """Stop (SIGSTOP) the backend of this test database's change listener, so the worker's
+    memory lags while its listener still looks connected; returns its pid for SIGCONT."""
+    backend = int(await db.fetchval(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+        " AND datname = current_database()",
+        listener.APPLICATION_NAME,
+    ))  # fmt: skip
+    os.kill(backend, signal.SIGSTOP)
+    return backend
+
+
 async def test_a_minimum_revision_waits_for_a_lagging_listener_then_reads_the_database(
     aiohttp_client, settings, db, pooled
 ) -> None:
@@ -291,12 +303,7 @@ async def test_a_minimum_revision_waits_for_a_lagging_listener_then_reads_the_da
     path = f"{API}/configurations/{cfg['id']}"
     await _caught_up(client)
     await client.get(path)
-    backend = await db.fetchval(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
-        " AND datname = current_database()",
-        listener.APPLICATION_NAME,
-    )
-    os.kill(backend, signal.SIGSTOP)
+    backend = await _stop_listener(db)
     try:
         written = (await _put(pooled, cfg["id"], 1))["revision"]  # through another "worker"
         stale = await client.get(path)
@@ -343,12 +350,7 @@ async def test_a_worker_whose_listener_lags_still_answers_its_own_writes_from_ev
     path = f"{API}/configurations/{cfg['id']}"
     await _caught_up(client)
     await client.get(path)  # in memory at version 1
-    backend = await db.fetchval(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
-        " AND datname = current_database()",
-        listener.APPLICATION_NAME,
-    )
-    os.kill(backend, signal.SIGSTOP)
+    backend = await _stop_listener(db)
     try:
         rollout = {"config": {"v": 2}, "reason": "r", "steps": [{"percent": 100}],
                    "abort_on": {"rejected": 1}}  # fmt: skip
