@@ -28,10 +28,12 @@ async def list_configurations(request: web.Request) -> web.Response:
     latest or older than history keeps)."""
     app_id = operation.path_id(request, "application")
     operation.may_read(request, app_id, errors.NotFound(f"no application with id {app_id}"))
+    # Checked on both paths (the database is never older than a committed revision), so a bad
+    # one is a 422 with `at_revision` too.
+    bodies.min_revision(request)
     if "at_revision" in request.query:
         return await history.configurations_at(request)
     limit, after = bodies.limit(request), paging.cursor(request)
-    bodies.min_revision(request)
     max_bytes = request.app[settings_mod.SETTINGS].page_max_bytes
     async with request.app[database.DB].connection() as conn, reads.snapshot(conn) as revision:
         items, more = await configurations.page(conn, app_id, after, limit, max_bytes)

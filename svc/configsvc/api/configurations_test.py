@@ -129,3 +129,10 @@ async def test_bad_configuration_fields_are_422(client, make_app, body, bad) -> 
     assert fields(await problem(resp, 422)) == bad
     resp = await client.get(f"/api/v1/applications/{app['id']}/configurations")
     assert (await resp.json())["items"] == []
+
+
+async def test_a_bad_minimum_revision_is_refused_with_at_revision_too(client, make_app) -> None:
+    app = await make_app()
+    path = f"/api/v1/applications/{app['id']}/configurations"
+    resp = await client.get(path, params={"at_revision": "0"}, headers={"Config-Min-Revision": ""})
+    assert fields(await problem(resp, 422)) == {"Config-Min-Revision"}
