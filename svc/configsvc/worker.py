@@ -22,7 +22,22 @@ class Worker(worker.GunicornUVLoopWebWorker):
     wrapper, that close ran after libuv had already closed the descriptor, logging
     ``Error while closing socket [Errno 9] Bad file descriptor`` at every shutdown (and
     closing a descriptor number twice may close whatever reused it meanwhile).
+
+    aiohttp's ``SockSite`` starts serving with ``listen(128)``, which shrinks the backlog the
+    socket was bound with: when every subscriber of a fleet reconnects at once (a deploy, a
+    failover) the kernel then drops most of their SYNs, and each waits a second or more to
+    retry. Once the sites are up, the sockets get gunicorn's ``backlog`` (2048) back.
     """
+
+    _relistened = False
+
+    def notify(self) -> None:
+        # The first heartbeat after boot (aiohttp's serve loop) comes after SockSite.start.
+        if self.booted and not self._relistened:
+            self._relistened = True
+            for sock in self.sockets:
+                sock.listen(self.cfg.backlog)
+        super().notify()
 
     def init_process(self) -> None:
         wrapped: list[Any] = self.sockets  # type: ignore[has-type]

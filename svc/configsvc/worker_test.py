@@ -32,6 +32,9 @@ def test_serving_is_announced_once_listening_and_shutdown_logs_no_socket_error(
     connected = 0
     while connected < 2:  # both workers up, so both shut down below
         connected += "change listener connected" in proc.stderr.readline()
+    # A reconnecting fleet's SYNs queue up to the full backlog, not aiohttp's 128.
+    wanted = min(2048, int(Path("/proc/sys/net/core/somaxconn").read_text()))
+    assert _backlog(port) == wanted
     proc.send_signal(signal.SIGTERM)
     _, rest = proc.communicate(timeout=30)
     assert proc.returncode == 0
@@ -58,3 +61,15 @@ def test_a_worker_stopped_while_it_boots_exits_instead_of_being_killed(
     _, rest = proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert f"Worker exiting (pid: {pids[0]})" in rest  # not killed at the graceful timeout
+
+
+def _backlog(port: int) -> int:
+    """The listening socket's backlog (ss's Send-Q), once every worker has started serving."""
+    deadline = time.monotonic() + 10
+    while True:
+        out = subprocess.run(
+            ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+        ).stdout.split()
+        if out[2] != "128" or time.monotonic() > deadline:
+            return int(out[2])
+        time.sleep(0.1)

@@ -1,13 +1,18 @@
 """Fan-out of committed changes to this worker's WebSocket subscribers.
 
-The listener hands every change to :meth:`Hub.dispatch` in revision order. The frame is
-encoded once per change and handed to each subscriber's peer without waiting (see peer.py),
-so a slow socket never slows the listener or anyone else: it is closed with 4008 and
-resumes later with ``since``.
+The listener hands every change to :meth:`Hub.dispatch` in revision order and awaits it. The
+frame is encoded once per change and handed to each subscriber's peer without waiting (see
+peer.py), so a slow socket never slows the listener or anyone else: it is closed with 4008 and
+resumes later with ``since``. A change for tens of thousands of sockets is handed out in
+chunks of FANOUT_CHUNK, with a turn of the event loop between them, so the worker's requests
+are answered during a fan-out instead of after it. Nothing is lost by yielding: a subscription
+registered meanwhile reads its snapshot or catch-up from the database, which already holds the
+change (it committed before it was dispatched).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -22,6 +27,9 @@ from configsvc.store import changes
 log = logging.getLogger(__name__)
 
 CLOSE_SERVICE_RESTART = 1012
+# Sockets written between two turns of the event loop during one change's fan-out: about 5 ms
+# of writes, what a request waits at most behind a fan-out for each turn it needs.
+FANOUT_CHUNK = 500
 
 
 # The key of the resource in a change, by op (None: a rollback, whose resource holds the
@@ -151,13 +159,13 @@ class Hub:
             if not subs:
                 del self._by_app[sub.application_id]
 
-    def dispatch(self, entry: changes.Entry) -> None:
+    async def dispatch(self, entry: changes.Entry) -> None:
         """Hand a committed change to its application's subscribers, never waiting for one."""
         for observe in self.observers:
             observe(entry)
         subs = self._by_app.get(entry.application_id)
         if entry.op == "rollout":
-            self._rollout(entry, subs or set())
+            await self._rollout(entry, list(subs or ()))
             return
         if entry.op not in RESOURCE_KEYS:
             self._unknown(entry, subs or set())
@@ -166,21 +174,26 @@ class Hub:
             return
         text = change_frame(entry)
         frame = peer.text_frame(text)
-        for sub in list(subs):
+        targets = list(subs)
+        for done, sub in enumerate(targets, 1):
             sub.offer(entry.revision, entry.op, text, frame)
+            if done % FANOUT_CHUNK == 0:
+                await asyncio.sleep(0)
         # Once per change, not per subscriber: the hot path stays one loop of offers.
-        metrics.WS_FRAMES.inc(len(subs))
+        metrics.WS_FRAMES.inc(len(targets))
 
-    def _rollout(self, entry: changes.Entry, subs: set[Subscription]) -> None:
+    async def _rollout(self, entry: changes.Entry, subs: list[Subscription]) -> None:
         """Only the subscribers whose place in the rollout changed get a frame (rollfeed.py)."""
         if not subs:
             return
         decoded = exactjson.loads(entry.resource)
-        for sub in list(subs):
+        for done, sub in enumerate(subs, 1):
             text = rollfeed.frame_for(entry, sub.peer, decoded)
             if text is not None:
                 sub.offer(entry.revision, "updated", text, peer.text_frame(text))
                 metrics.WS_FRAMES.inc()
+            if done % FANOUT_CHUNK == 0:
+                await asyncio.sleep(0)
 
     def _unknown(self, entry: changes.Entry, subs: set[Subscription]) -> None:
         """Skip a change this release cannot frame, never crash on it: its application's

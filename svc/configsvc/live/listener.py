@@ -251,7 +251,7 @@ class Listener:
             batch = await changes.after(conn, self.last, BATCH)
         for done, entry in enumerate(batch, 1):
             self.cache.apply(entry)
-            self.hub.dispatch(entry)
+            await self.hub.dispatch(entry)
             self.last, self.last_id = entry.revision, entry.entry_id
             _observe(entry)
             if done % YIELD_EVERY == 0:
