@@ -33,6 +33,7 @@ def _keys() -> list[str]:
     keys += ["ratio_get_config_to_fetchrow", "ratio_get_config_to_hello", "ratio_auth_to_open"]
     keys += ["ratio_put_schema_to_noschema", "ratio_get_app_to_hello"]
     keys += ["ratio_put_to_update", "ratio_post_to_update"]
+    keys += ["write_batch_writes_mean", "write_batch_wait_mean_ms"]
     keys += ["notify_floor_p50_ms", "notify_floor_p99_ms", "live_1sub_p50_ms", "live_1sub_p99_ms"]
     keys += ["notify_floor_durable_p50_ms", "notify_floor_durable_p99_ms"]
     keys += ["cache_staleness_p50_ms", "cache_staleness_p99_ms"]
@@ -65,7 +66,8 @@ def unit(key: str) -> str:
         return "x"
     if key.startswith("cache_") and key.endswith("_entry"):
         return "bytes"
-    return {"rss_kib_per_idle_subscriber": "KiB", "catchup_10k_s": "s"}.get(key, "writes/s")
+    return {"rss_kib_per_idle_subscriber": "KiB", "catchup_10k_s": "s",
+            "write_batch_writes_mean": "writes/commit"}.get(key, "writes/s")  # fmt: skip
 
 
 @dataclass(frozen=True)

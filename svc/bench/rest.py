@@ -49,6 +49,29 @@ def _rounds(
     return runs
 
 
+def _batching(before: dict[str, float], after: dict[str, float]) -> dict[str, stats.Spread | None]:
+    """What the group commit did under the PUT and POST rounds (32 connections): writes per
+    COMMIT, and each write's mean wait from its own work done to its batch's COMMIT."""
+
+    def delta(name: str) -> float:
+        return after.get(name, 0.0) - before.get(name, 0.0)
+
+    commits, waits = (
+        delta("configsvc_write_batch_writes_count"),
+        delta("configsvc_write_batch_wait_seconds_count"),
+    )
+    if not commits or not waits:
+        return {"write_batch_writes_mean": None, "write_batch_wait_mean_ms": None}
+    return {
+        "write_batch_writes_mean": stats.spread(
+            [delta("configsvc_write_batch_writes_sum") / commits]
+        ),
+        "write_batch_wait_mean_ms": stats.spread(
+            [delta("configsvc_write_batch_wait_seconds_sum") / waits * 1000]
+        ),
+    }
+
+
 def _authenticated(service: servers.Server, admin_secret: str) -> list[Target]:
     """The service's scenarios, each with a token that may do just that: read, or write."""
     read = servers.make_token(service.url, admin_secret, "read")
@@ -84,7 +107,9 @@ def run(
         ]
         targets += _authenticated(service, admin)
         targets.append((scenarios.GET_CONFIG_OPEN, open_service.url, None))
+        before = servers.scrape(service.url, admin)
         runs = _rounds(plan, targets, data_dir, pinning, say)
+        figures.update(_batching(before, servers.scrape(service.url, admin)))
     for name, results in runs.items():
         figures.update(_figures(name, results))
     get_config = [r.rps for r in runs["rest_get_config"]]

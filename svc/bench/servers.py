@@ -123,6 +123,21 @@ def make_token(url: str, admin_secret: str, access: str) -> str:
         return secret
 
 
+def scrape(url: str, token: str) -> dict[str, float]:
+    """The service's /metrics, summed per sample name over its labels and workers."""
+    request = urllib.request.Request(  # noqa: S310 (always http://127.0.0.1:<port>)
+        f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310
+        text = resp.read().decode()
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[1]
+            found[name] = found.get(name, 0.0) + float(value)
+    return found
+
+
 def ceiling(kind: str, pinning: cpus.Pinning, database_url: str | None = None) -> Server:
     argv = [sys.executable, "-m", "bench.ceilings", kind]
     if database_url:

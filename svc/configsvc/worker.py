@@ -35,7 +35,7 @@ class Worker(worker.GunicornUVLoopWebWorker):
         # The first heartbeat after boot (aiohttp's serve loop) comes after SockSite.start.
         if self.booted and not self._relistened:
             self._relistened = True
-            for sock in self.sockets:
+            for sock in self.sockets:  # type: ignore[has-type]
                 sock.listen(self.cfg.backlog)
         super().notify()
 

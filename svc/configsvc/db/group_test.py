@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import asyncpg
+import prometheus_client
 import pytest
 
 from configsvc import app as app_mod
@@ -43,6 +44,7 @@ async def test_concurrent_writes_share_one_commit_and_one_notify(pooled, db, dat
     listener = await asyncpg.connect(database_url)
     await listener.add_listener("configsvc_changes", lambda *args: heard.put_nowait(args[-1]))
     before = (pooled.group.batches, pooled.group.units)
+    seen = _batch_metrics()
     start = int(await db.fetchval("SELECT revision FROM revision_counter"))
 
     done = await _held_counter(db, pooled, [
@@ -56,11 +58,23 @@ async def test_concurrent_writes_share_one_commit_and_one_notify(pooled, db, dat
     batches, units = pooled.group.batches - before[0], pooled.group.units - before[1]
     assert units == 20
     assert batches <= 5, "they share commits"
+    # What an operator sees of it: writes per commit, and each write's wait for its commit.
+    now = _batch_metrics()
+    size_sum, size_count, waits = (after - then for after, then in zip(now, seen, strict=True))
+    assert (size_sum, size_count, waits) == (20, batches, 20)
     logged = await db.fetch("SELECT revision FROM changes WHERE revision > $1", start)
     assert sorted(r["revision"] for r in logged) == revisions
     await asyncio.sleep(0.2)
     assert heard.qsize() == batches, "one NOTIFY per commit"
     await listener.close()
+
+
+def _batch_metrics() -> tuple[float, float, float]:
+    def value(name: str) -> float:
+        return prometheus_client.REGISTRY.get_sample_value(name) or 0.0
+
+    return (value("configsvc_write_batch_writes_sum"), value("configsvc_write_batch_writes_count"),
+            value("configsvc_write_batch_wait_seconds_count"))  # fmt: skip
 
 
 async def test_a_failing_write_fails_alone_and_spends_no_revision(pooled, db) -> None:

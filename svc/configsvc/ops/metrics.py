@@ -72,6 +72,16 @@ READ_CACHE_EVICTIONS = Counter(
 READ_CACHE_BYTES = Gauge(
     "configsvc_read_cache_bytes", "Bytes the read cache counts as held", multiprocess_mode="livesum"
 )
+# The group commit (db/group.py): how many writes share a COMMIT, and what sharing costs each.
+WRITE_BATCH_SIZE = Histogram(
+    "configsvc_write_batch_writes", "Writes committed together in one transaction",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)  # fmt: skip
+WRITE_BATCH_WAIT = Histogram(
+    "configsvc_write_batch_wait_seconds",
+    "From a write's own work done to its batch's COMMIT: the others' work and the NOTIFY",
+    buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+)  # fmt: skip
 CLIENT_ACKS = Counter("configsvc_client_acks", "Configuration results clients acked", ["status"])
 
 # Every series whose label values are known is there from the start, at 0: a rate() or an
