@@ -3,8 +3,9 @@
 The package is built here (``npm ci`` from package-lock.json when node_modules is missing,
 then ``tsc``), and Node's own test runner runs test/*.test.mjs against a real two-worker
 server. The Node tests cause their faults through a small control server of this test (kill
-the workers, stop and start the service, prune the log while it is down), since this process
-owns the server. Skipped only where ``node`` is missing (.ci/run installs it).
+the workers, freeze one with SIGSTOP, stop and start the service, prune the log while it is
+down), since this process owns the server. Skipped only where ``node`` is missing (.ci/run
+installs it).
 """
 
 from __future__ import annotations
@@ -48,12 +49,30 @@ class Control:
 
     def __init__(self, service: conftest.Service, database_url: str) -> None:
         self.service, self.database_url = service, database_url
+        self.frozen: set[int] = set()
 
     def kill_workers(self, _: dict[str, Any]) -> Any:
         pids = self.service.worker_pids()
         for pid in pids:
             os.kill(pid, signal.SIGKILL)  # the master starts new ones
         return pids
+
+    def freeze(self, body: dict[str, Any]) -> Any:
+        """SIGSTOP one worker, named as the fleet shows it (``host:pid``): its sockets stay
+        open and silent, like a server whose process hangs or whose network is black-holed."""
+        pid = int(str(body["worker"]).rsplit(":", 1)[-1])
+        assert pid in self.service.worker_pids(), (pid, self.service.worker_pids())
+        os.kill(pid, signal.SIGSTOP)
+        self.frozen.add(pid)
+        return pid
+
+    def thaw(self, _: dict[str, Any]) -> Any:
+        """SIGCONT every worker frozen (also done when the test ends, whatever happened)."""
+        thawed = sorted(self.frozen)
+        for pid in thawed:
+            os.kill(pid, signal.SIGCONT)
+        self.frozen.clear()
+        return thawed
 
     def stop(self, _: dict[str, Any]) -> Any:
         self.service.stop()
@@ -95,8 +114,11 @@ def control(service_factory: Callable[..., conftest.Service], database_url: str)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     os.environ["CONFIGSVC_TEST_URL"] = service.url
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        actions.thaw({})  # a stopped worker would not hear the service's SIGTERM
 
 
 def node(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 120) -> str:

@@ -1,14 +1,15 @@
 // The WebSocket subscription that keeps a LiveView current. One socket at a time. After any
-// loss (worker killed, service restarted, close 1001 / 1012 / 4008, network gone) it waits a
-// jittered, growing delay, connects to the base URL again (the load balancer picks a worker)
-// and resubscribes with `since` (and `since_entry_id`) = the last revision it holds, so it
-// misses nothing and applies nothing twice; a `since` the server cannot serve is answered
-// with a reset snapshot, applied like the first one.
+// loss (worker killed, service restarted, close 1001 / 1012 / 4008, network gone, a server
+// silent past the heartbeat of runtime.ts) it waits a jittered, growing delay, connects to
+// the base URL again (the load balancer picks a worker) and resubscribes with `since` (and
+// `since_entry_id`) = the last revision it holds, so it misses nothing and applies nothing
+// twice; a `since` the server cannot serve is answered with a reset snapshot, applied like
+// the first one.
 import * as cache from "./cache.js";
 import { ConfigsvcError } from "./http.js";
 import type { Http } from "./http.js";
-import { defaultLabels, openSocket } from "./runtime.js";
-import type { Socket } from "./runtime.js";
+import { defaultLabels, heartbeat, openSocket } from "./runtime.js";
+import type { Heartbeat, Socket } from "./runtime.js";
 import { LiveView } from "./view.js";
 import type { ChangeFrame, SnapshotFrame, Validator } from "./events.js";
 
@@ -31,6 +32,13 @@ export interface LiveOptions {
   startTimeoutMs?: number;
   /** Reconnect delays: uniform(0, min(capMs, baseMs * 2^attempt)); defaults 500 and 30 000. */
   backoff?: { baseMs?: number; capMs?: number };
+  /**
+   * Node with `ws`: ping every this many ms; when neither a pong nor a message follows within
+   * as long, drop the socket, go stale and reconnect with `since` (default 30 000; 0: off). A
+   * standard WebSocket (browsers, Node 22+) cannot ping: it answers the server's pings, and a
+   * dead server is noticed only when TCP gives up.
+   */
+  heartbeatMs?: number;
 }
 
 export function backoffDelay(attempt: number, baseMs: number, capMs: number): number {
@@ -167,7 +175,9 @@ export class Feed {
       let failure: Error | undefined;
       // Until the subscription is answered, a silent server is as good as a dead one.
       const silence = setTimeout(() => socket.close(4000, "no answer"), this.#http.timeoutMs);
+      let beat: Heartbeat | undefined;
       socket.onopen = () => {
+        beat = heartbeat(socket, this.#options.heartbeatMs ?? 30_000);
         socket.send(JSON.stringify(this.#hello()));
         socket.send(JSON.stringify(this.#subscription()));
       };
@@ -177,6 +187,7 @@ export class Feed {
         if (/\b401\b/.test(message)) failure = new ConfigsvcError(401, { status: 401, detail: "the token was refused" });
       };
       socket.onmessage = (event) => {
+        beat?.heard();
         try {
           this.#handle(String(event.data));
           if (this.#syncedNow) clearTimeout(silence);
@@ -189,6 +200,7 @@ export class Feed {
       };
       socket.onclose = (event) => {
         clearTimeout(silence);
+        beat?.stop();
         if (event.code === CLOSE_REVOKED) {
           failure = new ConfigsvcError(401, { status: 401, detail: "the token was revoked or has expired" });
         }

@@ -36,6 +36,48 @@ export interface Socket {
   onmessage: ((event: { data: unknown }) => void) | null;
   onclose: ((event: { code: number; reason: string }) => void) | null;
   onerror: ((event: unknown) => void) | null;
+  // `ws` only (Node without a global WebSocket): a standard WebSocket cannot ping from script.
+  /** Send a protocol-level ping (answered by the server's WebSocket layer with a pong). */
+  ping?(): void;
+  /** Drop the connection at once, without a closing handshake; fires onclose (1006). */
+  terminate?(): void;
+  on?(event: "pong", listener: () => void): unknown;
+}
+
+/** What the feed tells its heartbeat: heard from the peer; the socket closed. */
+export interface Heartbeat {
+  heard(): void;
+  stop(): void;
+}
+
+/**
+ * Where the socket can ping (`ws`): a ping every `ms`, and a socket that stays silent (no
+ * pong, no message) for `ms` after a ping is terminated, so its onclose fires and the feed
+ * reconnects. Elsewhere, or with `ms` 0, nothing: a standard WebSocket answers the server's
+ * pings itself and sends none, so a dead server is noticed when TCP gives up.
+ */
+export function heartbeat(socket: Socket, ms: number): Heartbeat {
+  const { ping, terminate, on } = socket;
+  if (!(ms > 0) || !ping || !terminate || !on) return { heard() {}, stop() {} };
+  let waiting = false;
+  const timer = setInterval(() => {
+    if (waiting) {
+      clearInterval(timer);
+      terminate.call(socket);
+      return;
+    }
+    waiting = true;
+    try {
+      ping.call(socket);
+    } catch {
+      // Not open any more: its onclose follows.
+    }
+  }, ms);
+  const heard = () => {
+    waiting = false;
+  };
+  on.call(socket, "pong", heard);
+  return { heard, stop: () => clearInterval(timer) };
 }
 
 type SocketClass = new (url: string, protocols?: string[], options?: object) => Socket;

@@ -1,14 +1,14 @@
 // The live view against the real feed: subscribe and change, the validation hook and its
-// `rejected` ack as the fleet endpoint records it, resume after the workers are killed or the
-// service stops (close 1001), a reset after the log was pruned past `since`, and the cache
-// file with the service down.
+// `rejected` ack as the fleet endpoint records it, resume after the workers are killed, after
+// the worker holding the socket freezes (the heartbeat) or the service stops (close 1001), a
+// reset after the log was pruned past `since`, and the cache file with the service down.
 import assert from "node:assert/strict";
 import { mkdtemp, readFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { LiveClosed } from "../dist/index.js";
-import { QUICK, admin, control, take, unique, until } from "./harness.mjs";
+import { Client, LiveClosed } from "../dist/index.js";
+import { ADMIN, QUICK, URL_, admin, control, take, unique, until } from "./harness.mjs";
 
 const rest = admin();
 
@@ -22,10 +22,10 @@ async function app(configs) {
 }
 
 /** A write that waits out a restarting server (its workers killed a moment ago). */
-async function put(cfg, config) {
+async function put(cfg, config, client = rest) {
   return until(async () => {
     try {
-      return await rest.replaceConfiguration(cfg.id, { name: cfg.name, config });
+      return await client.replaceConfiguration(cfg.id, { name: cfg.name, config });
     } catch (error) {
       if (error.status === 409 || error.status === 422) throw error;
       return undefined; // connection refused, 503: the server is coming back
@@ -110,6 +110,35 @@ test("killing every worker mid-stream: the view resumes with since, missing and 
     assert.ok(live.stale === false || (await until(() => !live.stale)));
     assert.deepEqual(live.get("counter"), { n: 6 });
   } finally {
+    await live.close();
+  }
+});
+
+const NATIVE = globalThis.WebSocket !== undefined; // Node 22+: no ws, so no client pings
+
+test("the worker holding the socket freezes (SIGSTOP): the heartbeat drops it and the view resumes on the other", { skip: NATIVE && "a standard WebSocket cannot ping" }, async (t) => {
+  const { app: made, configs } = await app({ counter: { n: 0 } });
+  const clientId = unique("frozen");
+  const live = await rest.live(made.id, { clientId, heartbeatMs: 500, backoff: QUICK });
+  // Its own short timeout: a kept-alive REST connection to the frozen worker never answers.
+  const writer = new Client({ url: URL_, token: ADMIN, timeoutMs: 2_000 });
+  const holding = () => writer.listClients(made.id).then(
+    ({ items }) => items.filter((c) => c.client_id === clientId && c.connected),
+    () => [], // it went to the frozen worker: ask again
+  );
+  let frozen;
+  try {
+    const seat = await until(async () => (await holding())[0], 20_000, "the fleet to show the view's socket");
+    frozen = await control("freeze", { worker: seat.worker }); // its socket stays open, silent
+    const since = Date.now();
+    await put(configs.counter, { n: 1 }, writer); // served by the other worker
+    await until(() => live.get("counter")?.n === 1, 10_000, "the change, after the heartbeat gave up on the frozen worker");
+    t.diagnostic(`the change arrived ${Date.now() - since} ms after the freeze`);
+    assert.ok(live.stale === false || (await until(() => !live.stale, 10_000, "the view to sync again")));
+    const now = await until(async () => (await holding()).find((c) => c.worker !== seat.worker), 20_000, "the fleet to show the new socket");
+    assert.notEqual(Number(now.worker.split(":").pop()), frozen);
+  } finally {
+    await control("thaw");
     await live.close();
   }
 });
