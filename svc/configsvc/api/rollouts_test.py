@@ -41,20 +41,6 @@ def ids_in(rollout_id: str, percent: int, n: int = 400) -> set[str]:
     return {f"c{i}" for i in range(n) if store.targeted(rollout_id, percent, {}, f"c{i}", {})}
 
 
-def test_the_share_is_stable_grows_with_the_percent_and_needs_a_client_id() -> None:
-    rid = "01JDQ2Z8B6M4R1V3XK7N9P0TQS"
-    five, fifty, all_ = ids_in(rid, 5), ids_in(rid, 50), ids_in(rid, 100)
-    assert five <= fifty <= all_
-    assert len(all_) == 400
-    assert 100 < len(fifty) < 300
-    assert 0 < len(five) < 60
-    assert ids_in(rid, 50) == fifty, "the same clients every time"
-    assert not store.targeted(rid, 99, {}, None, {})
-    assert store.targeted(rid, 100, {}, None, {})
-    assert not store.targeted(rid, 100, {"region": "eu"}, "c1", {"region": "us"})
-    assert store.targeted(rid, 100, {"region": "eu"}, "c1", {"region": "eu", "az": "1"})
-
-
 async def test_bad_bodies_name_each_field_and_change_nothing(client) -> None:
     _, cfg = await setup(client)
     path, etag = f"/configurations/{cfg['id']}/rollouts", {"If-Match": f'"{cfg["version"]}"'}
