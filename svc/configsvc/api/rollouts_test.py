@@ -223,27 +223,6 @@ async def test_a_reconnecting_client_keeps_its_place(client) -> None:
         await ws.close()
 
 
-async def test_steps_advance_by_themselves_and_the_last_one_promotes(client) -> None:
-    app, cfg = await setup(client)
-    ws, _ = await hello(client, app["id"], "watcher")
-    made = await start(
-        client, cfg, steps=[{"percent": 1, "hold_s": 1}, {"percent": 100, "hold_s": 1}]
-    )
-    path = f"/configurations/{cfg['id']}/rollouts/{made['id']}"
-    async with asyncio.timeout(PATIENCE):
-        while (seen := await make(client, "GET", path))["state"] == "running":
-            await asyncio.sleep(0.2)
-    assert (seen["state"], seen["step"]) == ("promoted", 1)
-    now = await make(client, "GET", f"/configurations/{cfg['id']}")
-    assert (now["config"], now["version"]) == ({"limit": 2}, 2)
-    got = await frames(ws, 1.0)
-    assert got[-1]["configuration"]["version"] == 2
-    assert "rollout" not in got[-1]
-    revisions = [f["revision"] for f in got]
-    assert revisions == sorted(set(revisions)), "strictly increasing"
-    await ws.close()
-
-
 async def test_a_walk_through_rollouts_and_their_errors_matches_the_document(call, client) -> None:  # noqa: F811
     app = await call("POST", "/api/v1/applications", json={"name": "billing"})
     cfg = await call("POST", "/api/v1/configurations",
