@@ -1,4 +1,4 @@
-"""JSON Schemas through the real server: put/get/list/delete, 422 violations, 409 and force."""
+"""JSON Schemas through the real server: put/get/list/delete, 422 violations, names, races."""
 
 from __future__ import annotations
 
@@ -110,42 +110,6 @@ async def test_rollbacks_are_validated_too(client) -> None:
     assert [(e["field"], e["configuration_id"]) for e in body["errors"]] == [
         ("config/limits/rate", cfg["id"])
     ]
-
-
-async def test_a_schema_current_configurations_fail_is_409_unless_forced(client) -> None:
-    app, cfg = await setup(client, {"limits": {"rate": 500}})
-    path = f"/applications/{app['id']}/schemas/*"
-    body = await problem(client, "PUT", path, 409, json=LIMITS)
-    assert body["type"] == "urn:configsvc:problem:schema-conflict"
-    assert body["configurations"] == [
-        {"id": cfg["id"], "name": "prod", "errors": [
-            {"field": "config/limits/rate", "keyword": "maximum",
-             "message": "500 is greater than the maximum of 100"}]}
-    ]  # fmt: skip
-    await problem(client, "GET", path, 404)
-    await make(client, "PUT", f"{path}?force=true", json=LIMITS)
-    shown = await make(client, "GET", f"/configurations/{cfg['id']}")
-    assert shown["config"] == {"limits": {"rate": 500}}, "never rewritten"
-    assert shown["schema_status"] == "invalid"
-    assert [e["keyword"] for e in shown["schema_errors"]] == ["maximum"]
-    listed = await make(client, "GET", f"/applications/{app['id']}/configurations")
-    assert listed["items"][0]["schema_status"] == "invalid"
-    fixed = await make(
-        client, "PUT", f"/configurations/{cfg['id']}",
-        json={"name": "prod", "config": {"limits": {"rate": 50}}},
-    )  # fmt: skip
-    assert (fixed["schema_status"], fixed["schema_errors"]) == ("valid", [])
-    # A schema of its own takes over from `*`; deleting it falls back to `*`, checked again.
-    await make(client, "PUT", f"/applications/{app['id']}/schemas/prod", json={"type": "object"})
-    await make(
-        client, "PUT", f"/configurations/{cfg['id']}",
-        json={"name": "prod", "config": {"limits": {"rate": 500}}},
-    )  # fmt: skip
-    await problem(client, "DELETE", f"/applications/{app['id']}/schemas/prod", 409)
-    await make(client, "DELETE", f"/applications/{app['id']}/schemas/prod?force=true")
-    assert (await make(client, "GET", f"/configurations/{cfg['id']}"))["schema_status"] == (
-        "invalid"
-    )
 
 
 async def test_a_schema_that_is_not_one_is_422_naming_what_is_wrong(client, db) -> None:

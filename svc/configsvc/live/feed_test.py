@@ -412,16 +412,6 @@ async def test_a_write_through_one_worker_reaches_a_subscriber_of_another(
         await ws.close()
 
 
-async def test_shutdown_closes_sockets_with_going_away(service_factory) -> None:
-    service = service_factory()
-    async with aiohttp.ClientSession(headers=ADMIN_HEADERS) as session:
-        ws = await session.ws_connect(f"{service.url}/api/v1/ws")
-        await asyncio.get_running_loop().run_in_executor(None, service.stop)
-        msg = await ws.receive(timeout=10)
-        assert msg.type is aiohttp.WSMsgType.CLOSE
-        assert msg.data == 1001
-
-
 async def test_twenty_concurrent_writers_every_subscriber_gets_every_revision_once_in_order(
     service_factory, db
 ) -> None:
