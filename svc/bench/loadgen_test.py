@@ -63,3 +63,8 @@ async def test_loadgen_can_stop_after_a_fixed_count(
     data = dataset.Dataset.read(data_dir)
     result = await loadgen.run(url, scenarios.HELLO, data, 30, 4, total=50)
     assert result.requests == 50
+
+
+def test_every_scenario_of_the_bench_runs_without_wrk_too() -> None:
+    defined = {v.name for v in vars(scenarios).values() if isinstance(v, scenarios.Scenario)}
+    assert defined == set(loadgen.BY_NAME)

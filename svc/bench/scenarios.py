@@ -149,4 +149,4 @@ GET_CONFIG_OPEN = Scenario("rest_get_config_open", "GET", "/api/v1/configuration
 SERVICE = (GET_CONFIG, GET_APP, LIST, PUT, PUT_PLAIN, POST)
 # What each service scenario needs to be allowed; every other one reads.
 WRITES = (PUT, PUT_PLAIN, POST)
-CEILINGS = (HELLO, FETCHROW)
+CEILINGS = (HELLO, FETCHROW, UPDATE)

@@ -1,5 +1,6 @@
-"""Fixtures of the REST API's tests: an application, a configuration, made through the API; and
-what a refusal must look like (a problem+json body of the schema the document gives)."""
+"""Fixtures of the REST API's tests: an application, a configuration, made through the API;
+requests that must succeed (``make``) or be refused (``refusal``); and what a refusal must look
+like (a problem+json body of the schema the document gives)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,20 @@ from typing import Any
 import pytest
 from configsvc_contract import models
 
+API = "/api/v1"
 _names = itertools.count()
+
+
+async def make(client, method: str, path: str, **kwargs: Any) -> Any:
+    """``method`` ``API + path``, which must succeed; its JSON body (None for a 204)."""
+    resp = await client.request(method, f"{API}{path}", **kwargs)
+    assert resp.status < 300, (resp.status, await resp.text())
+    return await resp.json() if resp.status != 204 else None
+
+
+async def refusal(client, method: str, path: str, status: int, **kwargs: Any) -> dict[str, Any]:
+    """``method`` ``API + path``, which must be refused with ``status``; its problem body."""
+    return await problem(await client.request(method, f"{API}{path}", **kwargs), status)
 
 
 async def problem(resp, status: int) -> dict[str, Any]:

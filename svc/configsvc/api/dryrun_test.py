@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from configsvc.api.history_test import API, make, problem
+from configsvc.api.conftest import API, make, refusal
 from configsvc.api.schemas_test import LIMITS
 
 DRY = {"dry_run": "true"}
@@ -122,15 +122,15 @@ async def test_a_dry_run_reports_schema_violations_as_not_valid(client, db) -> N
 async def test_other_refusals_are_answered_as_the_real_write_would(client) -> None:
     app = await make(client, "POST", "/applications", json={"name": "billing"})
     path = f"/applications/{app['id']}"
-    await problem(client, "PUT", path, 412, json={"name": "x"}, params=DRY,
+    await refusal(client, "PUT", path, 412, json={"name": "x"}, params=DRY,
                   headers={"If-Match": '"9"'})  # fmt: skip
-    await problem(client, "DELETE", f"/applications/{'0' * 26}", 404, params=DRY)
-    await problem(client, "POST", "/applications", 409, json={"name": "billing"}, params=DRY)
-    body = await problem(client, "DELETE", path, 422, params={"dry_run": "yes"})
+    await refusal(client, "DELETE", f"/applications/{'0' * 26}", 404, params=DRY)
+    await refusal(client, "POST", "/applications", 409, json={"name": "billing"}, params=DRY)
+    body = await refusal(client, "DELETE", path, 422, params={"dry_run": "yes"})
     assert body["errors"][0]["field"] == "dry_run"
     reader = await make(client, "POST", "/tokens", json={
         "name": "r", "grants": [{"application_id": app["id"], "access": "read"}]})  # fmt: skip
-    await problem(client, "DELETE", path, 403, params=DRY,
+    await refusal(client, "DELETE", path, 403, params=DRY,
                   headers={"Authorization": f"Bearer {reader['token']}"})  # fmt: skip
 
 

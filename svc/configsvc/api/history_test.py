@@ -10,21 +10,9 @@ import asyncpg
 import jsonpatch
 from aiohttp.test_utils import TestClient
 
-API = "/api/v1"
+from configsvc.api.conftest import API, make, refusal
+
 NOBODY = "0" * 26
-
-
-async def make(client: TestClient, method: str, path: str, **kwargs: Any) -> Any:  # type: ignore[type-arg]
-    resp = await client.request(method, f"{API}{path}", **kwargs)
-    assert resp.status < 300, (resp.status, await resp.text())
-    return await resp.json() if resp.status != 204 else None
-
-
-async def problem(client: TestClient, method: str, path: str, status: int, **kwargs: Any) -> Any:  # type: ignore[type-arg]
-    resp = await client.request(method, f"{API}{path}", **kwargs)
-    assert resp.status == status, (resp.status, await resp.text())
-    assert resp.content_type == "application/problem+json"
-    return await resp.json()
 
 
 async def app_and_config(client: TestClient, config: dict[str, Any]) -> tuple[Any, Any]:  # type: ignore[type-arg]
@@ -80,14 +68,14 @@ async def test_a_deleted_configuration_keeps_its_history_and_unknown_ids_are_404
     await make(client, "DELETE", f"/configurations/{cfg['id']}")
     listed = await make(client, "GET", f"/configurations/{cfg['id']}/versions")
     assert [v["op"] for v in listed["items"]] == ["deleted", "created"]
-    await problem(client, "GET", f"/configurations/{NOBODY}/versions", 404)
-    await problem(client, "GET", f"/configurations/{cfg['id']}/versions/9", 404)
-    await problem(client, "GET", f"/configurations/{cfg['id']}/versions/x", 404)
-    bad = await problem(
+    await refusal(client, "GET", f"/configurations/{NOBODY}/versions", 404)
+    await refusal(client, "GET", f"/configurations/{cfg['id']}/versions/9", 404)
+    await refusal(client, "GET", f"/configurations/{cfg['id']}/versions/x", 404)
+    bad = await refusal(
         client, "GET", f"/configurations/{cfg['id']}/diff", 422, params={"from": "1"}
     )
     assert bad["errors"][0]["field"] == "to"
-    bad = await problem(client, "GET", f"/configurations/{cfg['id']}/versions", 422,
+    bad = await refusal(client, "GET", f"/configurations/{cfg['id']}/versions", 422,
                         params={"cursor": "!!"})  # fmt: skip
     assert bad["errors"][0]["field"] == "cursor"
 
@@ -97,10 +85,10 @@ async def test_a_pruned_version_is_gone(client, db: asyncpg.Connection) -> None:
     path = f"/configurations/{cfg['id']}"
     await make(client, "PUT", path, json={"name": "prod", "config": {"a": 2}})
     await db.execute("DELETE FROM configuration_versions WHERE version = 1")  # as pruning does
-    gone = await problem(client, "GET", f"{path}/versions/1", 410)
+    gone = await refusal(client, "GET", f"{path}/versions/1", 410)
     assert gone["type"] == "urn:configsvc:problem:gone"
-    await problem(client, "GET", f"{path}/diff", 410, params={"from": "1", "to": "2"})
-    await problem(client, "POST", f"{path}/rollback", 410, json={"to_version": 1})
+    await refusal(client, "GET", f"{path}/diff", 410, params={"from": "1", "to": "2"})
+    await refusal(client, "POST", f"{path}/rollback", 410, json={"to_version": 1})
 
 
 async def test_application_versions(client) -> None:
@@ -113,7 +101,7 @@ async def test_application_versions(client) -> None:
     await make(client, "DELETE", f"/applications/{app['id']}")
     listed = await make(client, "GET", f"/applications/{app['id']}/versions")
     assert listed["items"][0]["op"] == "deleted"
-    await problem(client, "GET", f"/applications/{NOBODY}/versions", 404)
+    await refusal(client, "GET", f"/applications/{NOBODY}/versions", 404)
 
 
 async def test_every_response_carries_a_request_id(client) -> None:
@@ -130,7 +118,7 @@ async def test_every_response_carries_a_request_id(client) -> None:
 async def test_a_bad_reason_is_a_422_naming_the_header_and_changes_nothing(client, db) -> None:
     app = await make(client, "POST", "/applications", json={"name": "billing"})
     path = f"/applications/{app['id']}"
-    bad = await problem(client, "PUT", path, 422, json={"name": "x"},
+    bad = await refusal(client, "PUT", path, 422, json={"name": "x"},
                         headers={"X-Change-Reason": "r" * 1025})  # fmt: skip
     assert bad["errors"][0]["field"] == "X-Change-Reason"
     assert (await make(client, "GET", path))["name"] == "billing"
@@ -150,13 +138,13 @@ async def test_configuration_rollback_refusals(client, db) -> None:
     await make(client, "PUT", path, json={"name": "renamed", "config": {"a": 2}})
     other = {"application_id": app["id"], "name": "prod", "config": {}}
     await make(client, "POST", "/configurations", json=other)
-    taken = await problem(client, "POST", f"{path}/rollback", 409, json={"to_version": 1})
+    taken = await refusal(client, "POST", f"{path}/rollback", 409, json={"to_version": 1})
     assert taken["errors"][0]["field"] == "name"
-    await problem(client, "POST", f"{path}/rollback", 412, json={"to_version": 2},
+    await refusal(client, "POST", f"{path}/rollback", 412, json={"to_version": 2},
                   headers={"If-Match": '"1"'})  # fmt: skip
-    await problem(client, "POST", f"{API}/configurations/{NOBODY}/rollback".removeprefix(API), 404,
+    await refusal(client, "POST", f"{API}/configurations/{NOBODY}/rollback".removeprefix(API), 404,
                   json={"to_version": 1})  # fmt: skip
-    bad = await problem(client, "POST", f"{path}/rollback", 422, json={"to_version": 0})
+    bad = await refusal(client, "POST", f"{path}/rollback", 422, json={"to_version": 0})
     assert bad["errors"][0]["field"] == "to_version"
     assert (await make(client, "GET", path))["version"] == 2, "nothing changed"
     same = await make(client, "POST", f"{path}/rollback", json={"to_version": 2},
@@ -169,7 +157,7 @@ async def test_a_configuration_of_a_deleted_application_cannot_be_restored(clien
     await make(client, "DELETE", f"/applications/{app['id']}")
     listed = await make(client, "GET", f"/configurations/{cfg['id']}/versions")
     assert [v["op"] for v in listed["items"]] == ["deleted", "created"], "deleted with its app"
-    bad = await problem(client, "POST", f"/configurations/{cfg['id']}/rollback", 422,
+    bad = await refusal(client, "POST", f"/configurations/{cfg['id']}/rollback", 422,
                         json={"to_version": 1})  # fmt: skip
     assert bad["errors"][0]["field"] == "application_id"
 
@@ -216,15 +204,15 @@ async def test_at_revision_and_application_rollback_refuse_unknown_revisions(cli
     app = await make(client, "POST", "/applications", json={"name": "billing"})
     path = f"/applications/{app['id']}"
     for value in ("99", "-1", "x"):
-        bad = await problem(client, "GET", f"{path}/configurations", 422,
+        bad = await refusal(client, "GET", f"{path}/configurations", 422,
                             params={"at_revision": value})  # fmt: skip
         assert bad["errors"][0]["field"] == "at_revision"
-    bad = await problem(client, "POST", f"{path}/rollback", 422, json={"to_revision": 99})
+    bad = await refusal(client, "POST", f"{path}/rollback", 422, json={"to_revision": 99})
     assert bad["errors"][0]["field"] == "to_revision"
     await db.execute("UPDATE revision_counter SET history_from = 1")  # as pruning raises it
-    await problem(client, "GET", f"{path}/configurations", 422, params={"at_revision": "0"})
-    await problem(client, "POST", f"/applications/{NOBODY}/rollback", 404, json={"to_revision": 1})
-    await problem(client, "GET", f"/applications/{NOBODY}/configurations", 404,
+    await refusal(client, "GET", f"{path}/configurations", 422, params={"at_revision": "0"})
+    await refusal(client, "POST", f"/applications/{NOBODY}/rollback", 404, json={"to_revision": 1})
+    await refusal(client, "GET", f"/applications/{NOBODY}/configurations", 404,
                   params={"at_revision": "1"})  # fmt: skip
     rows = await db.fetch("SELECT action, outcome, detail FROM audit WHERE outcome <> 'ok'")
     assert [(r["action"], r["outcome"]) for r in rows] == [
@@ -239,7 +227,7 @@ async def test_a_refused_rollback_writes_nothing_but_its_audit_entry(client, db)
     path = f"/configurations/{cfg['id']}"
     counts = "SELECT (SELECT count(*) FROM changes), (SELECT count(*) FROM configuration_versions)"
     before = tuple(await db.fetchrow(counts))
-    await problem(client, "POST", f"{path}/rollback", 412, json={"to_version": 1},
+    await refusal(client, "POST", f"{path}/rollback", 412, json={"to_version": 1},
                   headers={"If-Match": '"7"', "X-Request-Id": "oops-1",
                            "X-Change-Reason": "try", "User-Agent": "ops-cli/1"})  # fmt: skip
     assert tuple(await db.fetchrow(counts)) == before
@@ -279,7 +267,7 @@ async def test_the_audit_trail_lists_writes_newest_first_with_filters(client) ->
                         ("until", "2026-01-01T00:00:00"), ("application_id", "nope"),
                         ("since", "0001-01-01T00:00:00+14:00"), ("actor", "a\x00"),
                         ("actor", ""), ("limit", "0"), ("cursor", "??")):  # fmt: skip
-        bad = await problem(client, "GET", "/audit", 422, params={name: value})
+        bad = await refusal(client, "GET", "/audit", 422, params={name: value})
         assert bad["errors"][0]["field"] == name
 
 
@@ -318,7 +306,7 @@ async def test_a_deleted_configuration_whose_name_was_taken_is_a_409(client, db)
     await make(client, "DELETE", f"/configurations/{cfg['id']}")
     await make(client, "POST", "/configurations",
                json={"application_id": app["id"], "name": "prod", "config": {}})  # fmt: skip
-    taken = await problem(client, "POST", f"/configurations/{cfg['id']}/rollback", 409,
+    taken = await refusal(client, "POST", f"/configurations/{cfg['id']}/rollback", 409,
                           json={"to_version": 1})  # fmt: skip
     assert "'prod'" in taken["detail"]
     assert await db.fetchval("SELECT count(*) FROM configurations") == 1
@@ -366,12 +354,12 @@ async def test_a_rollback_to_before_the_application_existed_needs_empty_ok(clien
     cfg = await make(client, "POST", "/configurations", json=body)
     path, before = f"/applications/{app['id']}/rollback", await state(db, app["id"])
     for params in ({}, {"dry_run": "true"}):
-        refused = await problem(client, "POST", path, 422, params=params,
+        refused = await refusal(client, "POST", path, 422, params=params,
                                 json={"to_revision": 2})  # fmt: skip
         assert refused["errors"][0]["field"] == "to_revision"
         assert refused["first_revision"] == app["revision"] == 3
         assert "empty_ok" in refused["detail"]
-    bad = await problem(client, "POST", path, 422, json={"to_revision": 2, "empty_ok": "yes"})
+    bad = await refusal(client, "POST", path, 422, json={"to_revision": 2, "empty_ok": "yes"})
     assert bad["errors"][0]["field"] == "empty_ok"
     assert await state(db, app["id"]) == before, "nothing changed"
     preview = await make(client, "POST", path, params={"dry_run": "true"},

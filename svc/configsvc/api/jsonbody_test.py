@@ -10,7 +10,7 @@ from configsvc_contract import exactjson
 
 from configsvc import settings as settings_mod
 from configsvc.api import jsonbody
-from configsvc.api.history_test import API, make
+from configsvc.api.conftest import API, make
 
 SPACED = (", ", ": ")
 STRING = re.compile(r'"(?:[^"\\]|\\.)*"')

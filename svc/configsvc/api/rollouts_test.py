@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 from aiohttp.test_utils import TestClient
 
-from configsvc.api.history_test import API, make, problem
+from configsvc.api.conftest import API, make, refusal
 from configsvc.api.openapi_test import call, doc, every_status  # noqa: F401 (fixtures)
 from configsvc.store import rollouts as store
 
@@ -58,11 +58,11 @@ async def test_bad_bodies_name_each_field_and_change_nothing(client) -> None:
         ({"labels": {"": "x"}}, "labels"),
     ]
     for over, field in cases:
-        found = await problem(client, "POST", path, 422, json=body(**over), headers=etag)
+        found = await refusal(client, "POST", path, 422, json=body(**over), headers=etag)
         assert any(e["field"].startswith(field) for e in found["errors"]), (over, found)
-    found = await problem(client, "POST", path, 422, json=body())  # no If-Match
+    found = await refusal(client, "POST", path, 422, json=body())  # no If-Match
     assert [e["field"] for e in found["errors"]] == ["If-Match"]
-    await problem(client, "POST", path, 412, json=body(), headers={"If-Match": '"9"'})
+    await refusal(client, "POST", path, 412, json=body(), headers={"If-Match": '"9"'})
     assert (await make(client, "GET", path))["items"] == []
 
 
@@ -71,7 +71,7 @@ async def test_the_candidate_must_satisfy_the_schema(client) -> None:
     schema = {"type": "object", "properties": {"limit": {"type": "integer", "maximum": 5}}}
     await make(client, "PUT", f"/applications/{app['id']}/schemas/prod", json=schema)
     path, etag = f"/configurations/{cfg['id']}/rollouts", {"If-Match": f'"{cfg["version"]}"'}
-    found = await problem(client, "POST", path, 422, json=body(config={"limit": 9}), headers=etag)
+    found = await refusal(client, "POST", path, 422, json=body(config={"limit": 9}), headers=etag)
     assert [e["field"] for e in found["errors"]] == ["config/limit"]
 
 
@@ -83,11 +83,11 @@ async def test_one_running_rollout_blocks_plain_writes_until_it_ends(client) -> 
     assert made["candidate"] == {"config": {"limit": 2}}
     assert made["reason"] == "try 2"
     path, etag = f"/configurations/{cfg['id']}", {"If-Match": '"1"'}
-    again = await problem(client, "POST", f"{path}/rollouts", 409, json=body(), headers=etag)
+    again = await refusal(client, "POST", f"{path}/rollouts", 409, json=body(), headers=etag)
     assert "running rollout" in again["detail"]
     put = {"name": "prod", "config": {"limit": 3}}
     for method, kw in (("PUT", {"json": put}), ("DELETE", {})):
-        refused = await problem(client, method, path, 409, headers=etag, **kw)
+        refused = await refusal(client, method, path, 409, headers=etag, **kw)
         assert made["id"] in refused["detail"]
     assert (await make(client, "GET", path))["config"] == {"limit": 1}, "reads get the base"
     one = f"{path}/rollouts/{made['id']}"
@@ -98,7 +98,7 @@ async def test_one_running_rollout_blocks_plain_writes_until_it_ends(client) -> 
     now = await make(client, "GET", path)
     assert (now["config"], now["version"]) == ({"limit": 2}, 2)
     for action in ("promote", "abort"):
-        await problem(client, "POST", f"{one}/{action}", 409, json={"reason": "again"})
+        await refusal(client, "POST", f"{one}/{action}", 409, json={"reason": "again"})
     assert [r["id"] for r in (await make(client, "GET", f"{path}/rollouts"))["items"]] == [
         made["id"]]  # fmt: skip
     await make(client, "PUT", path, json=put, headers={"If-Match": '"2"'})
@@ -115,9 +115,9 @@ async def test_a_read_only_token_cannot_start_promote_or_abort(client) -> None:
     )
     reader = {"Authorization": f"Bearer {token['token']}", "If-Match": '"1"'}
     path = f"/configurations/{cfg['id']}/rollouts"
-    await problem(client, "POST", path, 403, json=body(), headers=reader)
+    await refusal(client, "POST", path, 403, json=body(), headers=reader)
     for action in ("promote", "abort"):
-        await problem(client, "POST", f"{path}/{made['id']}/{action}", 403,
+        await refusal(client, "POST", f"{path}/{made['id']}/{action}", 403,
                       json={"reason": "no"}, headers=reader)  # fmt: skip
     seen = await make(client, "GET", f"{path}/{made['id']}", headers=reader)
     assert (seen["state"], seen["step"]) == ("running", 0)
@@ -358,7 +358,7 @@ async def test_a_rest_read_naming_a_targeted_client_gets_the_candidate(client) -
         base = await make(client, "GET", path, params={"client_id": who})
         assert (base["config"], base["version"]) == ({"limit": 1}, 1), who
     assert (await make(client, "GET", path))["config"] == {"limit": 1}
-    bad = await problem(client, "GET", path, 422, params={"client_id": "x" * 129})
+    bad = await refusal(client, "GET", path, 422, params={"client_id": "x" * 129})
     assert bad["errors"][0]["field"] == "client_id"
     for ws in sockets:
         await ws.close()
@@ -372,7 +372,7 @@ async def test_a_rollback_of_the_configuration_waits_and_one_of_the_application_
     ws, snap = await hello(client, app["id"], "anyone")
     assert snap["configurations"][0]["config"] == {"limit": 2}
     path = f"/configurations/{cfg['id']}"
-    refused = await problem(client, "POST", f"{path}/rollback", 409, json={"to_version": 1})
+    refused = await refusal(client, "POST", f"{path}/rollback", 409, json={"to_version": 1})
     assert made["id"] in refused["detail"]
     # Rolling the whole application back outranks the rollout: it ends, and the client holding
     # the candidate gets the rolled-back version, equal as it is to the base.
@@ -415,7 +415,7 @@ async def test_a_dry_run_says_how_many_connected_clients_step_one_reaches_and_wr
     assert other["patch"] == [{"op": "replace", "path": "/limit", "value": "x"}]
     assert other["would_be_version"] == 2
     steps_wrong = body(steps=[{"percent": 50}, {"percent": 40}])
-    bad = await problem(client, "POST", path, 422, params={"dry_run": "true"}, headers=etag,
+    bad = await refusal(client, "POST", path, 422, params={"dry_run": "true"}, headers=etag,
                         json=steps_wrong)  # fmt: skip
     assert [e["field"] for e in bad["errors"]] == ["steps.1.percent", "steps.1.percent"]
     for ws in sockets:

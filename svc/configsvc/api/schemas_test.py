@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 from aiohttp.test_utils import TestClient
 
-from configsvc.api.history_test import API, make, problem
+from configsvc.api.conftest import API, make, refusal
 from configsvc.service import validators
 
 LIMITS = {
@@ -52,7 +52,7 @@ async def test_put_get_list_delete_and_the_status_of_each(client) -> None:
     shown = await make(client, "GET", f"/configurations/{cfg['id']}")
     assert (shown["schema_status"], shown["schema_errors"]) == ("valid", [])
     assert (await client.delete(path)).status == 204
-    await problem(client, "GET", f"/applications/{app['id']}/schemas/prod", 404)
+    await refusal(client, "GET", f"/applications/{app['id']}/schemas/prod", 404)
     shown = await make(client, "GET", f"/configurations/{cfg['id']}")
     assert shown["schema_status"] == "none"
     versions = await make(client, "GET", f"/applications/{app['id']}/schemas/prod/versions")
@@ -68,7 +68,7 @@ async def test_a_write_that_fails_its_schema_is_422_with_every_violation(client,
     await make(client, "PUT", f"/applications/{app['id']}/schemas/*", json=LIMITS)
     revision = await db.fetchval("SELECT revision FROM revision_counter")
     bad = {"name": "prod", "config": {"limits": {"rate": 100.5, "burst": 0}, "region": "x"}}
-    body = await problem(client, "PUT", f"/configurations/{cfg['id']}", 422, json=bad)
+    body = await refusal(client, "PUT", f"/configurations/{cfg['id']}", 422, json=bad)
     assert body["type"] == "urn:configsvc:problem:schema"
     assert sorted((e["field"], e["keyword"]) for e in body["errors"]) == [
         ("config/limits/burst", "minimum"),
@@ -77,7 +77,7 @@ async def test_a_write_that_fails_its_schema_is_422_with_every_violation(client,
     ]
     assert all(e["message"] for e in body["errors"])
     new = {"application_id": app["id"], "name": "other", "config": {}}
-    body = await problem(client, "POST", "/configurations", 422, json=new)
+    body = await refusal(client, "POST", "/configurations", 422, json=new)
     assert body["errors"] == [
         {"field": "config", "keyword": "required", "message": '"limits" is a required property'}
     ]
@@ -101,9 +101,9 @@ async def test_rollbacks_are_validated_too(client) -> None:
     await make(client, "PUT", path, json={"name": "prod", "config": {"limits": {"rate": 5}}})
     revision = (await make(client, "GET", path))["revision"]
     await make(client, "PUT", f"/applications/{app['id']}/schemas/prod", json=LIMITS)
-    body = await problem(client, "POST", f"{path}/rollback", 422, json={"to_version": 1})
+    body = await refusal(client, "POST", f"{path}/rollback", 422, json={"to_version": 1})
     assert [e["field"] for e in body["errors"]] == ["config/limits/rate"]
-    body = await problem(
+    body = await refusal(
         client, "POST", f"/applications/{app['id']}/rollback", 422,
         json={"to_revision": revision - 1},
     )  # fmt: skip
@@ -140,18 +140,18 @@ async def test_a_schema_that_is_not_one_is_422_naming_what_is_wrong(client, db) 
 
 async def test_names_and_access(client, admin_token) -> None:
     app, _ = await setup(client)
-    await problem(client, "GET", f"/applications/{app['id']}/schemas/%20x", 404)
+    await refusal(client, "GET", f"/applications/{app['id']}/schemas/%20x", 404)
     resp = await client.put(f"{API}/applications/{app['id']}/schemas/caf%C3%A9%20b", json={})
     assert resp.headers["Location"].endswith("/schemas/caf%C3%A9%20b")
     assert (await client.get(resp.headers["Location"])).status == 200
-    await problem(client, "PUT", f"/applications/{'0' * 26}/schemas/x", 404, json={})
-    await problem(client, "GET", f"/applications/{'0' * 26}/schemas", 404)
-    await problem(client, "PUT", f"/applications/{app['id']}/schemas/x", 412,
+    await refusal(client, "PUT", f"/applications/{'0' * 26}/schemas/x", 404, json={})
+    await refusal(client, "GET", f"/applications/{'0' * 26}/schemas", 404)
+    await refusal(client, "PUT", f"/applications/{app['id']}/schemas/x", 412,
                   json={}, headers={"If-Match": '"1"'})  # fmt: skip
     reader = await make(client, "POST", "/tokens", json={
         "name": "reader", "grants": [{"application_id": app["id"], "access": "read"}]})  # fmt: skip
     as_reader = {"Authorization": f"Bearer {reader['token']}"}
-    await problem(client, "PUT", f"/applications/{app['id']}/schemas/x", 403,
+    await refusal(client, "PUT", f"/applications/{app['id']}/schemas/x", 403,
                   json={}, headers=as_reader)  # fmt: skip
     await make(client, "GET", f"/applications/{app['id']}/schemas", headers=as_reader)
 

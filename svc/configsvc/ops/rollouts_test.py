@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from configsvc.api.history_test import make
+from configsvc.api.conftest import make
 from configsvc.api.rollouts_test import PATIENCE, frames, hello, setup, start
 from configsvc.ops import metrics_test, rollouts
 from configsvc.service import application_writes, configuration_writes, writing

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from configsvc import errors
-from configsvc.api.history_test import make, problem
+from configsvc.api.conftest import make, refusal
 from configsvc.api.schemas_test import LIMITS, setup
 from configsvc.service import application_writes, configuration_writes, schema_writes, writing
 
@@ -16,14 +16,14 @@ W = writing.Write()
 async def test_a_schema_current_configurations_fail_is_409_unless_forced(client) -> None:
     app, cfg = await setup(client, {"limits": {"rate": 500}})
     path = f"/applications/{app['id']}/schemas/*"
-    body = await problem(client, "PUT", path, 409, json=LIMITS)
+    body = await refusal(client, "PUT", path, 409, json=LIMITS)
     assert body["type"] == "urn:configsvc:problem:schema-conflict"
     assert body["configurations"] == [
         {"id": cfg["id"], "name": "prod", "errors": [
             {"field": "config/limits/rate", "keyword": "maximum",
              "message": "500 is greater than the maximum of 100"}]}
     ]  # fmt: skip
-    await problem(client, "GET", path, 404)
+    await refusal(client, "GET", path, 404)
     await make(client, "PUT", f"{path}?force=true", json=LIMITS)
     shown = await make(client, "GET", f"/configurations/{cfg['id']}")
     assert shown["config"] == {"limits": {"rate": 500}}, "never rewritten"
@@ -42,7 +42,7 @@ async def test_a_schema_current_configurations_fail_is_409_unless_forced(client)
         client, "PUT", f"/configurations/{cfg['id']}",
         json={"name": "prod", "config": {"limits": {"rate": 500}}},
     )  # fmt: skip
-    await problem(client, "DELETE", f"/applications/{app['id']}/schemas/prod", 409)
+    await refusal(client, "DELETE", f"/applications/{app['id']}/schemas/prod", 409)
     await make(client, "DELETE", f"/applications/{app['id']}/schemas/prod?force=true")
     assert (await make(client, "GET", f"/configurations/{cfg['id']}"))["schema_status"] == (
         "invalid"

@@ -3,7 +3,7 @@ the write path; a 404, which names nothing, by its route), and version rows say 
 
 from __future__ import annotations
 
-from configsvc.api.history_test import make, problem
+from configsvc.api.conftest import make, refusal
 from configsvc.service import application_writes, writing
 
 
@@ -15,10 +15,10 @@ async def test_each_refused_write_is_audited_once(client, db) -> None:
     reader = await make(client, "POST", "/tokens", json={"name": "r", "grants": grants})
     path, put = f"/configurations/{cfg['id']}", {"name": "prod", "config": {"x": 2}}
     as_reader = {"Authorization": f"Bearer {reader['token']}"}
-    await problem(client, "PUT", path, 403, json=put, headers=as_reader)
-    await problem(client, "PUT", path, 412, json=put, headers={"If-Match": '"9"'})
-    await problem(client, "POST", "/configurations", 409, json=body)
-    await problem(client, "PUT", f"/configurations/{'0' * 26}", 404, json=put)
+    await refusal(client, "PUT", path, 403, json=put, headers=as_reader)
+    await refusal(client, "PUT", path, 412, json=put, headers={"If-Match": '"9"'})
+    await refusal(client, "POST", "/configurations", 409, json=body)
+    await refusal(client, "PUT", f"/configurations/{'0' * 26}", 404, json=put)
     refused = await db.fetch("SELECT action, outcome FROM audit WHERE outcome <> 'ok' ORDER BY id")
     assert [tuple(r) for r in refused] == [
         ("configuration.update", "denied"), ("configuration.update", "invalid"),
