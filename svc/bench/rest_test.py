@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import cpus, load, rest, scenarios, stats
+from bench import cpus, load, rest, scenarios, servers, stats
 from bench.plan import Plan
+from configsvc.auth import tokens
 
 
 def test_figures_are_the_spread_of_each_measure_over_the_repetitions() -> None:
@@ -35,3 +38,32 @@ def test_repetitions_are_interleaved_across_targets(
     assert {name: len(results) for name, results in runs.items()} == {
         "ceiling_hello": 2, "ceiling_fetchrow": 2}  # fmt: skip
     assert all(r.requests > 0 and r.errors == 0 for r in runs["ceiling_hello"])
+
+
+def test_scrape_sums_the_services_metrics_and_the_rest_phase_reads_its_batching(
+    database_url: str,
+) -> None:
+    admin = tokens.new_secret()
+    pinning = cpus.plan()
+    with servers.service(database_url, 1, pinning, auth_mode="enforce",
+                         bootstrap_admin_token=admin) as server:  # fmt: skip
+        before = servers.scrape(server.url, admin)
+        create = urllib.request.Request(  # one write: one commit of one write
+            f"{server.url}/api/v1/applications", data=json.dumps({"name": "a"}).encode(),
+            headers={"Authorization": f"Bearer {admin}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        urllib.request.urlopen(create, timeout=10).close()
+        after = servers.scrape(server.url, admin)
+    assert (
+        after["configsvc_write_batch_writes_count"]
+        == before.get("configsvc_write_batch_writes_count", 0.0) + 1
+    )
+    figures = rest._batching(before, after)
+    assert figures["write_batch_writes_mean"] == stats.Spread(1.0, 1.0, 1.0, 1)
+    wait = figures["write_batch_wait_mean_ms"]
+    assert wait is not None
+    assert 0 < wait.median < 1000
+    assert rest._batching(after, after) == {
+        "write_batch_writes_mean": None,
+        "write_batch_wait_mean_ms": None,
+    }

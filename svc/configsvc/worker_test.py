@@ -23,20 +23,25 @@ def test_serving_is_announced_once_listening_and_shutdown_logs_no_socket_error(
         [sys.executable, "-m", "configsvc"], cwd=settings_mod.SVC_DIR, env=env,
         stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    assert proc.stderr is not None
-    first = proc.stderr.readline()
-    assert first.strip() == f"serving http://127.0.0.1:{port} with 2 worker(s)"
-    # The port is bound when that line is out: a request now is answered, not refused.
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as resp:
-        assert resp.status == 200
-    connected = 0
-    while connected < 2:  # both workers up, so both shut down below
-        connected += "change listener connected" in proc.stderr.readline()
-    # A reconnecting fleet's SYNs queue up to the full backlog, not aiohttp's 128.
-    wanted = min(2048, int(Path("/proc/sys/net/core/somaxconn").read_text()))
-    assert _backlog(port) == wanted
-    proc.send_signal(signal.SIGTERM)
-    _, rest = proc.communicate(timeout=30)
+    try:
+        assert proc.stderr is not None
+        first = proc.stderr.readline()
+        assert first.strip() == f"serving http://127.0.0.1:{port} with 2 worker(s)"
+        # The port is bound when that line is out: a request now is answered, not refused.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as resp:
+            assert resp.status == 200
+        connected = 0
+        while connected < 2:  # both workers up, so both shut down below
+            connected += "change listener connected" in proc.stderr.readline()
+        # A reconnecting fleet's SYNs queue up to the full backlog, not aiohttp's 128.
+        wanted = min(2048, int(Path("/proc/sys/net/core/somaxconn").read_text()))
+        assert _backlog(port) == wanted
+        proc.send_signal(signal.SIGTERM)
+        _, rest = proc.communicate(timeout=30)
+    finally:  # a failed check leaves no server (gunicorn and its workers) behind
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=30)
     assert proc.returncode == 0
     assert "Bad file descriptor" not in rest
     assert "Error while closing socket" not in rest

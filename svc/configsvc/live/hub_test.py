@@ -115,7 +115,8 @@ async def test_a_big_fan_out_lets_the_worker_serve_others_between_its_chunks(
     client, monkeypatch
 ) -> None:
     """A worker holding many sockets answers requests during a fan-out, not after it."""
-    monkeypatch.setattr(hub, "FANOUT_CHUNK", 2)
+    monkeypatch.setattr(hub, "FANOUT_SLICE_S", 0.0)  # every check finds its slice used up
+    monkeypatch.setattr(hub, "FANOUT_CHECK", 2)
     fanout = client.app[follow.HUB]
     before = set(fanout.peers)
     sockets = [await client.ws_connect("/api/v1/ws") for _ in range(5)]
