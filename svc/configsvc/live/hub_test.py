@@ -47,7 +47,7 @@ def test_the_change_frame_is_the_documented_message() -> None:
 async def test_frames_written_directly_are_read_back_intact_at_every_length(wired, size) -> None:
     fanout, server_side, ws = wired
     fanout.subscribe(server_side, "A").synced(0)
-    await fanout.dispatch(entry(1, pad=size))
+    await fanout.dispatch([entry(1, pad=size)])
     msg = await ws.receive(timeout=5)
     assert msg.type is aiohttp.WSMsgType.TEXT
     assert len(json.loads(msg.data)["configuration"]["pad"]) == size
@@ -59,10 +59,10 @@ async def test_changes_held_while_syncing_go_out_once_after_the_snapshot_revisio
     fanout, server_side, ws = wired
     sub = fanout.subscribe(server_side, "A")
     for rev in (4, 5, 6):
-        await fanout.dispatch(entry(rev))
+        await fanout.dispatch([entry(rev)])
     sub.synced(5)  # the snapshot already holds 4 and 5
-    await fanout.dispatch(entry(6))  # a repeat never goes out twice
-    await fanout.dispatch(entry(7))
+    await fanout.dispatch([entry(6)])  # a repeat never goes out twice
+    await fanout.dispatch([entry(7)])
     assert await revisions(ws, 2) == [6, 7]
 
 
@@ -81,7 +81,7 @@ async def test_a_peer_that_lets_the_backlog_fill_is_closed_with_4008_others_are_
     rev = 0
     while slow.close_code is None and rev < 500:  # the slow client reads nothing
         rev += 1
-        await fanout.dispatch(entry(rev, pad=100_000))
+        await fanout.dispatch([entry(rev, pad=100_000)])
         assert (await revisions(fast_ws, 1)) == [rev]  # the fast one reads every change
     assert slow.close_code == peer.CLOSE_TOO_SLOW
     assert slow.subscriptions == {}
@@ -95,16 +95,16 @@ async def test_too_much_held_back_while_syncing_also_closes(wired) -> None:
     server_side.limit = 100
     fanout.subscribe(server_side, "A")
     for rev in range(1, 5):
-        await fanout.dispatch(entry(rev))
+        await fanout.dispatch([entry(rev)])
     assert server_side.close_code == peer.CLOSE_TOO_SLOW
 
 
 async def test_application_deleted_ends_the_subscription_and_created_is_not_sent(wired) -> None:
     fanout, server_side, ws = wired
     fanout.subscribe(server_side, "A").synced(0)
-    await fanout.dispatch(entry(1, "application_created"))
-    await fanout.dispatch(entry(2, "application_deleted"))
-    await fanout.dispatch(entry(3))
+    await fanout.dispatch([entry(1, "application_created")])
+    await fanout.dispatch([entry(2, "application_deleted")])
+    await fanout.dispatch([entry(3)])
     assert json.loads((await ws.receive(timeout=5)).data)["op"] == "application_deleted"
     assert server_side.subscriptions == {}
     with pytest.raises(asyncio.TimeoutError):
@@ -127,7 +127,7 @@ async def test_a_big_fan_out_lets_the_worker_serve_others_between_its_chunks(
     for each in peers:
         fanout.subscribe(each, "A").synced(0)
     seen: list[int] = []
-    dispatching = asyncio.create_task(fanout.dispatch(entry(1)))
+    dispatching = asyncio.create_task(fanout.dispatch([entry(1)]))
     # Runs at the first turn of the loop the fan-out gives up: how far it had got by then.
     asyncio.get_running_loop().call_soon(lambda: seen.append(sum(p.queued > 0 for p in peers)))
     await dispatching
@@ -135,3 +135,21 @@ async def test_a_big_fan_out_lets_the_worker_serve_others_between_its_chunks(
     for ws in sockets:  # and every subscriber still got the change
         assert json.loads((await ws.receive(timeout=5)).data)["revision"] == 1
         await ws.close()
+
+
+async def test_a_burst_across_applications_reaches_a_socket_in_revision_order(
+    wired, monkeypatch
+) -> None:
+    """Runs of one application's changes go out together, a slice at a time, yet a socket
+    subscribed to two applications still sees every revision in order."""
+    monkeypatch.setattr(hub, "FANOUT_SLICE_S", 0.0)
+    monkeypatch.setattr(hub, "FANOUT_CHECK", 1)
+    fanout, server_side, ws = wired
+    for app in ("A", "B"):
+        fanout.subscribe(server_side, app).synced(0)
+    burst = [entry(1, app="A"), entry(2, app="A"), entry(3, app="B"), entry(4, app="A"),
+             entry(5, "application_deleted", app="B"), entry(6, app="B"),
+             entry(7, app="A")]  # fmt: skip
+    await fanout.dispatch(burst)
+    assert await revisions(ws, 6) == [1, 2, 3, 4, 5, 7]
+    assert set(server_side.subscriptions) == {"A"}

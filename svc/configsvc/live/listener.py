@@ -249,13 +249,15 @@ class Listener:
             latest = await self._check_head(conn)
             assert self.last is not None
             batch = await changes.after(conn, self.last, BATCH)
-        for done, entry in enumerate(batch, 1):
-            self.cache.apply(entry)
-            await self.hub.dispatch(entry)
-            self.last, self.last_id = entry.revision, entry.entry_id
-            _observe(entry)
-            if done % YIELD_EVERY == 0:
-                await asyncio.sleep(0)
+        for at in range(0, len(batch), YIELD_EVERY):
+            chunk = batch[at : at + YIELD_EVERY]
+            for entry in chunk:
+                self.cache.apply(entry)
+            await self.hub.dispatch(chunk)  # bursts of one application go out together
+            self.last, self.last_id = chunk[-1].revision, chunk[-1].entry_id
+            for entry in chunk:
+                _observe(entry)
+            await asyncio.sleep(0)
         if len(batch) == BATCH:
             return True
         # Head and dispatched side by side: their difference is this worker's lag.
