@@ -28,14 +28,28 @@ from configsvc.store import changes
 log = logging.getLogger(__name__)
 
 CLOSE_SERVICE_RESTART = 1012
-# How long one change's fan-out runs before it gives the event loop a turn: what a request
-# waits at most behind a fan-out, for each turn it needs. Looked at every FANOUT_CHECK sockets
-# (the clock costs more than an offer). Measured (svc/docs/performance.md): at 18,000 sockets
-# a worker's REST p99 during a fan-out fell from 590 to about 100 ms, and the last of 10,000
-# sockets on one worker waits about twice as long (p50 114 -> 220 ms): the turns cost the
-# fan-out more than their own length.
+# How long a fan-out runs before it gives the event loop a turn: what a request waits at most
+# behind a fan-out, for each turn it needs. Looked at every FANOUT_CHECK sockets (the clock
+# costs more than an offer). The trade, measured in svc/docs/performance.md ("Fan-out"): the
+# REST p99 during fan-outs to 36,000 sockets fell from 590 to 86 ms; a worker sending more
+# changes than its CPU can now queues frames instead of holding its writers back.
 FANOUT_SLICE_S = 0.01
 FANOUT_CHECK = 100
+
+
+class _Slices:
+    """Gives the event loop a turn each time a fan-out has used up a slice."""
+
+    __slots__ = ("until",)
+
+    def __init__(self) -> None:
+        self.until = time.monotonic() + FANOUT_SLICE_S
+
+    async def offered(self, done: int) -> None:
+        """``done`` subscribers have been offered the change(s) so far."""
+        if done % FANOUT_CHECK == 0 and time.monotonic() > self.until:
+            await asyncio.sleep(0)
+            self.until = time.monotonic() + FANOUT_SLICE_S
 
 
 # The key of the resource in a change, by op (None: a rollback, whose resource holds the
@@ -170,10 +184,9 @@ class Hub:
         never waiting for one.
 
         Consecutive changes of one application go out as one run: each subscriber is offered
-        all of them at once, so a burst costs one socket write per subscriber, not one per
-        change (the writes of a loop turn are sent together). Runs follow each other in
-        revision order, so a socket subscribed to several applications still gets every
-        frame in revision order.
+        all of them back to back, so a burst is one pass over the subscribers (and over the
+        slices), not one per change. Runs follow each other in revision order, so a socket
+        subscribed to several applications still gets every frame in revision order.
         """
         run: list[changes.Entry] = []
         for entry in entries:
@@ -206,16 +219,13 @@ class Hub:
         for entry in run:
             text = change_frame(entry)
             offers.append((entry.revision, entry.op, text, peer.text_frame(text)))
-        targets = list(subs)
-        until = time.monotonic() + FANOUT_SLICE_S
+        targets, slices = list(subs), _Slices()
         for done, sub in enumerate(targets, 1):
             for offer in offers:
                 sub.offer(*offer)
                 if offer[1] == "application_deleted":
                     break  # its subscription ended with it
-            if done % FANOUT_CHECK == 0 and time.monotonic() > until:
-                await asyncio.sleep(0)
-                until = time.monotonic() + FANOUT_SLICE_S
+            await slices.offered(done)
         # Once per run, not per subscriber: the hot path stays one loop of offers.
         metrics.WS_FRAMES.inc(len(targets) * len(offers))
 
@@ -223,16 +233,13 @@ class Hub:
         """Only the subscribers whose place in the rollout changed get a frame (rollfeed.py)."""
         if not subs:
             return
-        decoded = exactjson.loads(entry.resource)
-        until = time.monotonic() + FANOUT_SLICE_S
+        decoded, slices = exactjson.loads(entry.resource), _Slices()
         for done, sub in enumerate(subs, 1):
             text = rollfeed.frame_for(entry, sub.peer, decoded)
             if text is not None:
                 sub.offer(entry.revision, "updated", text, peer.text_frame(text))
                 metrics.WS_FRAMES.inc()
-            if done % FANOUT_CHECK == 0 and time.monotonic() > until:
-                await asyncio.sleep(0)
-                until = time.monotonic() + FANOUT_SLICE_S
+            await slices.offered(done)
 
     def _unknown(self, entry: changes.Entry, subs: set[Subscription]) -> None:
         """Skip a change this release cannot frame, never crash on it: its application's
