@@ -177,10 +177,10 @@ async def _read_everything(server: servers.Server, data: dataset.Dataset) -> flo
 
 
 def _held(metrics: bytes) -> float:
-    for line in metrics.decode().splitlines():
-        if line.startswith(f"{BYTES_METRIC} "):
-            return float(line.split()[1])
-    raise RuntimeError(f"no {BYTES_METRIC} in /metrics")
+    found = servers.samples(metrics.decode())
+    if BYTES_METRIC not in found:
+        raise RuntimeError(f"no {BYTES_METRIC} in /metrics")
+    return found[BYTES_METRIC]
 
 
 def run(

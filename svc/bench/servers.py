@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from bench import cpus
 from configsvc import settings as settings_mod
 from configsvc.devtools import pgcluster
@@ -129,12 +131,15 @@ def scrape(url: str, token: str) -> dict[str, float]:
         f"{url}/metrics", headers={"Authorization": f"Bearer {token}"}
     )
     with urllib.request.urlopen(request, timeout=10) as resp:  # noqa: S310
-        text = resp.read().decode()
+        return samples(resp.read().decode())
+
+
+def samples(text: str) -> dict[str, float]:
+    """A /metrics text's samples, summed per name over their labels."""
     found: dict[str, float] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[1]
-            found[name] = found.get(name, 0.0) + float(value)
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[sample.name] = found.get(sample.name, 0.0) + sample.value
     return found
 
 
