@@ -21,12 +21,21 @@ def _rss(pid: int) -> int:
 
 @pytest.fixture
 def children() -> Iterator[list[int]]:
-    started = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-               for _ in range(2)]  # fmt: skip
+    # Each says it is up before the test reads it: an interpreter still starting grows its RSS
+    # between the sum's reading and the test's own (seen on a loaded machine).
+    started = [subprocess.Popen(
+        [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    ) for _ in range(2)]  # fmt: skip
+    for proc in started:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "up\n"
     yield [p.pid for p in started]
     for proc in started:
         proc.kill()
         proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
 
 
 def test_a_process_and_its_children_are_reported_as_one(children: list[int]) -> None:
