@@ -33,9 +33,7 @@ def children() -> Iterator[list[int]]:
     yield [p.pid for p in started]
     for proc in started:
         proc.kill()
-        proc.wait()
-        assert proc.stdout is not None
-        proc.stdout.close()
+        proc.communicate()  # waits, and closes its stdout
 
 
 def test_a_process_and_its_children_are_reported_as_one(children: list[int]) -> None:
