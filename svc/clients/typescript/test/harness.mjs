@@ -22,13 +22,15 @@ export function unique(prefix) {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
 }
 
-/** Resolves with `probe()` once it is truthy; rejects after `ms`. */
+/** Resolves with `probe()` once it is truthy; rejects after `ms`, naming `what` (or what it returns). */
 export async function until(probe, ms = PATIENCE_MS, what = "condition") {
   const deadline = Date.now() + ms;
   for (;;) {
     const got = await probe();
     if (got) return got;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${typeof what === "function" ? what() : what}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -23,14 +23,18 @@ async function app(configs) {
 
 /** A write that waits out a restarting server (its workers killed a moment ago). */
 async function put(cfg, config, client = rest) {
+  const failures = new Map(); // what each attempt met, counted: the timeout says why
   return until(async () => {
     try {
       return await client.replaceConfiguration(cfg.id, { name: cfg.name, config });
     } catch (error) {
       if (error.status === 409 || error.status === 422) throw error;
+      const chain = [error, error.cause, error.cause?.cause].filter(Boolean);
+      const why = chain.map((e) => e.status ?? e.code ?? `${e.name}: ${e.message}`).join(" <- ");
+      failures.set(why, (failures.get(why) ?? 0) + 1);
       return undefined; // connection refused, 503: the server is coming back
     }
-  }, 20_000, "a write");
+  }, 20_000, () => `a write (${[...failures].map(([why, n]) => `${n}x ${why}`).join("; ")})`);
 }
 
 test("subscribe by name: get, entries, on('change'), the iterator, changed(), close()", async () => {
